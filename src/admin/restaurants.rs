@@ -1,0 +1,133 @@
+//! Restaurants: creation, changes, the WhatsApp account, and their listing.
+
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use super::{AdminError, failed, require_restaurant, usage};
+use crate::db::restaurants::{self as table, NewRestaurant, Restaurant, RestaurantChanges};
+use crate::phone::is_known_country;
+use crate::time::{format_utc, zone};
+
+fn check_country(country: &str) -> Result<String, AdminError> {
+    let upper = country.trim().to_ascii_uppercase();
+    if upper.len() == 2 && is_known_country(&upper) {
+        Ok(upper)
+    } else {
+        Err(usage(format!(
+            "{country:?} is not an ISO 3166-1 alpha-2 country code (like FR or US)"
+        )))
+    }
+}
+
+fn check_timezone(timezone: &str) -> Result<(), AdminError> {
+    zone(timezone).map(|_| ()).ok_or_else(|| {
+        usage(format!(
+            "{timezone:?} is not an IANA time zone (like Europe/Paris)"
+        ))
+    })
+}
+
+fn check_url(url: &str) -> Result<(), AdminError> {
+    if (url.starts_with("https://") || url.starts_with("http://")) && !url.contains(char::is_whitespace)
+    {
+        Ok(())
+    } else {
+        Err(usage(format!("{url:?} is not an http(s) URL")))
+    }
+}
+
+fn check_name(name: &str) -> Result<(), AdminError> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(usage("the name must be 1 to 200 characters"));
+    }
+    Ok(())
+}
+
+pub fn add_restaurant(
+    conn: &Connection,
+    name: &str,
+    country: &str,
+    timezone: &str,
+    booking_url: Option<&str>,
+) -> Result<String, AdminError> {
+    check_name(name)?;
+    let country = check_country(country)?;
+    check_timezone(timezone)?;
+    if let Some(url) = booking_url {
+        check_url(url)?;
+    }
+    Ok(table::insert_restaurant(
+        conn,
+        &NewRestaurant {
+            name: name.trim(),
+            country: &country,
+            timezone,
+            booking_url,
+        },
+    )?)
+}
+
+pub fn update_restaurant(
+    conn: &Connection,
+    id: &str,
+    mut changes: RestaurantChanges,
+) -> Result<(), AdminError> {
+    if let Some(name) = &changes.name {
+        check_name(name)?;
+    }
+    if let Some(country) = &changes.country {
+        changes.country = Some(check_country(country)?);
+    }
+    if let Some(tz) = &changes.timezone {
+        check_timezone(tz)?;
+    }
+    if let Some(url) = &changes.booking_url {
+        check_url(url)?;
+    }
+    if changes.balance_cents.flatten().is_some_and(|b| b < 0) {
+        return Err(usage("the balance cannot be negative"));
+    }
+    if changes.message_cost_cents.is_some_and(|c| c < 0) {
+        return Err(usage("the message cost cannot be negative"));
+    }
+    if !table::update_restaurant(conn, id, &changes)? {
+        return Err(failed(format!("no restaurant with id {id}")));
+    }
+    Ok(())
+}
+
+/// Connects the restaurant's WhatsApp Business number, or (`None`) disconnects it.
+pub fn set_whatsapp(
+    conn: &Connection,
+    id: &str,
+    account: Option<(&str, &str)>,
+) -> Result<(), AdminError> {
+    if let Some((phone_number_id, token)) = account {
+        if phone_number_id.trim().is_empty() || token.trim().is_empty() {
+            return Err(usage("--phone-number-id and --access-token must not be empty"));
+        }
+    }
+    require_restaurant(conn, id)?;
+    table::set_whatsapp_account(conn, id, account)?;
+    Ok(())
+}
+
+pub fn list_restaurants(conn: &Connection) -> Result<Vec<Restaurant>, AdminError> {
+    Ok(table::list_restaurants(conn)?)
+}
+
+/// A restaurant as `--json` shows it; never the access token.
+pub fn restaurant_json(r: &Restaurant) -> Value {
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "country": r.country,
+        "timezone": r.timezone,
+        "booking_url": r.booking_url,
+        "features": {"missed_calls": r.missed_calls_enabled, "whatsapp": r.whatsapp.is_some()},
+        "whatsapp_phone_number_id": r.whatsapp.as_ref().map(|w| &w.phone_number_id),
+        "balance_cents": r.balance_cents,
+        "message_cost_cents": r.message_cost_cents,
+        "created_at": format_utc(r.created_at),
+    })
+}

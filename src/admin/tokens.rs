@@ -1,0 +1,46 @@
+//! Partner tokens: created with their plaintext shown once, listed without secrets, revoked.
+
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use super::{AdminError, failed, require_restaurant};
+use crate::auth::{generate_token, hash_token};
+use crate::db::tokens::{self as table, TokenInfo};
+use crate::time::format_utc;
+
+/// Creates a token; returns `(token id, plaintext token)`. Only the hash is stored.
+pub fn create_token(
+    conn: &Connection,
+    restaurant_id: &str,
+    name: Option<&str>,
+) -> Result<(String, String), AdminError> {
+    require_restaurant(conn, restaurant_id)?;
+    let token = generate_token();
+    let id = table::insert_token(conn, restaurant_id, name, &hash_token(&token))?;
+    Ok((id, token))
+}
+
+pub fn list_tokens(
+    conn: &Connection,
+    restaurant_id: Option<&str>,
+) -> Result<Vec<TokenInfo>, AdminError> {
+    Ok(table::list_tokens(conn, restaurant_id)?)
+}
+
+pub fn revoke_token(conn: &Connection, id: &str) -> Result<(), AdminError> {
+    if table::revoke_token(conn, id)? {
+        Ok(())
+    } else {
+        Err(failed(format!("no token with id {id}")))
+    }
+}
+
+pub fn token_json(t: &TokenInfo) -> Value {
+    json!({
+        "id": t.id,
+        "restaurant_id": t.restaurant_id,
+        "name": t.name,
+        "created_at": format_utc(t.created_at),
+        "revoked_at": t.revoked_at.map(format_utc),
+    })
+}

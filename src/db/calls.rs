@@ -1,0 +1,213 @@
+//! The `calls` table: the ledger, one row per accepted missed-call report.
+
+use rusqlite::{Connection, Row, params};
+
+use super::optional;
+
+#[derive(Debug, Clone)]
+pub struct CallRow {
+    pub id: String,
+    pub restaurant_id: String,
+    pub external_call_id: Option<String>,
+    pub caller_raw: String,
+    pub caller_e164: Option<String>,
+    pub customer_id: Option<String>,
+    pub reservation_id: Option<String>,
+    pub template_type: Option<String>,
+    pub occurred_at: i64,
+    pub created_at: i64,
+    pub outcome: String,
+    pub message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub debited_cents: i64,
+}
+
+pub struct NewCall<'a> {
+    pub id: &'a str,
+    pub restaurant_id: &'a str,
+    pub external_call_id: Option<&'a str>,
+    pub caller_raw: &'a str,
+    pub caller_e164: Option<&'a str>,
+    pub occurred_at: i64,
+    pub created_at: i64,
+}
+
+/// What the pipeline decided for a call, written over its row.
+pub struct CallDecision<'a> {
+    pub customer_id: Option<&'a str>,
+    pub reservation_id: Option<&'a str>,
+    pub template_type: Option<&'a str>,
+    pub occurred_at: i64,
+    pub outcome: &'a str,
+    pub debited_cents: i64,
+}
+
+const COLUMNS: &str = "id, restaurant_id, external_call_id, caller_raw, caller_e164, customer_id, \
+     reservation_id, template_type, occurred_at, created_at, outcome, message_id, error_code, \
+     error_message, debited_cents";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
+    Ok(CallRow {
+        id: row.get(0)?,
+        restaurant_id: row.get(1)?,
+        external_call_id: row.get(2)?,
+        caller_raw: row.get(3)?,
+        caller_e164: row.get(4)?,
+        customer_id: row.get(5)?,
+        reservation_id: row.get(6)?,
+        template_type: row.get(7)?,
+        occurred_at: row.get(8)?,
+        created_at: row.get(9)?,
+        outcome: row.get(10)?,
+        message_id: row.get(11)?,
+        error_code: row.get(12)?,
+        error_message: row.get(13)?,
+        debited_cents: row.get(14)?,
+    })
+}
+
+/// Inserts the ledger row. With an `external_call_id`, the UNIQUE key decides: `Ok(None)` means
+/// the key was already taken and nothing was inserted.
+pub fn insert_call(conn: &Connection, call: &NewCall<'_>) -> rusqlite::Result<Option<String>> {
+    // The row starts in DISPATCHING only inside the writer's savepoint; the same job writes its
+    // decided outcome before anyone can read it.
+    let inserted = conn.execute(
+        "INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
+                            occurred_at, created_at, updated_at, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 'DISPATCHING')
+         ON CONFLICT (restaurant_id, external_call_id) DO NOTHING",
+        params![
+            call.id,
+            call.restaurant_id,
+            call.external_call_id,
+            call.caller_raw,
+            call.caller_e164,
+            call.occurred_at,
+            call.created_at,
+        ],
+    )?;
+    Ok((inserted == 1).then(|| call.id.to_string()))
+}
+
+pub fn find_call_by_external_id(
+    conn: &Connection,
+    restaurant_id: &str,
+    external_call_id: &str,
+) -> rusqlite::Result<Option<CallRow>> {
+    optional(conn.query_row(
+        &format!("SELECT {COLUMNS} FROM calls WHERE restaurant_id = ?1 AND external_call_id = ?2"),
+        [restaurant_id, external_call_id],
+        from_row,
+    ))
+}
+
+/// A call as its restaurant sees it: another restaurant's id is not found.
+pub fn find_call(
+    conn: &Connection,
+    restaurant_id: &str,
+    id: &str,
+) -> rusqlite::Result<Option<CallRow>> {
+    optional(conn.query_row(
+        &format!("SELECT {COLUMNS} FROM calls WHERE restaurant_id = ?1 AND id = ?2"),
+        [restaurant_id, id],
+        from_row,
+    ))
+}
+
+pub fn record_decision(
+    conn: &Connection,
+    id: &str,
+    d: &CallDecision<'_>,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE calls SET customer_id = ?2, reservation_id = ?3, template_type = ?4,
+                occurred_at = ?5, outcome = ?6, debited_cents = ?7, message_id = NULL,
+                error_code = NULL, error_message = NULL, updated_at = ?8
+         WHERE id = ?1",
+        params![
+            id,
+            d.customer_id,
+            d.reservation_id,
+            d.template_type,
+            d.occurred_at,
+            d.outcome,
+            d.debited_cents,
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records how a dispatch ended. Only a row still in DISPATCHING is changed, so a result that
+/// arrives after a restart turned the row FAILED cannot overwrite it; returns whether it did.
+pub fn record_dispatch_result(
+    conn: &Connection,
+    id: &str,
+    outcome: &str,
+    message_id: Option<&str>,
+    error: Option<(&str, &str)>,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let (code, message) = error.unzip();
+    let changed = conn.execute(
+        "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4, error_message = ?5,
+                updated_at = ?6
+         WHERE id = ?1 AND outcome = 'DISPATCHING'",
+        params![id, outcome, message_id, code, message, now],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Is a message sent, or being sent, to this number for a call less than `window_ms` away
+/// from `occurred_at`, in either direction? The call itself (`except_id`) does not count.
+pub fn message_within(
+    conn: &Connection,
+    restaurant_id: &str,
+    caller_e164: &str,
+    occurred_at: i64,
+    window_ms: i64,
+    except_id: &str,
+) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM calls
+            WHERE restaurant_id = ?1 AND caller_e164 = ?2
+              AND outcome IN ('SENT', 'DISPATCHING')
+              AND occurred_at > ?3 - ?4 AND occurred_at < ?3 + ?4
+              AND id <> ?5)",
+        params![restaurant_id, caller_e164, occurred_at, window_ms, except_id],
+        |r| r.get(0),
+    )
+}
+
+/// Rows a crash left in DISPATCHING, as `(id, restaurant_id, debited_cents)`.
+pub fn find_in_flight(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, restaurant_id, debited_cents FROM calls WHERE outcome = 'DISPATCHING'",
+    )?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+}
+
+/// The newest calls first, of one restaurant or of all.
+pub fn list_calls(
+    conn: &Connection,
+    restaurant_id: Option<&str>,
+    limit: u32,
+) -> rusqlite::Result<Vec<CallRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM calls WHERE ?1 IS NULL OR restaurant_id = ?1
+         ORDER BY seq DESC LIMIT ?2"
+    ))?;
+    stmt.query_map(params![restaurant_id, limit], from_row)?
+        .collect()
+}
+
+pub fn find_call_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<CallRow>> {
+    optional(conn.query_row(
+        &format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"),
+        [id],
+        from_row,
+    ))
+}

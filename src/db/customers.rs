@@ -1,0 +1,100 @@
+//! The `customers` table: one row per restaurant and E.164 number.
+
+use rusqlite::{Connection, Row, params};
+
+use super::optional;
+use crate::secret::new_id;
+use crate::time::now_ms;
+
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub id: String,
+    pub restaurant_id: String,
+    pub phone_e164: String,
+    pub name: Option<String>,
+    pub source: String,
+    pub whatsapp_suppressed: bool,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, restaurant_id, phone_e164, name, source, whatsapp_suppressed, created_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        id: row.get(0)?,
+        restaurant_id: row.get(1)?,
+        phone_e164: row.get(2)?,
+        name: row.get(3)?,
+        source: row.get(4)?,
+        whatsapp_suppressed: row.get(5)?,
+        created_at: row.get(6)?,
+    })
+}
+
+pub fn find_customer_by_phone(
+    conn: &Connection,
+    restaurant_id: &str,
+    phone_e164: &str,
+) -> rusqlite::Result<Option<Customer>> {
+    optional(conn.query_row(
+        &format!("SELECT {COLUMNS} FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2"),
+        [restaurant_id, phone_e164],
+        from_row,
+    ))
+}
+
+pub fn find_customer(
+    conn: &Connection,
+    restaurant_id: &str,
+    id: &str,
+) -> rusqlite::Result<Option<Customer>> {
+    optional(conn.query_row(
+        &format!("SELECT {COLUMNS} FROM customers WHERE restaurant_id = ?1 AND id = ?2"),
+        [restaurant_id, id],
+        from_row,
+    ))
+}
+
+/// The customer with this number, created (with `name` and `source`) when there is none.
+/// The boolean is true when it was created.
+pub fn match_or_create_customer(
+    conn: &Connection,
+    restaurant_id: &str,
+    phone_e164: &str,
+    name: Option<&str>,
+    source: &str,
+) -> rusqlite::Result<(Customer, bool)> {
+    let created = conn.execute(
+        "INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (restaurant_id, phone_e164) DO NOTHING",
+        params![new_id("cus"), restaurant_id, phone_e164, name, source, now_ms()],
+    )? == 1;
+    let customer = find_customer_by_phone(conn, restaurant_id, phone_e164)?
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    Ok((customer, created))
+}
+
+pub fn set_customer_name(conn: &Connection, id: &str, name: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE customers SET name = ?2 WHERE id = ?1",
+        params![id, name],
+    )?;
+    Ok(())
+}
+
+pub fn set_suppressed(conn: &Connection, id: &str, suppressed: bool) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE customers SET whatsapp_suppressed = ?2 WHERE id = ?1",
+        params![id, suppressed],
+    )?;
+    Ok(())
+}
+
+pub fn list_customers(conn: &Connection, restaurant_id: &str) -> rusqlite::Result<Vec<Customer>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE restaurant_id = ?1 ORDER BY created_at, id"
+    ))?;
+    stmt.query_map([restaurant_id], from_row)?.collect()
+}

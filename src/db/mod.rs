@@ -1,0 +1,158 @@
+//! The embedded SQLite database: pragmas, migrations, the read pool and the single writer.
+
+pub mod calls;
+pub mod customers;
+pub mod reservations;
+pub mod restaurants;
+pub mod templates;
+pub mod tokens;
+mod writer;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use rust_embed::RustEmbed;
+
+pub use writer::Writer;
+
+/// Migrations are plain SQL files, compiled into the binary so that it is self-contained.
+#[derive(RustEmbed)]
+#[folder = "sql/"]
+struct Migrations;
+
+/// Read-only connections; WAL lets them read beside the writer.
+pub type ReadPool = r2d2::Pool<SqliteConnectionManager>;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("migration {name} failed: {source}")]
+    Migration {
+        name: String,
+        source: rusqlite::Error,
+    },
+    #[error("the database was written by a newer ringback (schema {found}, this binary knows {known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("a database job panicked")]
+    JobPanicked,
+    #[error("a blocking task failed: {0}")]
+    Task(String),
+}
+
+/// Opens the connection that writes: the server's writer thread, or a CLI command.
+pub fn open_write_connection(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // synchronous = FULL: a report answered 201 survives a power cut.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+/// Opens the database for a command: creates it when missing and applies pending migrations.
+pub fn open(path: &Path) -> Result<Connection, DbError> {
+    let mut conn = open_write_connection(path)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+pub fn open_read_pool(path: &Path, size: u32) -> Result<ReadPool, DbError> {
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(|c| c.busy_timeout(BUSY_TIMEOUT));
+    Ok(r2d2::Pool::builder().max_size(size).build(manager)?)
+}
+
+/// The schema version this binary brings: the number of the last embedded migration.
+pub fn latest_schema_version() -> i64 {
+    migration_files().last().map(|(n, _)| *n).unwrap_or(0)
+}
+
+pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Applies every embedded migration newer than the database, each in its own transaction.
+/// Returns how many were applied.
+pub fn migrate(conn: &mut Connection) -> Result<usize, DbError> {
+    let current = schema_version(conn)?;
+    let known = latest_schema_version();
+    if current > known {
+        return Err(DbError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    let mut applied = 0;
+    for (version, name) in migration_files() {
+        if version <= current {
+            continue;
+        }
+        let Some(file) = Migrations::get(&name) else {
+            continue;
+        };
+        let sql = String::from_utf8_lossy(&file.data);
+        let run = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(&sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()
+        };
+        run(conn).map_err(|source| DbError::Migration {
+            name: name.clone(),
+            source,
+        })?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// `(version, file name)` of every embedded `NNNN_name.sql`, in order.
+fn migration_files() -> Vec<(i64, String)> {
+    let mut files: Vec<(i64, String)> = Migrations::iter()
+        .filter_map(|name| {
+            let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+            let version = digits.parse().ok()?;
+            name.ends_with(".sql").then(|| (version, name.to_string()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs a read on the blocking pool with a pooled read-only connection, never on the runtime.
+pub async fn read<T, E, F>(pool: &ReadPool, f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let conn = pool.get().map_err(DbError::from)?;
+        f(&conn)
+    })
+    .await
+    .map_err(|e| E::from(DbError::Task(e.to_string())))?
+}
+
+/// Maps "no row" to `None`, as every `find_…` function wants.
+pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> rusqlite::Result<Option<T>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,169 @@
+//! The `restaurants` table: identity, locale, the feature switch, balance and WhatsApp account.
+
+use rusqlite::{Connection, Row, params};
+
+use super::optional;
+use crate::secret::{Secret, new_id};
+use crate::time::now_ms;
+
+#[derive(Debug, Clone)]
+pub struct Restaurant {
+    pub id: String,
+    pub name: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    /// IANA time zone name.
+    pub timezone: String,
+    pub booking_url: Option<String>,
+    pub missed_calls_enabled: bool,
+    /// `None`: no balance is kept.
+    pub balance_cents: Option<i64>,
+    pub message_cost_cents: i64,
+    pub whatsapp: Option<WhatsAppAccount>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct WhatsAppAccount {
+    pub phone_number_id: String,
+    pub access_token: Secret,
+}
+
+pub struct NewRestaurant<'a> {
+    pub name: &'a str,
+    pub country: &'a str,
+    pub timezone: &'a str,
+    pub booking_url: Option<&'a str>,
+}
+
+/// What `restaurant update` changes; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct RestaurantChanges {
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub timezone: Option<String>,
+    pub booking_url: Option<String>,
+    pub missed_calls_enabled: Option<bool>,
+    /// `Some(None)` makes the balance unlimited.
+    pub balance_cents: Option<Option<i64>>,
+    pub message_cost_cents: Option<i64>,
+}
+
+const COLUMNS: &str = "id, name, country, timezone, booking_url, missed_calls_enabled, \
+     balance_cents, message_cost_cents, wa_phone_number_id, wa_access_token, created_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Restaurant> {
+    let phone_number_id: Option<String> = row.get(8)?;
+    let access_token: Option<String> = row.get(9)?;
+    Ok(Restaurant {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        country: row.get(2)?,
+        timezone: row.get(3)?,
+        booking_url: row.get(4)?,
+        missed_calls_enabled: row.get(5)?,
+        balance_cents: row.get(6)?,
+        message_cost_cents: row.get(7)?,
+        whatsapp: match (phone_number_id, access_token) {
+            (Some(phone_number_id), Some(token)) => Some(WhatsAppAccount {
+                phone_number_id,
+                access_token: Secret::new(token),
+            }),
+            _ => None,
+        },
+        created_at: row.get(10)?,
+    })
+}
+
+pub fn insert_restaurant(conn: &Connection, new: &NewRestaurant<'_>) -> rusqlite::Result<String> {
+    let id = new_id("rst");
+    conn.execute(
+        "INSERT INTO restaurants (id, name, country, timezone, booking_url, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, new.name, new.country, new.timezone, new.booking_url, now_ms()],
+    )?;
+    Ok(id)
+}
+
+pub fn find_restaurant(conn: &Connection, id: &str) -> rusqlite::Result<Option<Restaurant>> {
+    optional(conn.query_row(
+        &format!("SELECT {COLUMNS} FROM restaurants WHERE id = ?1"),
+        [id],
+        from_row,
+    ))
+}
+
+pub fn list_restaurants(conn: &Connection) -> rusqlite::Result<Vec<Restaurant>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM restaurants ORDER BY created_at, id"
+    ))?;
+    stmt.query_map([], from_row)?.collect()
+}
+
+/// Returns false when no such restaurant exists.
+pub fn update_restaurant(
+    conn: &Connection,
+    id: &str,
+    changes: &RestaurantChanges,
+) -> rusqlite::Result<bool> {
+    let found = conn.execute(
+        "UPDATE restaurants SET
+            name = COALESCE(?2, name),
+            country = COALESCE(?3, country),
+            timezone = COALESCE(?4, timezone),
+            booking_url = COALESCE(?5, booking_url),
+            missed_calls_enabled = COALESCE(?6, missed_calls_enabled),
+            balance_cents = CASE WHEN ?7 THEN ?8 ELSE balance_cents END,
+            message_cost_cents = COALESCE(?9, message_cost_cents)
+         WHERE id = ?1",
+        params![
+            id,
+            changes.name,
+            changes.country,
+            changes.timezone,
+            changes.booking_url,
+            changes.missed_calls_enabled,
+            changes.balance_cents.is_some(),
+            changes.balance_cents.flatten(),
+            changes.message_cost_cents,
+        ],
+    )?;
+    Ok(found == 1)
+}
+
+/// Connects (`Some`) or disconnects (`None`) the restaurant's WhatsApp account.
+pub fn set_whatsapp_account(
+    conn: &Connection,
+    id: &str,
+    account: Option<(&str, &str)>,
+) -> rusqlite::Result<bool> {
+    let (phone_number_id, token) = account.unzip();
+    let found = conn.execute(
+        "UPDATE restaurants SET wa_phone_number_id = ?2, wa_access_token = ?3 WHERE id = ?1",
+        params![id, phone_number_id, token],
+    )?;
+    Ok(found == 1)
+}
+
+/// Takes `cents` from a kept balance; false (and nothing taken) when the balance is short.
+/// An unlimited balance always succeeds.
+pub fn debit_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Result<bool> {
+    let changed = conn.execute(
+        "UPDATE restaurants SET balance_cents = balance_cents - ?2
+         WHERE id = ?1 AND (balance_cents IS NULL OR balance_cents >= ?2)",
+        params![id, cents],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Gives back what a claim debited; an unlimited balance stays unlimited.
+pub fn credit_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Result<()> {
+    if cents > 0 {
+        conn.execute(
+            "UPDATE restaurants SET balance_cents = balance_cents + ?2
+             WHERE id = ?1 AND balance_cents IS NOT NULL",
+            params![id, cents],
+        )?;
+    }
+    Ok(())
+}

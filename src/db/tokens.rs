@@ -1,0 +1,79 @@
+//! The `partner_tokens` table: SHA-256 hashes of restaurant-scoped bearer tokens.
+
+use rusqlite::{Connection, Row, params};
+
+use super::optional;
+use super::restaurants::{Restaurant, find_restaurant};
+use crate::secret::new_id;
+use crate::time::now_ms;
+
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub id: String,
+    pub restaurant_id: String,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<TokenInfo> {
+    Ok(TokenInfo {
+        id: row.get(0)?,
+        restaurant_id: row.get(1)?,
+        name: row.get(2)?,
+        created_at: row.get(3)?,
+        revoked_at: row.get(4)?,
+    })
+}
+
+pub fn insert_token(
+    conn: &Connection,
+    restaurant_id: &str,
+    name: Option<&str>,
+    token_hash: &str,
+) -> rusqlite::Result<String> {
+    let id = new_id("tok");
+    conn.execute(
+        "INSERT INTO partner_tokens (id, restaurant_id, name, token_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, restaurant_id, name, token_hash, now_ms()],
+    )?;
+    Ok(id)
+}
+
+/// The live token with this hash and its restaurant; revoked tokens are not found.
+pub fn find_active_token(
+    conn: &Connection,
+    token_hash: &str,
+) -> rusqlite::Result<Option<(TokenInfo, Restaurant)>> {
+    let token = optional(conn.query_row(
+        "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
+         WHERE token_hash = ?1 AND revoked_at IS NULL",
+        [token_hash],
+        from_row,
+    ))?;
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    Ok(find_restaurant(conn, &token.restaurant_id)?.map(|r| (token, r)))
+}
+
+pub fn list_tokens(
+    conn: &Connection,
+    restaurant_id: Option<&str>,
+) -> rusqlite::Result<Vec<TokenInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
+         WHERE ?1 IS NULL OR restaurant_id = ?1 ORDER BY created_at, id",
+    )?;
+    stmt.query_map([restaurant_id], from_row)?.collect()
+}
+
+/// Returns false when no such token exists; revoking twice keeps the first time.
+pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    let found = conn.execute(
+        "UPDATE partner_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        params![id, now_ms()],
+    )?;
+    Ok(found == 1)
+}

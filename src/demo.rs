@@ -1,0 +1,165 @@
+//! `ringback demo`: a French demo restaurant with the sandbox transport, ready to curl.
+
+use std::path::PathBuf;
+
+use jiff::{ToSpan, Zoned};
+use rusqlite::Connection;
+
+use crate::admin::{self, AdminError, customers, reservations, restaurants, templates, tokens};
+use crate::config::{Config, TransportKind};
+use crate::db::{self, restaurants::RestaurantChanges, templates::TemplateType};
+
+pub const DEMO_DB: &str = "ringback-demo.db";
+const NAME: &str = "Le Petit Ringback";
+const TIMEZONE: &str = "Europe/Paris";
+const CUSTOMER_PHONE: &str = "+33612345678";
+const CUSTOMER_NAME: &str = "Camille Martin";
+/// A caller the restaurant has never seen.
+const UNKNOWN_PHONE: &str = "07 81 23 45 67";
+
+pub struct DemoSeed {
+    pub restaurant_id: String,
+    pub token: String,
+}
+
+/// The demo's configuration: its own database (unless `--db` says otherwise), the sandbox.
+pub fn demo_config(mut config: Config, db_flag: Option<PathBuf>) -> Config {
+    config.database.path = db_flag.unwrap_or_else(|| PathBuf::from(DEMO_DB));
+    config.whatsapp.transport = TransportKind::Sandbox;
+    config
+}
+
+/// Seeds the demo restaurant the first time, and on every start makes sure the named customer
+/// has an upcoming booking and that a fresh partner token exists (tokens are stored hashed, so
+/// an old one cannot be shown again).
+pub fn seed(conn: &Connection) -> Result<DemoSeed, AdminError> {
+    let existing = restaurants::list_restaurants(conn)?
+        .into_iter()
+        .find(|r| r.name == NAME);
+    let restaurant_id = match existing {
+        Some(r) => r.id,
+        None => create_restaurant(conn)?,
+    };
+    let restaurant = admin::require_restaurant(conn, &restaurant_id)?;
+    let customer = crate::db::customers::find_customer_by_phone(conn, &restaurant_id, CUSTOMER_PHONE)?;
+    let now = Zoned::now().with_time_zone(jiff::tz::TimeZone::get(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
+    let upcoming = match &customer {
+        Some(c) => crate::db::reservations::find_upcoming_reservation(
+            conn,
+            &restaurant.id,
+            &c.id,
+            now.timestamp().as_millisecond(),
+        )?,
+        None => None,
+    };
+    if upcoming.is_none() {
+        let tomorrow = now
+            .checked_add(1.day())
+            .map_err(|e| admin::AdminError::Failed(e.to_string()))?;
+        let start = format!("{}T20:00:00", tomorrow.strftime("%Y-%m-%d"));
+        reservations::add_reservation(
+            conn,
+            &reservations::ReservationSpec {
+                restaurant_id: &restaurant_id,
+                phone: CUSTOMER_PHONE,
+                start: &start,
+                party_size: 2,
+                status: "CONFIRMED",
+                name: Some(CUSTOMER_NAME),
+                external_id: None,
+            },
+        )?;
+    }
+    let (_, token) = tokens::create_token(conn, &restaurant_id, Some("demo"))?;
+    Ok(DemoSeed {
+        restaurant_id,
+        token,
+    })
+}
+
+fn create_restaurant(conn: &Connection) -> Result<String, AdminError> {
+    let id = restaurants::add_restaurant(
+        conn,
+        NAME,
+        "FR",
+        TIMEZONE,
+        Some("https://book.example.com/le-petit-ringback"),
+    )?;
+    restaurants::update_restaurant(
+        conn,
+        &id,
+        RestaurantChanges {
+            missed_calls_enabled: Some(true),
+            ..Default::default()
+        },
+    )?;
+    restaurants::set_whatsapp(conn, &id, Some(("demo-phone-number-id", "demo-access-token")))?;
+    for (template_type, name, body) in [
+        (
+            TemplateType::MissedCall,
+            "missed_call",
+            vec!["customer_name", "restaurant_name", "booking_link"],
+        ),
+        (
+            TemplateType::MissedCallWithReservation,
+            "missed_call_with_reservation",
+            vec![
+                "customer_name",
+                "restaurant_name",
+                "reservation_date",
+                "reservation_time",
+                "party_size",
+            ],
+        ),
+    ] {
+        templates::set_template(
+            conn,
+            &templates::TemplateSpec {
+                restaurant_id: id.clone(),
+                template_type,
+                name: name.into(),
+                language: "fr".into(),
+                status: "APPROVED".into(),
+                body_params: body.into_iter().map(str::to_string).collect(),
+                button_param: None,
+                name_fallback: None,
+                active: true,
+            },
+        )?;
+    }
+    customers::add_customer(conn, &id, CUSTOMER_PHONE, Some(CUSTOMER_NAME))?;
+    Ok(id)
+}
+
+/// Opens (or creates) the demo database and seeds it.
+pub fn prepare(config: &Config) -> Result<DemoSeed, AdminError> {
+    let mut conn = db::open(&config.database.path)?;
+    let tx = conn.transaction()?;
+    let seed = seed(&tx)?;
+    tx.commit()?;
+    Ok(seed)
+}
+
+/// What the demo prints before it serves.
+pub fn banner(seed: &DemoSeed, base_url: &str) -> String {
+    // Fresh call ids per start, so the printed commands are not replays of an earlier run.
+    let run = crate::secret::random_alphanumeric(6).to_lowercase();
+    let curl = |phone: &str, call_id: &str| {
+        format!(
+            "curl -s -X POST {base_url}/api/partner/v1/missed-calls \\\n  \
+             -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\\n  \
+             -d '{{\"caller_phone_number\": \"{phone}\", \"external_call_id\": \"{call_id}\"}}'",
+            seed.token
+        )
+    };
+    format!(
+        "ringback demo: restaurant {NAME} ({}), sandbox transport, database {DEMO_DB}\n\
+         Partner token: {}\n\n\
+         # A caller the restaurant does not know yet:\n{}\n\n\
+         # {CUSTOMER_NAME}, who has a booking tomorrow at 20:00:\n{}\n",
+        seed.restaurant_id,
+        seed.token,
+        curl(UNKNOWN_PHONE, &format!("demo-{run}-1")),
+        curl(CUSTOMER_PHONE, &format!("demo-{run}-2")),
+    )
+}

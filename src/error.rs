@@ -1,0 +1,233 @@
+//! `ApiError`: every error the API answers, its status and code in one match (SPEC §2.3).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::db::DbError;
+use crate::missed_call::PipelineError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `MALFORMED_REQUEST`: not JSON, not an object, a wrong type, a required field missing.
+    #[error("{message}")]
+    Malformed {
+        message: String,
+        field: Option<&'static str>,
+    },
+    /// 401 `UNAUTHORIZED`, with `WWW-Authenticate: Bearer`.
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    /// 404 `NOT_FOUND`: an unknown route, or a resource this token cannot see.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405 `METHOD_NOT_ALLOWED`.
+    #[error("this method is not allowed on this route")]
+    MethodNotAllowed,
+    /// 409 `CALL_IN_PROGRESS`, with `Retry-After: 1`.
+    #[error("call {call_id} is being dispatched right now; retry in a moment")]
+    CallInProgress { call_id: String },
+    /// 413 `PAYLOAD_TOO_LARGE`.
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 415 `UNSUPPORTED_MEDIA_TYPE`.
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// 422 `VALIDATION_ERROR`, naming the field.
+    #[error("{message}")]
+    Validation {
+        field: &'static str,
+        message: String,
+    },
+    /// 422 `EXTERNAL_CALL_ID_REUSED`.
+    #[error("external_call_id was already used in this restaurant for a different caller number")]
+    ExternalCallIdReused,
+    /// 502 `WHATSAPP_DISPATCH_FAILED`: the outcome is FAILED and a retry is safe.
+    #[error("WhatsApp dispatch failed; retry with the same external_call_id")]
+    DispatchFailed {
+        call_id: String,
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// 500 `INTERNAL_ERROR`: logged here, answered without details.
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// The envelope of an error, without its request id. The request-id layer, which knows the id,
+/// writes the body from it, so that every error (fallbacks included) has one shape.
+#[derive(Debug, Clone)]
+pub struct ErrorEnvelope {
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+impl ErrorEnvelope {
+    pub fn to_json(&self, request_id: &str) -> Value {
+        json!({"error": {
+            "code": self.code,
+            "message": self.message,
+            "request_id": request_id,
+            "details": self.details,
+        }})
+    }
+}
+
+impl ApiError {
+    pub fn validation(field: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn malformed(field: Option<&'static str>, message: impl Into<String>) -> ApiError {
+        ApiError::Malformed {
+            message: message.into(),
+            field,
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, Value) {
+        use ApiError::*;
+        let none = json!({});
+        match self {
+            Malformed { field, .. } => (
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_REQUEST",
+                field.map_or(none, |f| json!({"field": f})),
+            ),
+            Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED", none),
+            NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND", none),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", none),
+            CallInProgress { call_id } => (
+                StatusCode::CONFLICT,
+                "CALL_IN_PROGRESS",
+                json!({"call_id": call_id}),
+            ),
+            PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                json!({"max_body_bytes": limit}),
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                none,
+            ),
+            Validation { field, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_ERROR",
+                json!({"field": field}),
+            ),
+            ExternalCallIdReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "EXTERNAL_CALL_ID_REUSED",
+                json!({"field": "external_call_id"}),
+            ),
+            DispatchFailed {
+                call_id,
+                code,
+                message,
+            } => (
+                StatusCode::BAD_GATEWAY,
+                "WHATSAPP_DISPATCH_FAILED",
+                json!({"call_id": call_id, "whatsapp_error": {"code": code, "message": message}}),
+            ),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", none),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(error.detail = %detail, "internal error");
+        }
+        let (status, code, details) = self.parts();
+        let envelope = ErrorEnvelope {
+            code,
+            message: self.to_string(),
+            details,
+        };
+        let mut response = (status, axum::Json(envelope.to_json(""))).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::CallInProgress { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response.extensions_mut().insert(envelope);
+        response
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<PipelineError> for ApiError {
+    fn from(e: PipelineError) -> Self {
+        match e {
+            PipelineError::CallInProgress { call_id } => ApiError::CallInProgress { call_id },
+            PipelineError::ExternalCallIdReused => ApiError::ExternalCallIdReused,
+            // The token was valid a moment ago; the restaurant went away in between.
+            PipelineError::RestaurantGone => ApiError::Unauthorized,
+            PipelineError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_never_shows_its_detail() {
+        let response = ApiError::Internal("disk I/O error at /secret/path".into()).into_response();
+        let envelope = response.extensions().get::<ErrorEnvelope>().cloned();
+        let envelope = envelope.expect("envelope");
+        assert_eq!(envelope.code, "INTERNAL_ERROR");
+        assert!(!envelope.message.contains("/secret/path"));
+    }
+
+    #[test]
+    fn every_variant_has_its_status() {
+        let cases = [
+            (ApiError::malformed(None, "x"), 400),
+            (ApiError::Unauthorized, 401),
+            (ApiError::NotFound("x".into()), 404),
+            (ApiError::MethodNotAllowed, 405),
+            (ApiError::CallInProgress { call_id: "c".into() }, 409),
+            (ApiError::PayloadTooLarge { limit: 1 }, 413),
+            (ApiError::UnsupportedMediaType, 415),
+            (ApiError::validation("f", "x"), 422),
+            (ApiError::ExternalCallIdReused, 422),
+            (
+                ApiError::DispatchFailed {
+                    call_id: "c".into(),
+                    code: None,
+                    message: None,
+                },
+                502,
+            ),
+            (ApiError::Internal("x".into()), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.into_response().status().as_u16(), status);
+        }
+    }
+}

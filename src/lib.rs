@@ -1,0 +1,22 @@
+//! ringback turns a restaurant's missed phone calls into a WhatsApp message that brings the
+//! caller back. A report travels one way: the HTTP edge (`routes`) parses it, the pipeline
+//! (`missed_call`) decides and claims it through the single database writer (`db`), and the
+//! transport (`whatsapp`) sends it; the answer travels back as an outcome.
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod missed_call;
+pub mod phone;
+pub mod routes;
+pub mod secret;
+pub mod server;
+pub mod telemetry;
+pub mod time;
+pub mod whatsapp;

@@ -1,0 +1,47 @@
+//! The `ringback` binary: parse the command line, load the configuration, start logging, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use ringback::cli::{Cli, Command};
+use ringback::commands::{self, CommandError};
+use ringback::config::Config;
+use ringback::{demo, server, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => return exit(CommandError { exit_code: 1, message: e.to_string() }),
+    };
+    if let Some(db) = &cli.db {
+        config.database.path = db.clone();
+    }
+    if let Command::Serve { listen: Some(addr) } | Command::Demo { listen: Some(addr) } =
+        &cli.command
+    {
+        config.server.listen = addr.clone();
+    }
+    if let Command::Demo { .. } = &cli.command {
+        config = demo::demo_config(config, cli.db.clone());
+    }
+    if let Err(e) = config.validate() {
+        return exit(CommandError { exit_code: 1, message: e.to_string() });
+    }
+    telemetry::init("info");
+    let result = match cli.command {
+        Command::Serve { .. } => server::serve(config, None),
+        Command::Demo { .. } => server::serve_demo(config),
+        admin => commands::run_admin(admin, &config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit(e),
+    }
+}
+
+fn exit(e: CommandError) -> ExitCode {
+    eprintln!("ringback: {}", e.message);
+    ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
+}

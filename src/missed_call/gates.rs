@@ -1,0 +1,85 @@
+//! The gates of SPEC §1 step 7, in their order: the first that closes decides the outcome.
+
+use rusqlite::Connection;
+
+use super::outcome::Outcome;
+use crate::config::MissedCallsConfig;
+use crate::db::customers::Customer;
+use crate::db::restaurants::{Restaurant, debit_balance};
+use crate::db::templates::{Template, TemplateType, find_template};
+use crate::db::calls::message_within;
+use crate::phone::Caller;
+
+const MINUTE_MS: i64 = 60_000;
+
+/// Everything the gates look at for one call.
+pub struct GateInput<'a> {
+    pub restaurant: &'a Restaurant,
+    pub caller: &'a Caller,
+    pub customer: Option<&'a Customer>,
+    pub template_type: Option<TemplateType>,
+    pub call_id: &'a str,
+    pub occurred_at: i64,
+    pub now: i64,
+    pub rules: &'a MissedCallsConfig,
+}
+
+pub enum Gate {
+    /// A gate closed: record this outcome and send nothing.
+    Skip(Outcome),
+    /// Every gate is open and the cost is debited: send this template.
+    Open { template: Template, debited: i64 },
+}
+
+/// Runs the gates in order. The last one also claims the balance, so it must run in the
+/// writer's job that records the claim.
+pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Gate> {
+    let r = input.restaurant;
+    if !r.missed_calls_enabled {
+        return Ok(Gate::Skip(Outcome::SkippedFeatureDisabled));
+    }
+    if r.whatsapp.is_none() {
+        return Ok(Gate::Skip(Outcome::SkippedNoWhatsapp));
+    }
+    let (Caller::Number(number), Some(customer), Some(template_type)) =
+        (input.caller, input.customer, input.template_type)
+    else {
+        return Ok(Gate::Skip(Outcome::SkippedHiddenNumber));
+    };
+    if customer.whatsapp_suppressed {
+        return Ok(Gate::Skip(Outcome::SkippedSuppressed));
+    }
+    // No fallback to the other type: a booking reminder sent as a generic "book here" (or the
+    // reverse) would read wrong to the guest.
+    let template = match find_template(conn, &r.id, template_type)? {
+        Some(t) if t.is_sendable() => t,
+        _ => return Ok(Gate::Skip(Outcome::SkippedNoTemplate)),
+    };
+    if input.occurred_at < input.now - input.rules.stale_after_minutes * MINUTE_MS {
+        return Ok(Gate::Skip(Outcome::SkippedStale));
+    }
+    let cooldown = input.rules.cooldown_minutes * MINUTE_MS;
+    if cooldown > 0
+        && message_within(
+            conn,
+            &r.id,
+            number.as_str(),
+            input.occurred_at,
+            cooldown,
+            input.call_id,
+        )?
+    {
+        return Ok(Gate::Skip(Outcome::SkippedCooldown));
+    }
+    if !debit_balance(conn, &r.id, r.message_cost_cents)? {
+        return Ok(Gate::Skip(Outcome::SkippedLowBalance));
+    }
+    Ok(Gate::Open {
+        template,
+        debited: if r.balance_cents.is_some() {
+            r.message_cost_cents
+        } else {
+            0
+        },
+    })
+}

@@ -1,0 +1,77 @@
+//! The HTTP edge: the partner endpoints, and the layer every response passes through.
+
+pub mod partner;
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+use crate::error::{ApiError, ErrorEnvelope};
+use crate::secret::random_alphanumeric;
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of one request, echoed from the client when it is usable.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// 1 to 64 visible ASCII characters: an id an integrator can grep for in both logs.
+fn usable_request_id(value: &HeaderValue) -> Option<String> {
+    let bytes = value.as_bytes();
+    ((1..=64).contains(&bytes.len()) && bytes.iter().all(|b| (0x21..=0x7e).contains(b)))
+        .then(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Gives every request an id and a span, logs it once, and writes the error envelope (which
+/// carries the id) for every error answer, including those of the fallbacks.
+pub async fn request_layer(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(usable_request_id)
+        .unwrap_or_else(|| format!("req_{}", random_alphanumeric(20)));
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", http.method = %method, http.route = %route, request.id = %id);
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+
+    if let Some(envelope) = response.extensions_mut().remove::<ErrorEnvelope>() {
+        let body = envelope.to_json(&id).to_string();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        *response.body_mut() = Body::from(body);
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            http.status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        )
+    });
+    response
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

@@ -1,0 +1,59 @@
+//! `serve` and `demo`: the runtime, the listener, and the signals that stop them.
+
+use crate::app::App;
+use crate::commands::{CommandError, fail};
+use crate::config::Config;
+use crate::demo;
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM. `banner`, when given, is printed once the port is known.
+pub fn serve(
+    config: Config,
+    banner: Option<Box<dyn FnOnce(&str) -> String>>,
+) -> Result<(), CommandError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let app = App::build(config)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let addr = app.local_addr()?;
+        let base_url = format!("http://{addr}");
+        if let Some(banner) = banner {
+            println!("{}", banner(&base_url));
+        }
+        tracing::info!("listening on {base_url}");
+        app.run_until_stopped(shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Seeds the demo database, prints the token and two curl commands, and serves.
+pub fn serve_demo(config: Config) -> Result<(), CommandError> {
+    let seed = demo::prepare(&config)?;
+    serve(config, Some(Box::new(move |base| demo::banner(&seed, base))))
+}

@@ -1,0 +1,135 @@
+//! WhatsApp dispatch: the transport trait, the message to send, and how an answer maps to an
+//! outcome (SPEC §5.3).
+
+pub mod cloud;
+pub mod sandbox;
+pub mod template;
+
+use serde_json::Value;
+
+use crate::secret::Secret;
+
+/// One template message, ready to go.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub call_id: String,
+    pub phone_number_id: String,
+    pub access_token: Secret,
+    /// E.164, for the logs only (masked); the payload carries it too.
+    pub to: String,
+    pub payload: Value,
+}
+
+/// How a send ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DispatchResult {
+    Sent { message_id: String },
+    /// Refused for a reason a retry cannot fix.
+    Undeliverable { code: String, message: String },
+    /// Transient or unknown; the call may be retried.
+    Failed { code: String, message: String },
+}
+
+/// Sends a message and waits for the answer. Blocking: the caller runs it on the blocking pool.
+pub trait Transport: Send + Sync {
+    fn send(&self, message: &Outgoing) -> DispatchResult;
+}
+
+/// WhatsApp error codes that a later retry may get past (rate limits, outages, expired tokens).
+const RETRYABLE_CODES: [i64; 15] = [
+    1, 2, 4, 17, 32, 190, 368, 613, 80007, 130429, 131000, 131016, 131042, 131048, 131056,
+];
+
+/// The user stopped marketing messages: the customer is suppressed.
+pub const STOPPED_MARKETING_CODE: &str = "131050";
+
+/// Maps a Cloud API answer to an outcome. The code comes from the body's `error.code`, never from
+/// the HTTP status; an error without a code is treated as unknown, hence retryable.
+pub fn map_response(status: u16, body: &[u8]) -> DispatchResult {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    if (200..300).contains(&status) {
+        let id = json
+            .as_ref()
+            .and_then(|j| j.pointer("/messages/0/id"))
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty());
+        return match id {
+            Some(id) => DispatchResult::Sent {
+                message_id: id.to_string(),
+            },
+            None => DispatchResult::Failed {
+                code: "transport".into(),
+                message: format!("WhatsApp answered {status} without a message id"),
+            },
+        };
+    }
+    let error = json.as_ref().and_then(|j| j.get("error"));
+    let code = error.and_then(|e| e.get("code")).and_then(Value::as_i64);
+    let message = error
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("WhatsApp answered HTTP {status}"));
+    match code {
+        Some(code) if RETRYABLE_CODES.contains(&code) || status >= 500 || status == 429 => {
+            DispatchResult::Failed {
+                code: code.to_string(),
+                message,
+            }
+        }
+        Some(code) => DispatchResult::Undeliverable {
+            code: code.to_string(),
+            message,
+        },
+        None => DispatchResult::Failed {
+            code: "transport".into(),
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_body(code: i64) -> Vec<u8> {
+        format!(r#"{{"error":{{"message":"m","code":{code}}}}}"#).into_bytes()
+    }
+
+    #[test]
+    fn a_2xx_with_a_message_id_is_sent() {
+        let r = map_response(200, br#"{"messages":[{"id":"wamid.X"}]}"#);
+        assert_eq!(
+            r,
+            DispatchResult::Sent {
+                message_id: "wamid.X".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_2xx_without_a_message_id_is_failed() {
+        assert!(matches!(
+            map_response(200, b"{}"),
+            DispatchResult::Failed { .. }
+        ));
+    }
+
+    #[test]
+    fn retryable_codes_fail_and_others_are_undeliverable() {
+        for code in RETRYABLE_CODES {
+            assert!(
+                matches!(map_response(400, &error_body(code)), DispatchResult::Failed { .. }),
+                "{code}"
+            );
+        }
+        assert!(matches!(
+            map_response(400, &error_body(131026)),
+            DispatchResult::Undeliverable { .. }
+        ));
+        assert!(matches!(
+            map_response(503, &error_body(131026)),
+            DispatchResult::Failed { .. }
+        ));
+    }
+}
