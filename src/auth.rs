@@ -49,7 +49,10 @@ impl FromRequestParts<AppState> for Authenticated {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or(ApiError::Unauthorized)?;
-        let (scheme, token) = header.trim().split_once(' ').ok_or(ApiError::Unauthorized)?;
+        let (scheme, token) = header
+            .trim()
+            .split_once(' ')
+            .ok_or(ApiError::Unauthorized)?;
         let token = token.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || !has_token_shape(token) {
             return Err(ApiError::Unauthorized);

@@ -22,7 +22,11 @@ pub struct CommandError {
 
 impl From<AdminError> for CommandError {
     fn from(e: AdminError) -> Self {
-        let exit_code = if matches!(e, AdminError::Usage(_)) { 2 } else { 1 };
+        let exit_code = if matches!(e, AdminError::Usage(_)) {
+            2
+        } else {
+            1
+        };
         CommandError {
             exit_code,
             message: e.to_string(),
@@ -108,10 +112,18 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
 }
 
 fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<()> {
-    writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    )
 }
 
-fn restaurant(conn: &Connection, c: RestaurantCommand, out: &mut impl Write) -> Result<(), CommandError> {
+fn restaurant(
+    conn: &Connection,
+    c: RestaurantCommand,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
     match c {
         RestaurantCommand::Add {
             name,
@@ -119,8 +131,13 @@ fn restaurant(conn: &Connection, c: RestaurantCommand, out: &mut impl Write) -> 
             timezone,
             booking_url,
         } => {
-            let id =
-                restaurants::add_restaurant(conn, &name, &country, &timezone, booking_url.as_deref())?;
+            let id = restaurants::add_restaurant(
+                conn,
+                &name,
+                &country,
+                &timezone,
+                booking_url.as_deref(),
+            )?;
             writeln!(out, "{id}")?;
         }
         RestaurantCommand::Update {
@@ -212,7 +229,11 @@ fn token(conn: &Connection, c: TokenCommand, out: &mut impl Write) -> Result<(),
     Ok(())
 }
 
-fn template(conn: &Connection, c: TemplateCommand, out: &mut impl Write) -> Result<(), CommandError> {
+fn template(
+    conn: &Connection,
+    c: TemplateCommand,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
     match c {
         TemplateCommand::Set {
             restaurant,
@@ -232,7 +253,10 @@ fn template(conn: &Connection, c: TemplateCommand, out: &mut impl Write) -> Resu
                 name,
                 language,
                 status: status.as_str().into(),
-                body_params: body_params.into_iter().map(|v| v.trim().to_string()).collect(),
+                body_params: body_params
+                    .into_iter()
+                    .map(|v| v.trim().to_string())
+                    .collect(),
                 button_param,
                 name_fallback,
                 active,
@@ -262,7 +286,11 @@ fn template(conn: &Connection, c: TemplateCommand, out: &mut impl Write) -> Resu
     Ok(())
 }
 
-fn customer(conn: &Connection, c: CustomerCommand, out: &mut impl Write) -> Result<(), CommandError> {
+fn customer(
+    conn: &Connection,
+    c: CustomerCommand,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
     match c {
         CustomerCommand::Add {
             restaurant,
@@ -305,7 +333,11 @@ fn customer(conn: &Connection, c: CustomerCommand, out: &mut impl Write) -> Resu
                         c.id,
                         c.phone_e164,
                         c.name.as_deref().unwrap_or("-"),
-                        if c.whatsapp_suppressed { "\tsuppressed" } else { "" }
+                        if c.whatsapp_suppressed {
+                            "\tsuppressed"
+                        } else {
+                            ""
+                        }
                     )?;
                 }
             }

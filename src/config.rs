@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -52,17 +52,6 @@ pub struct MissedCallsConfig {
     pub stale_after_minutes: i64,
     pub reservation_grace_minutes: i64,
     pub max_future_skew_seconds: i64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            whatsapp: WhatsAppConfig::default(),
-            missed_calls: MissedCallsConfig::default(),
-        }
-    }
 }
 
 impl Default for ServerConfig {
@@ -305,7 +294,8 @@ mod tests {
 
     #[test]
     fn an_unknown_environment_key_is_named() {
-        let err = Config::load(None, env(&[("RINGBACK_SERVER_PORT", "1")])).unwrap_err();
+        let err =
+            Config::load(None, env(&[("RINGBACK_SERVER_PORT", "1")])).expect_err("unknown key");
         assert!(err.to_string().contains("RINGBACK_SERVER_PORT"), "{err}");
     }
 
@@ -314,7 +304,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1\"\nport = 3\n").expect("write");
-        let err = Config::load(Some(&path), env(&[])).unwrap_err();
+        let err = Config::load(Some(&path), env(&[])).expect_err("unknown key");
         assert!(err.to_string().contains("port"), "{err}");
     }
 
@@ -322,7 +312,10 @@ mod tests {
     fn a_bad_value_is_named() {
         let mut cfg = Config::default();
         cfg.whatsapp.dispatch_threads = 0;
-        let err = cfg.validate().unwrap_err();
-        assert!(err.to_string().contains("whatsapp.dispatch_threads"), "{err}");
+        let err = cfg.validate().expect_err("bad value");
+        assert!(
+            err.to_string().contains("whatsapp.dispatch_threads"),
+            "{err}"
+        );
     }
 }

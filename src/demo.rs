@@ -41,8 +41,10 @@ pub fn seed(conn: &Connection) -> Result<DemoSeed, AdminError> {
         None => create_restaurant(conn)?,
     };
     let restaurant = admin::require_restaurant(conn, &restaurant_id)?;
-    let customer = crate::db::customers::find_customer_by_phone(conn, &restaurant_id, CUSTOMER_PHONE)?;
-    let now = Zoned::now().with_time_zone(jiff::tz::TimeZone::get(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
+    let customer =
+        crate::db::customers::find_customer_by_phone(conn, &restaurant_id, CUSTOMER_PHONE)?;
+    let now = Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::get(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
     let upcoming = match &customer {
         Some(c) => crate::db::reservations::find_upcoming_reservation(
             conn,
@@ -93,7 +95,11 @@ fn create_restaurant(conn: &Connection) -> Result<String, AdminError> {
             ..Default::default()
         },
     )?;
-    restaurants::set_whatsapp(conn, &id, Some(("demo-phone-number-id", "demo-access-token")))?;
+    restaurants::set_whatsapp(
+        conn,
+        &id,
+        Some(("demo-phone-number-id", "demo-access-token")),
+    )?;
     for (template_type, name, body) in [
         (
             TemplateType::MissedCall,
@@ -141,7 +147,7 @@ pub fn prepare(config: &Config) -> Result<DemoSeed, AdminError> {
 }
 
 /// What the demo prints before it serves.
-pub fn banner(seed: &DemoSeed, base_url: &str) -> String {
+pub fn banner(seed: &DemoSeed, base_url: &str, database: &std::path::Path) -> String {
     // Fresh call ids per start, so the printed commands are not replays of an earlier run.
     let run = crate::secret::random_alphanumeric(6).to_lowercase();
     let curl = |phone: &str, call_id: &str| {
@@ -153,11 +159,12 @@ pub fn banner(seed: &DemoSeed, base_url: &str) -> String {
         )
     };
     format!(
-        "ringback demo: restaurant {NAME} ({}), sandbox transport, database {DEMO_DB}\n\
+        "ringback demo: restaurant {NAME} ({}), sandbox transport, database {}\n\
          Partner token: {}\n\n\
          # A caller the restaurant does not know yet:\n{}\n\n\
          # {CUSTOMER_NAME}, who has a booking tomorrow at 20:00:\n{}\n",
         seed.restaurant_id,
+        database.display(),
         seed.token,
         curl(UNKNOWN_PHONE, &format!("demo-{run}-1")),
         curl(CUSTOMER_PHONE, &format!("demo-{run}-2")),

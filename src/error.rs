@@ -211,7 +211,12 @@ mod tests {
             (ApiError::Unauthorized, 401),
             (ApiError::NotFound("x".into()), 404),
             (ApiError::MethodNotAllowed, 405),
-            (ApiError::CallInProgress { call_id: "c".into() }, 409),
+            (
+                ApiError::CallInProgress {
+                    call_id: "c".into(),
+                },
+                409,
+            ),
             (ApiError::PayloadTooLarge { limit: 1 }, 413),
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::validation("f", "x"), 422),

@@ -13,7 +13,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(c) => c,
-        Err(e) => return exit(CommandError { exit_code: 1, message: e.to_string() }),
+        Err(e) => {
+            return exit(CommandError {
+                exit_code: 1,
+                message: e.to_string(),
+            });
+        }
     };
     if let Some(db) = &cli.db {
         config.database.path = db.clone();
@@ -27,7 +32,10 @@ fn main() -> ExitCode {
         config = demo::demo_config(config, cli.db.clone());
     }
     if let Err(e) = config.validate() {
-        return exit(CommandError { exit_code: 1, message: e.to_string() });
+        return exit(CommandError {
+            exit_code: 1,
+            message: e.to_string(),
+        });
     }
     telemetry::init("info");
     let result = match cli.command {

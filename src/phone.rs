@@ -145,7 +145,11 @@ mod tests {
             "0033612345678",
             "+33612345678",
         ] {
-            assert_eq!(normalise(raw, "FR").map(|n| n.0), Ok("+33612345678".into()), "{raw}");
+            assert_eq!(
+                normalise(raw, "FR").map(|n| n.0),
+                Ok("+33612345678".into()),
+                "{raw}"
+            );
         }
     }
 

@@ -5,6 +5,9 @@ use crate::commands::{CommandError, fail};
 use crate::config::Config;
 use crate::demo;
 
+/// Text printed once the server's address is known (the demo's token and curl commands).
+pub type Banner = Box<dyn FnOnce(&str) -> String>;
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -28,18 +31,13 @@ pub async fn shutdown_signal() {
 }
 
 /// Serves until Ctrl-C or SIGTERM. `banner`, when given, is printed once the port is known.
-pub fn serve(
-    config: Config,
-    banner: Option<Box<dyn FnOnce(&str) -> String>>,
-) -> Result<(), CommandError> {
+pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| fail(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
-        let app = App::build(config)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+        let app = App::build(config).await.map_err(|e| fail(e.to_string()))?;
         let addr = app.local_addr()?;
         let base_url = format!("http://{addr}");
         if let Some(banner) = banner {
@@ -55,5 +53,9 @@ pub fn serve(
 /// Seeds the demo database, prints the token and two curl commands, and serves.
 pub fn serve_demo(config: Config) -> Result<(), CommandError> {
     let seed = demo::prepare(&config)?;
-    serve(config, Some(Box::new(move |base| demo::banner(&seed, base))))
+    let database = config.database.path.clone();
+    serve(
+        config,
+        Some(Box::new(move |base| demo::banner(&seed, base, &database))),
+    )
 }

@@ -19,7 +19,10 @@ pub fn format_utc(ms: i64) -> String {
 /// The instant in the restaurant's zone, with its offset: how the booking side sees a time.
 pub fn format_local(ms: i64, tz: &TimeZone) -> String {
     match Timestamp::from_millisecond(ms) {
-        Ok(ts) => ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        Ok(ts) => ts
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
         Err(_) => ms.to_string(),
     }
 }

@@ -28,7 +28,10 @@ fn check_status(status: &str) -> Result<(), AdminError> {
     }
 }
 
-pub fn add_reservation(conn: &Connection, spec: &ReservationSpec<'_>) -> Result<String, AdminError> {
+pub fn add_reservation(
+    conn: &Connection,
+    spec: &ReservationSpec<'_>,
+) -> Result<String, AdminError> {
     let restaurant = require_restaurant(conn, spec.restaurant_id)?;
     let number = phone_for(&restaurant, spec.phone)?;
     let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -42,10 +45,10 @@ pub fn add_reservation(conn: &Connection, spec: &ReservationSpec<'_>) -> Result<
         return Err(usage("--party-size must be at least 1"));
     }
     check_status(spec.status)?;
-    if let Some(x) = spec.external_id {
-        if !(1..=128).contains(&x.chars().count()) {
-            return Err(usage("--external-id must be 1 to 128 characters"));
-        }
+    if let Some(x) = spec.external_id
+        && !(1..=128).contains(&x.chars().count())
+    {
+        return Err(usage("--external-id must be 1 to 128 characters"));
     }
     let name = spec.name.map(str::trim).filter(|n| !n.is_empty());
     let (customer, created) =
@@ -69,7 +72,9 @@ pub fn add_reservation(conn: &Connection, spec: &ReservationSpec<'_>) -> Result<
         Err(rusqlite::Error::SqliteFailure(e, _))
             if e.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
-            Err(failed("a reservation with this --external-id already exists"))
+            Err(failed(
+                "a reservation with this --external-id already exists",
+            ))
         }
         other => Ok(other?),
     }

@@ -28,7 +28,8 @@ fn check_timezone(timezone: &str) -> Result<(), AdminError> {
 }
 
 fn check_url(url: &str) -> Result<(), AdminError> {
-    if (url.starts_with("https://") || url.starts_with("http://")) && !url.contains(char::is_whitespace)
+    if (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(char::is_whitespace)
     {
         Ok(())
     } else {
@@ -102,10 +103,12 @@ pub fn set_whatsapp(
     id: &str,
     account: Option<(&str, &str)>,
 ) -> Result<(), AdminError> {
-    if let Some((phone_number_id, token)) = account {
-        if phone_number_id.trim().is_empty() || token.trim().is_empty() {
-            return Err(usage("--phone-number-id and --access-token must not be empty"));
-        }
+    if let Some((phone_number_id, token)) = account
+        && (phone_number_id.trim().is_empty() || token.trim().is_empty())
+    {
+        return Err(usage(
+            "--phone-number-id and --access-token must not be empty",
+        ));
     }
     require_restaurant(conn, id)?;
     table::set_whatsapp_account(conn, id, account)?;

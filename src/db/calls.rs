@@ -176,7 +176,13 @@ pub fn message_within(
               AND outcome IN ('SENT', 'DISPATCHING')
               AND occurred_at > ?3 - ?4 AND occurred_at < ?3 + ?4
               AND id <> ?5)",
-        params![restaurant_id, caller_e164, occurred_at, window_ms, except_id],
+        params![
+            restaurant_id,
+            caller_e164,
+            occurred_at,
+            window_ms,
+            except_id
+        ],
         |r| r.get(0),
     )
 }

@@ -69,7 +69,14 @@ pub fn match_or_create_customer(
         "INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (restaurant_id, phone_e164) DO NOTHING",
-        params![new_id("cus"), restaurant_id, phone_e164, name, source, now_ms()],
+        params![
+            new_id("cus"),
+            restaurant_id,
+            phone_e164,
+            name,
+            source,
+            now_ms()
+        ],
     )? == 1;
     let customer = find_customer_by_phone(conn, restaurant_id, phone_e164)?
         .ok_or(rusqlite::Error::QueryReturnedNoRows)?;

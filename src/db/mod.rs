@@ -38,7 +38,9 @@ pub enum DbError {
         name: String,
         source: rusqlite::Error,
     },
-    #[error("the database was written by a newer ringback (schema {found}, this binary knows {known})")]
+    #[error(
+        "the database was written by a newer ringback (schema {found}, this binary knows {known})"
+    )]
     SchemaTooNew { found: i64, known: i64 },
     #[error("the database writer has stopped")]
     WriterGone,

@@ -80,7 +80,14 @@ pub fn insert_restaurant(conn: &Connection, new: &NewRestaurant<'_>) -> rusqlite
     conn.execute(
         "INSERT INTO restaurants (id, name, country, timezone, booking_url, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, new.name, new.country, new.timezone, new.booking_url, now_ms()],
+        params![
+            id,
+            new.name,
+            new.country,
+            new.timezone,
+            new.booking_url,
+            now_ms()
+        ],
     )?;
     Ok(id)
 }

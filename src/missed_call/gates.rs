@@ -4,10 +4,10 @@ use rusqlite::Connection;
 
 use super::outcome::Outcome;
 use crate::config::MissedCallsConfig;
+use crate::db::calls::message_within;
 use crate::db::customers::Customer;
 use crate::db::restaurants::{Restaurant, debit_balance};
 use crate::db::templates::{Template, TemplateType, find_template};
-use crate::db::calls::message_within;
 use crate::phone::Caller;
 
 const MINUTE_MS: i64 = 60_000;

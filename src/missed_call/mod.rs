@@ -135,10 +135,10 @@ impl Pipeline {
                 // The send and its record run as their own task: a client that hangs up must not
                 // leave the row in DISPATCHING, and shutdown waits for the task.
                 let this = self.clone();
-                let task = self.dispatches.spawn(async move { this.dispatch(claim).await });
-                let call = task
-                    .await
-                    .map_err(|e| DbError::Task(e.to_string()))??;
+                let task = self
+                    .dispatches
+                    .spawn(async move { this.dispatch(claim).await });
+                let call = task.await.map_err(|e| DbError::Task(e.to_string()))??;
                 Handled {
                     call,
                     original_outcome: None,
@@ -372,10 +372,9 @@ fn record_result(
     }
     if let (DispatchResult::Undeliverable { code, .. }, Some(customer_id)) =
         (result, &claim.customer_id)
+        && code == STOPPED_MARKETING_CODE
     {
-        if code == STOPPED_MARKETING_CODE {
-            set_suppressed(conn, customer_id, true)?;
-        }
+        set_suppressed(conn, customer_id, true)?;
     }
     Ok(())
 }

@@ -49,9 +49,10 @@ impl CallView {
             occurred_at: format_utc(row.occurred_at),
             created_at: format_utc(row.created_at),
             message_id: row.message_id.clone().filter(|_| row.outcome == "SENT"),
-            error: row.error_code.as_ref().map(|code| {
-                json!({"code": error_code_json(code), "message": row.error_message})
-            }),
+            error: row
+                .error_code
+                .as_ref()
+                .map(|code| json!({"code": error_code_json(code), "message": row.error_message})),
             original_outcome: None,
         }
     }
@@ -59,7 +60,8 @@ impl CallView {
 
 /// WhatsApp's numeric codes stay numbers; ringback's own (`timeout`, `transport`, …) are strings.
 fn error_code_json(code: &str) -> Value {
-    code.parse::<i64>().map_or_else(|_| json!(code), |n| json!(n))
+    code.parse::<i64>()
+        .map_or_else(|_| json!(code), |n| json!(n))
 }
 
 pub async fn report_missed_call(
@@ -83,10 +85,7 @@ pub async fn report_missed_call(
         .map_err(|_| ApiError::PayloadTooLarge { limit })?;
     let report = parse_report(&bytes, &auth, &state, received_at)?;
 
-    let handled = state
-        .pipeline
-        .report(&auth.restaurant.id, report)
-        .await?;
+    let handled = state.pipeline.report(&auth.restaurant.id, report).await?;
     answer(handled)
 }
 
@@ -162,13 +161,13 @@ fn parse_report(
             "caller_phone_number must be 3 to 40 characters",
         ));
     }
-    if let Some(id) = external_call_id {
-        if !(1..=128).contains(&id.chars().count()) {
-            return Err(ApiError::validation(
-                "external_call_id",
-                "external_call_id must be 1 to 128 characters",
-            ));
-        }
+    if let Some(id) = external_call_id
+        && !(1..=128).contains(&id.chars().count())
+    {
+        return Err(ApiError::validation(
+            "external_call_id",
+            "external_call_id must be 1 to 128 characters",
+        ));
     }
     let restaurant = &auth.restaurant;
     let occurred_at = match occurred_at {
@@ -191,7 +190,7 @@ fn parse_report(
             Some(at)
         }
     };
-    let caller = Caller::parse(caller.trim(), &restaurant.country).map_err(|e| {
+    let caller = Caller::parse(caller, &restaurant.country).map_err(|e| {
         let message = match e {
             PhoneError::Invalid(..) | PhoneError::Unparseable(_) => format!(
                 "caller_phone_number is not a valid phone number for {}",

@@ -23,11 +23,19 @@ pub struct Outgoing {
 /// How a send ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DispatchResult {
-    Sent { message_id: String },
+    Sent {
+        message_id: String,
+    },
     /// Refused for a reason a retry cannot fix.
-    Undeliverable { code: String, message: String },
+    Undeliverable {
+        code: String,
+        message: String,
+    },
     /// Transient or unknown; the call may be retried.
-    Failed { code: String, message: String },
+    Failed {
+        code: String,
+        message: String,
+    },
 }
 
 /// Sends a message and waits for the answer. Blocking: the caller runs it on the blocking pool.
@@ -119,7 +127,10 @@ mod tests {
     fn retryable_codes_fail_and_others_are_undeliverable() {
         for code in RETRYABLE_CODES {
             assert!(
-                matches!(map_response(400, &error_body(code)), DispatchResult::Failed { .. }),
+                matches!(
+                    map_response(400, &error_body(code)),
+                    DispatchResult::Failed { .. }
+                ),
                 "{code}"
             );
         }

@@ -132,16 +132,28 @@ mod tests {
     #[test]
     fn body_and_button_parameters_follow_the_template_order() {
         let p = build_payload(
-            &template(&["customer_name", "reservation_time", "party_size"], Some("booking_token")),
+            &template(
+                &["customer_name", "reservation_time", "party_size"],
+                Some("booking_token"),
+            ),
             &vars(),
             "+33612345678",
             "call_1",
         );
-        assert_eq!(p["template"]["components"][0]["parameters"][0]["text"], "there");
-        assert_eq!(p["template"]["components"][0]["parameters"][1]["text"], "20:30");
+        assert_eq!(
+            p["template"]["components"][0]["parameters"][0]["text"],
+            "there"
+        );
+        assert_eq!(
+            p["template"]["components"][0]["parameters"][1]["text"],
+            "20:30"
+        );
         assert_eq!(p["template"]["components"][0]["parameters"][2]["text"], "4");
         assert_eq!(p["template"]["components"][1]["sub_type"], "url");
-        assert_eq!(p["template"]["components"][1]["parameters"][0]["text"], "call_1");
+        assert_eq!(
+            p["template"]["components"][1]["parameters"][0]["text"],
+            "call_1"
+        );
         assert_eq!(p["biz_opaque_callback_data"], "call_1");
         assert_eq!(p["template"]["language"]["policy"], "deterministic");
     }

@@ -1,0 +1,375 @@
+//! Test harness: the real app on port 0 with a temporary database, its real `cloud` WhatsApp
+//! client pointed at a fake Cloud API server on loopback that each test controls.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use reqwest::Response;
+use ringback::admin::{customers, restaurants, templates, tokens};
+use ringback::app::App;
+use ringback::config::Config;
+use ringback::db::restaurants::RestaurantChanges;
+use ringback::db::templates::TemplateType;
+use rusqlite::Connection;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::{Notify, oneshot};
+
+pub const ACCESS_TOKEN: &str = "EAAGtestaccesstoken0123456789secret";
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const BOOKING_URL: &str = "https://book.example.com/chez-test";
+
+/// How the fake Cloud API answers the next requests.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// 200 with `messages[0].id`.
+    Accept,
+    /// This status and JSON body.
+    Reply(u16, Value),
+    /// Accept, after holding the request this long.
+    Delay(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub phone_number_id: String,
+    pub authorization: Option<String>,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct FakeState {
+    behaviour: Mutex<Option<Behaviour>>,
+    received: Mutex<Vec<Received>>,
+    arrived: Notify,
+}
+
+/// A fake WhatsApp Cloud API on loopback.
+#[derive(Clone)]
+pub struct FakeWhatsApp {
+    pub base_url: String,
+    state: Arc<FakeState>,
+}
+
+async fn fake_messages(
+    State(state): State<Arc<FakeState>>,
+    Path(phone_number_id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, axum::Json<Value>) {
+    let number = {
+        let mut received = state.received.lock().expect("lock");
+        received.push(Received {
+            phone_number_id,
+            authorization: headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        });
+        received.len()
+    };
+    state.arrived.notify_waiters();
+    let behaviour = state
+        .behaviour
+        .lock()
+        .expect("lock")
+        .clone()
+        .unwrap_or(Behaviour::Accept);
+    let accepted = json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": "x", "wa_id": "x"}],
+        "messages": [{"id": format!("wamid.TEST{number}")}]
+    });
+    match behaviour {
+        Behaviour::Accept => (StatusCode::OK, axum::Json(accepted)),
+        Behaviour::Delay(d) => {
+            tokio::time::sleep(d).await;
+            (StatusCode::OK, axum::Json(accepted))
+        }
+        Behaviour::Reply(status, body) => (
+            StatusCode::from_u16(status).expect("status"),
+            axum::Json(body),
+        ),
+    }
+}
+
+impl FakeWhatsApp {
+    pub async fn start() -> FakeWhatsApp {
+        let state = Arc::new(FakeState::default());
+        let router = Router::new()
+            .route("/{phone_number_id}/messages", post(fake_messages))
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        FakeWhatsApp { base_url, state }
+    }
+
+    pub fn set(&self, behaviour: Behaviour) {
+        *self.state.behaviour.lock().expect("lock") = Some(behaviour);
+    }
+
+    /// Answers with a WhatsApp error body: `{"error": {"code": …}}`.
+    pub fn fail_with(&self, status: u16, code: i64) {
+        self.set(Behaviour::Reply(
+            status,
+            json!({"error": {"message": format!("error {code}"), "type": "OAuthException",
+                             "code": code, "fbtrace_id": "AbC"}}),
+        ));
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.state.received.lock().expect("lock").clone()
+    }
+
+    /// Waits until at least `n` requests have arrived (a test fails after 10 s).
+    pub async fn wait_for_requests(&self, n: usize) {
+        let waiting = async {
+            loop {
+                let arrived = self.state.arrived.notified();
+                if self.requests().len() >= n {
+                    return;
+                }
+                arrived.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the fake WhatsApp server did not get the expected requests");
+    }
+}
+
+/// A restaurant seeded for a test, with its partner token.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub id: String,
+    pub token: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db_path: PathBuf,
+    pub whatsapp: FakeWhatsApp,
+    pub restaurant: Seeded,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn test_config(db_path: PathBuf, api_base: &str) -> Config {
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".into();
+    config.database.path = db_path;
+    config.whatsapp.api_base = api_base.to_string();
+    config.whatsapp.timeout_ms = 2_000;
+    config
+}
+
+/// A French restaurant, feature on, WhatsApp connected, both templates approved.
+pub fn seed_restaurant(conn: &Connection, name: &str, country: &str, timezone: &str) -> Seeded {
+    let id = restaurants::add_restaurant(conn, name, country, timezone, Some(BOOKING_URL))
+        .expect("restaurant");
+    restaurants::update_restaurant(
+        conn,
+        &id,
+        RestaurantChanges {
+            missed_calls_enabled: Some(true),
+            ..Default::default()
+        },
+    )
+    .expect("feature on");
+    restaurants::set_whatsapp(conn, &id, Some((PHONE_NUMBER_ID, ACCESS_TOKEN))).expect("wa");
+    set_template(conn, &id, TemplateType::MissedCall, "APPROVED", true);
+    set_template(
+        conn,
+        &id,
+        TemplateType::MissedCallWithReservation,
+        "APPROVED",
+        true,
+    );
+    let (_, token) = tokens::create_token(conn, &id, Some("pbx")).expect("token");
+    Seeded { id, token }
+}
+
+pub fn set_template(
+    conn: &Connection,
+    restaurant_id: &str,
+    template_type: TemplateType,
+    status: &str,
+    active: bool,
+) {
+    let (name, body): (&str, &[&str]) = match template_type {
+        TemplateType::MissedCall => ("missed_call_v1", &["customer_name", "restaurant_name"]),
+        TemplateType::MissedCallWithReservation => (
+            "missed_call_reservation_v1",
+            &[
+                "customer_name",
+                "reservation_date",
+                "reservation_time",
+                "party_size",
+            ],
+        ),
+    };
+    templates::set_template(
+        conn,
+        &templates::TemplateSpec {
+            restaurant_id: restaurant_id.into(),
+            template_type,
+            name: name.into(),
+            language: "fr".into(),
+            status: status.into(),
+            body_params: body.iter().map(|s| s.to_string()).collect(),
+            button_param: Some("booking_token".into()),
+            name_fallback: None,
+            active,
+        },
+    )
+    .expect("template");
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    ringback::telemetry::init_for_tests();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_path = dir.path().join("ringback.db");
+    let whatsapp = FakeWhatsApp::start().await;
+    let mut config = test_config(db_path.clone(), &whatsapp.base_url);
+    adjust(&mut config);
+    let restaurant = {
+        let conn = ringback::db::open(&db_path).expect("db");
+        seed_restaurant(&conn, "Chez Test", "FR", "Europe/Paris")
+    };
+    let app = App::build(config).await.expect("app builds");
+    let address = format!("http://{}", app.local_addr().expect("addr"));
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db_path,
+        whatsapp,
+        restaurant,
+        shutdown: Some(tx),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A direct connection, as the CLI has, for arranging and inspecting the database.
+    pub fn db(&self) -> Connection {
+        ringback::db::open(&self.db_path).expect("db")
+    }
+
+    pub async fn report(&self, body: Value) -> Response {
+        self.report_as(&self.restaurant.token, body).await
+    }
+
+    pub async fn report_as(&self, token: &str, body: Value) -> Response {
+        self.client
+            .post(format!("{}/api/partner/v1/missed-calls", self.address))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Reports and returns `(status, body)`.
+    pub async fn report_json(&self, body: Value) -> (u16, Value) {
+        let response = self.report(body).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    pub async fn get_call(&self, token: &str, id: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}/api/partner/v1/missed-calls/{id}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    pub fn ledger_rows(&self) -> i64 {
+        self.db()
+            .query_row("SELECT COUNT(*) FROM calls", [], |r| r.get(0))
+            .expect("count")
+    }
+
+    pub fn balance(&self) -> Option<i64> {
+        self.db()
+            .query_row(
+                "SELECT balance_cents FROM restaurants WHERE id = ?1",
+                [&self.restaurant.id],
+                |r| r.get(0),
+            )
+            .expect("balance")
+    }
+
+    pub fn update_restaurant(&self, changes: RestaurantChanges) {
+        restaurants::update_restaurant(&self.db(), &self.restaurant.id, changes).expect("update");
+    }
+
+    pub fn add_customer(&self, phone: &str, name: Option<&str>) -> String {
+        customers::add_customer(&self.db(), &self.restaurant.id, phone, name).expect("customer")
+    }
+
+    /// Adds a reservation `minutes_from_now` away for this number.
+    pub fn add_reservation(&self, phone: &str, minutes_from_now: i64, status: &str) -> String {
+        let start = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_mins(minutes_from_now))
+            .expect("time")
+            .to_string();
+        ringback::admin::reservations::add_reservation(
+            &self.db(),
+            &ringback::admin::reservations::ReservationSpec {
+                restaurant_id: &self.restaurant.id,
+                phone,
+                start: &start,
+                party_size: 4,
+                status,
+                name: None,
+                external_id: None,
+            },
+        )
+        .expect("reservation")
+    }
+
+    pub fn other_restaurant(&self, name: &str, country: &str, timezone: &str) -> Seeded {
+        seed_restaurant(&self.db(), name, country, timezone)
+    }
+}
+
+/// An RFC 3339 instant `minutes` from now (negative: in the past).
+pub fn minutes_from_now(minutes: i64) -> String {
+    jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_mins(minutes))
+        .expect("time")
+        .to_string()
+}

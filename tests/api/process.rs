@@ -1,0 +1,83 @@
+//! The `ringback` binary as a child process, for the tests that kill it or read its logs.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+pub struct Server {
+    child: Child,
+    pub address: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `ringback serve` on port 0 against `db` and waits for its address in the log.
+    pub async fn start(dir: &Path, db: &Path, api_base: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ringback"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .current_dir(dir)
+            .env("RINGBACK_WHATSAPP_API_BASE", api_base)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ringback");
+        let stderr = child.stderr.take().expect("stderr");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (found, address) = mpsc::channel();
+        let collected = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let _ = found.send(line[at + "listening on ".len()..].trim().to_string());
+                }
+                collected.lock().expect("lock").push(line);
+            }
+        });
+        let address =
+            tokio::task::spawn_blocking(move || address.recv_timeout(Duration::from_secs(20)))
+                .await
+                .expect("join")
+                .expect("the server did not report its address");
+        Server {
+            child,
+            address,
+            lines,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: the process gets no chance to clean up.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the exit; returns the exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        tokio::task::spawn_blocking(move || self.child.wait().expect("wait").code())
+            .await
+            .expect("join")
+    }
+
+    pub fn log(&self) -> String {
+        self.lines.lock().expect("lock").join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
