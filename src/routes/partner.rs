@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::body::{Body, to_bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
@@ -211,8 +212,12 @@ fn parse_report(
 pub async fn get_missed_call(
     State(state): State<AppState>,
     auth: Authenticated,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    // An id that does not even decode cannot name a call.
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::NotFound("no such call".into()));
+    };
     let restaurant_id = auth.restaurant.id.clone();
     let row = db::read(&state.reads, move |conn| {
         find_call(conn, &restaurant_id, &id).map_err(ApiError::from)

@@ -61,11 +61,8 @@ impl Server {
 
     /// SIGTERM, then waits for the exit; returns the exit code.
     pub async fn terminate(mut self) -> Option<i32> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.pid()).expect("pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
         tokio::task::spawn_blocking(move || self.child.wait().expect("wait").code())
             .await
             .expect("join")

@@ -65,3 +65,13 @@ async fn me_describes_the_tokens_restaurant_and_features() {
         json!({"missed_calls": true, "whatsapp": true})
     );
 }
+
+#[tokio::test]
+async fn an_id_that_does_not_decode_is_not_found_with_the_envelope() {
+    let app = spawn_app().await;
+
+    let (status, body) = app.get_call(&app.restaurant.token, "%FF%FE").await;
+
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "NOT_FOUND");
+}
