@@ -2,13 +2,7 @@
 //! client pointed at a fake Cloud API server on loopback that each test controls.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use reqwest::Response;
 use ringback::admin::{customers, restaurants, templates, tokens};
 use ringback::app::App;
@@ -16,138 +10,15 @@ use ringback::config::Config;
 use ringback::db::restaurants::RestaurantChanges;
 use ringback::db::templates::TemplateType;
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempfile::TempDir;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
+
+pub use crate::fake_whatsapp::{Behaviour, FakeWhatsApp};
 
 pub const ACCESS_TOKEN: &str = "EAAGtestaccesstoken0123456789secret";
 pub const PHONE_NUMBER_ID: &str = "106540352242922";
 pub const BOOKING_URL: &str = "https://book.example.com/chez-test";
-
-/// How the fake Cloud API answers the next requests.
-#[derive(Debug, Clone)]
-pub enum Behaviour {
-    /// 200 with `messages[0].id`.
-    Accept,
-    /// This status and JSON body.
-    Reply(u16, Value),
-    /// Accept, after holding the request this long.
-    Delay(Duration),
-}
-
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub phone_number_id: String,
-    pub authorization: Option<String>,
-    pub body: Value,
-}
-
-#[derive(Default)]
-struct FakeState {
-    behaviour: Mutex<Option<Behaviour>>,
-    received: Mutex<Vec<Received>>,
-    arrived: Notify,
-}
-
-/// A fake WhatsApp Cloud API on loopback.
-#[derive(Clone)]
-pub struct FakeWhatsApp {
-    pub base_url: String,
-    state: Arc<FakeState>,
-}
-
-async fn fake_messages(
-    State(state): State<Arc<FakeState>>,
-    Path(phone_number_id): Path<String>,
-    headers: HeaderMap,
-    body: String,
-) -> (StatusCode, axum::Json<Value>) {
-    let number = {
-        let mut received = state.received.lock().expect("lock");
-        received.push(Received {
-            phone_number_id,
-            authorization: headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            body: serde_json::from_str(&body).unwrap_or(Value::Null),
-        });
-        received.len()
-    };
-    state.arrived.notify_waiters();
-    let behaviour = state
-        .behaviour
-        .lock()
-        .expect("lock")
-        .clone()
-        .unwrap_or(Behaviour::Accept);
-    let accepted = json!({
-        "messaging_product": "whatsapp",
-        "contacts": [{"input": "x", "wa_id": "x"}],
-        "messages": [{"id": format!("wamid.TEST{number}")}]
-    });
-    match behaviour {
-        Behaviour::Accept => (StatusCode::OK, axum::Json(accepted)),
-        Behaviour::Delay(d) => {
-            tokio::time::sleep(d).await;
-            (StatusCode::OK, axum::Json(accepted))
-        }
-        Behaviour::Reply(status, body) => (
-            StatusCode::from_u16(status).expect("status"),
-            axum::Json(body),
-        ),
-    }
-}
-
-impl FakeWhatsApp {
-    pub async fn start() -> FakeWhatsApp {
-        let state = Arc::new(FakeState::default());
-        let router = Router::new()
-            .route("/{phone_number_id}/messages", post(fake_messages))
-            .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        FakeWhatsApp { base_url, state }
-    }
-
-    pub fn set(&self, behaviour: Behaviour) {
-        *self.state.behaviour.lock().expect("lock") = Some(behaviour);
-    }
-
-    /// Answers with a WhatsApp error body: `{"error": {"code": …}}`.
-    pub fn fail_with(&self, status: u16, code: i64) {
-        self.set(Behaviour::Reply(
-            status,
-            json!({"error": {"message": format!("error {code}"), "type": "OAuthException",
-                             "code": code, "fbtrace_id": "AbC"}}),
-        ));
-    }
-
-    pub fn requests(&self) -> Vec<Received> {
-        self.state.received.lock().expect("lock").clone()
-    }
-
-    /// Waits until at least `n` requests have arrived (a test fails after 10 s).
-    pub async fn wait_for_requests(&self, n: usize) {
-        let waiting = async {
-            loop {
-                let arrived = self.state.arrived.notified();
-                if self.requests().len() >= n {
-                    return;
-                }
-                arrived.await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(10), waiting)
-            .await
-            .expect("the fake WhatsApp server did not get the expected requests");
-    }
-}
 
 /// A restaurant seeded for a test, with its partner token.
 #[derive(Debug, Clone)]

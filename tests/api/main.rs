@@ -4,9 +4,11 @@ mod helpers;
 
 mod balance;
 mod cli;
+mod cli_guests;
 mod concurrency;
 mod crash;
 mod errors;
+mod fake_whatsapp;
 mod gates;
 mod idempotency;
 mod normalisation;

@@ -1,0 +1,128 @@
+//! The pipeline's ledger steps: claiming the row (SPEC §3), recording how a dispatch ended, and
+//! recovering rows a crash left in flight.
+
+use rusqlite::Connection;
+
+use super::outcome::Outcome;
+use super::{Claim, PipelineError, Report};
+use crate::db::DbError;
+use crate::db::calls::{self, CallRow, NewCall};
+use crate::db::customers::set_suppressed;
+use crate::db::restaurants::{Restaurant, credit_balance};
+use crate::phone::Caller;
+use crate::secret::new_id;
+use crate::time::now_ms;
+use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE};
+
+/// Step 3: claims the ledger row by inserting it. `Ok(Ok((id, occurred_at)))` is the row to run
+/// the pipeline on (new, or a FAILED one run again); `Ok(Err(row))` is a replay of a final call.
+pub(super) fn claim_call_row(
+    conn: &Connection,
+    restaurant: &Restaurant,
+    report: &Report,
+) -> Result<Result<(String, i64), CallRow>, PipelineError> {
+    let id = new_id("call");
+    let occurred_at = report.occurred_at.unwrap_or(report.received_at);
+    let (caller_raw, caller_e164) = match &report.caller {
+        Caller::Hidden(raw) => (raw.as_str(), None),
+        Caller::Number(n) => (n.as_str(), Some(n.as_str())),
+    };
+    let inserted = calls::insert_call(
+        conn,
+        &NewCall {
+            id: &id,
+            restaurant_id: &restaurant.id,
+            external_call_id: report.external_call_id.as_deref(),
+            caller_raw,
+            caller_e164,
+            occurred_at,
+            created_at: report.received_at,
+        },
+    )?;
+    if inserted.is_some() {
+        return Ok(Ok((id, occurred_at)));
+    }
+    let Some(key) = report.external_call_id.as_deref() else {
+        return Err(PipelineError::Db(DbError::Task(
+            "a call without external_call_id was not inserted".into(),
+        )));
+    };
+    let existing = calls::find_call_by_external_id(conn, &restaurant.id, key)?
+        .ok_or(PipelineError::RestaurantGone)?;
+    let existing_caller = existing
+        .caller_e164
+        .as_deref()
+        .unwrap_or(&existing.caller_raw);
+    if existing_caller != report.caller.key() {
+        return Err(PipelineError::ExternalCallIdReused);
+    }
+    match existing.outcome.as_str() {
+        "DISPATCHING" => Err(PipelineError::CallInProgress {
+            call_id: existing.id,
+        }),
+        // A retry keeps the stored time unless it states one: the call happened when it did.
+        "FAILED" => Ok(Ok((
+            existing.id.clone(),
+            report.occurred_at.unwrap_or(existing.occurred_at),
+        ))),
+        _ => Ok(Err(existing)),
+    }
+}
+
+/// The second, short job: how the dispatch ended, the refund, and 131050's suppression.
+pub(super) fn record_result(
+    conn: &Connection,
+    claim: &Claim,
+    result: &DispatchResult,
+    now: i64,
+) -> Result<(), PipelineError> {
+    let id = &claim.message.call_id;
+    let (outcome, message_id, error) = match result {
+        DispatchResult::Sent { message_id } => (Outcome::Sent, Some(message_id.as_str()), None),
+        DispatchResult::Undeliverable { code, message } => (
+            Outcome::Undeliverable,
+            None,
+            Some((code.as_str(), message.as_str())),
+        ),
+        DispatchResult::Failed { code, message } => (
+            Outcome::Failed,
+            None,
+            Some((code.as_str(), message.as_str())),
+        ),
+    };
+    let recorded =
+        calls::record_dispatch_result(conn, id, outcome.as_str(), message_id, error, now)?;
+    if !recorded {
+        // A restart already turned the row FAILED and refunded it; nothing more to do.
+        return Ok(());
+    }
+    if outcome != Outcome::Sent {
+        credit_balance(conn, &claim.restaurant_id, claim.debited)?;
+    }
+    if let (DispatchResult::Undeliverable { code, .. }, Some(customer_id)) =
+        (result, &claim.customer_id)
+        && code == STOPPED_MARKETING_CODE
+    {
+        set_suppressed(conn, customer_id, true)?;
+    }
+    Ok(())
+}
+
+/// At start-up: rows a crash left in DISPATCHING become FAILED (`interrupted`) and are refunded,
+/// so that a retry dispatches them. Returns how many.
+pub fn recover_interrupted(conn: &Connection) -> Result<usize, DbError> {
+    let now = now_ms();
+    let rows = calls::find_in_flight(conn)?;
+    for (id, restaurant_id, debited) in &rows {
+        calls::record_dispatch_result(
+            conn,
+            id,
+            Outcome::Failed.as_str(),
+            None,
+            Some(("interrupted", "the dispatch was interrupted by a restart")),
+            now,
+        )?;
+        credit_balance(conn, restaurant_id, *debited)?;
+    }
+    Ok(rows.len())
+}

@@ -1,0 +1,196 @@
+//! SPEC §6.2 and §6.3: the customer, reservation and calls commands, and the demo.
+
+use std::process::Command;
+
+use crate::cli::{Cli, restaurant};
+
+#[test]
+fn customer_commands_add_import_suppress_and_list() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+    let id = cli.new_id(&[
+        "customer",
+        "add",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "06 12 34 56 78",
+    ]);
+    let same = cli.new_id(&[
+        "customer",
+        "add",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "+33612345678",
+        "--name",
+        "Camille",
+    ]);
+    assert_eq!(id, same, "adding an existing number updates it");
+    let csv = cli.path("customers.csv");
+    std::fs::write(
+        &csv,
+        "phone,name,notes\n0698765432,Lou,vip\nnot-a-phone,Bad,\n+33612345678,Camille M,\n",
+    )
+    .expect("csv");
+
+    let out = cli.run(&[
+        "customer",
+        "import",
+        "--restaurant",
+        &rid,
+        csv.to_str().expect("path"),
+    ]);
+
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "added 1, updated 1, rejected 1"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
+    cli.ok(&[
+        "customer",
+        "suppress",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "0698765432",
+    ]);
+    let list = cli.json(&["customer", "list", "--restaurant", &rid, "--json"]);
+    assert_eq!(list.len(), 2);
+    let lou = list
+        .iter()
+        .find(|c| c["phone_number"] == "+33698765432")
+        .expect("Lou");
+    assert_eq!(lou["name"], "Lou");
+    assert_eq!(lou["whatsapp_suppressed"], true);
+    let camille = list
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .expect("Camille");
+    assert_eq!(camille["name"], "Camille M");
+    cli.ok(&[
+        "customer",
+        "unsuppress",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "+33698765432",
+    ]);
+    let list = cli.json(&["customer", "list", "--restaurant", &rid, "--json"]);
+    assert!(list.iter().all(|c| c["whatsapp_suppressed"] == false));
+}
+
+#[test]
+fn reservation_commands_add_update_and_list_in_restaurant_time() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+
+    let id = cli.new_id(&[
+        "reservation",
+        "add",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "0612345678",
+        "--start",
+        "2099-07-14T20:30",
+        "--party-size",
+        "4",
+        "--name",
+        "Camille",
+        "--external-id",
+        "bk-1",
+    ]);
+    cli.ok(&["reservation", "update", &id, "--status", "CANCELED"]);
+    let list = cli.json(&["reservation", "list", "--restaurant", &rid, "--json"]);
+
+    assert_eq!(list.len(), 1);
+    let r = &list[0];
+    assert_eq!(r["id"], id.as_str());
+    assert_eq!(r["start_at"], "2099-07-14T20:30:00+02:00");
+    assert_eq!(r["party_size"], 4);
+    assert_eq!(r["status"], "CANCELED");
+    assert_eq!(r["external_id"], "bk-1");
+    assert_eq!(r["customer"]["phone_number"], "+33612345678");
+    assert_eq!(r["customer"]["name"], "Camille");
+    let again = cli.run(&[
+        "reservation",
+        "add",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "0612345678",
+        "--start",
+        "2099-07-15T20:30",
+        "--party-size",
+        "2",
+        "--external-id",
+        "bk-1",
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+}
+
+#[test]
+fn calls_list_shows_the_ledger_with_api_field_names() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+    let conn = ringback::db::open(&cli.db).expect("db");
+    conn.execute(
+        "INSERT INTO calls (id, restaurant_id, caller_raw, caller_e164, occurred_at, created_at,
+                            updated_at, outcome)
+         VALUES ('call_1', ?1, '+33612345678', '+33612345678', 0, 0, 0, 'SKIPPED_STALE')",
+        [&rid],
+    )
+    .expect("row");
+
+    let list = cli.json(&[
+        "calls",
+        "list",
+        "--restaurant",
+        &rid,
+        "--limit",
+        "10",
+        "--json",
+    ]);
+
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"], "call_1");
+    assert_eq!(list[0]["outcome"], "SKIPPED_STALE");
+    assert_eq!(list[0]["caller_phone_number"], "+33612345678");
+    assert_eq!(list[0]["occurred_at"], "1970-01-01T00:00:00.000Z");
+}
+
+#[test]
+fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands() {
+    let cli = Cli::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .current_dir(cli.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut printed = String::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+        printed.push_str(&line);
+        printed.push('\n');
+        if printed.matches("curl ").count() == 2 && line.contains("-d '") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert!(cli.path("ringback-demo.db").exists());
+    let token_line = printed
+        .lines()
+        .find(|l| l.starts_with("Partner token: "))
+        .expect("token line");
+    assert!(token_line["Partner token: ".len()..].starts_with("rbk_"));
+    assert_eq!(
+        printed.matches("curl -s -X POST http://127.0.0.1:").count(),
+        2
+    );
+}
