@@ -52,7 +52,7 @@ CREATE TABLE reservations (
     updated_at    INTEGER NOT NULL,
     UNIQUE (restaurant_id, external_id)
 );
-CREATE INDEX reservations_customer_start ON reservations (customer_id, start_at);
+CREATE INDEX reservations_customer_start ON reservations (restaurant_id, customer_id, start_at);
 CREATE INDEX reservations_restaurant_start ON reservations (restaurant_id, start_at);
 
 CREATE TABLE templates (
