@@ -72,12 +72,14 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
 pub fn insert_call(conn: &Connection, call: &NewCall<'_>) -> rusqlite::Result<Option<String>> {
     // The row starts in DISPATCHING only inside the writer's savepoint; the same job writes its
     // decided outcome before anyone can read it.
-    let inserted = conn.execute(
-        "INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
                             occurred_at, created_at, updated_at, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 'DISPATCHING')
          ON CONFLICT (restaurant_id, external_call_id) DO NOTHING",
-        params![
+        )?
+        .execute(params![
             call.id,
             call.restaurant_id,
             call.external_call_id,
@@ -85,8 +87,7 @@ pub fn insert_call(conn: &Connection, call: &NewCall<'_>) -> rusqlite::Result<Op
             call.caller_e164,
             call.occurred_at,
             call.created_at,
-        ],
-    )?;
+        ])?;
     Ok((inserted == 1).then(|| call.id.to_string()))
 }
 
@@ -95,11 +96,12 @@ pub fn find_call_by_external_id(
     restaurant_id: &str,
     external_call_id: &str,
 ) -> rusqlite::Result<Option<CallRow>> {
-    optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM calls WHERE restaurant_id = ?1 AND external_call_id = ?2"),
-        [restaurant_id, external_call_id],
-        from_row,
-    ))
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE restaurant_id = ?1 AND external_call_id = ?2"
+        ))?
+        .query_row([restaurant_id, external_call_id], from_row),
+    )
 }
 
 /// A call as its restaurant sees it: another restaurant's id is not found.
@@ -108,11 +110,12 @@ pub fn find_call(
     restaurant_id: &str,
     id: &str,
 ) -> rusqlite::Result<Option<CallRow>> {
-    optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM calls WHERE restaurant_id = ?1 AND id = ?2"),
-        [restaurant_id, id],
-        from_row,
-    ))
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE restaurant_id = ?1 AND id = ?2"
+        ))?
+        .query_row([restaurant_id, id], from_row),
+    )
 }
 
 pub fn record_decision(
@@ -121,22 +124,22 @@ pub fn record_decision(
     d: &CallDecision<'_>,
     now: i64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE calls SET customer_id = ?2, reservation_id = ?3, template_type = ?4,
                 occurred_at = ?5, outcome = ?6, debited_cents = ?7, message_id = NULL,
                 error_code = NULL, error_message = NULL, updated_at = ?8
          WHERE id = ?1",
-        params![
-            id,
-            d.customer_id,
-            d.reservation_id,
-            d.template_type,
-            d.occurred_at,
-            d.outcome,
-            d.debited_cents,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        d.customer_id,
+        d.reservation_id,
+        d.template_type,
+        d.occurred_at,
+        d.outcome,
+        d.debited_cents,
+        now
+    ])?;
     Ok(())
 }
 
@@ -151,12 +154,13 @@ pub fn record_dispatch_result(
     now: i64,
 ) -> rusqlite::Result<bool> {
     let (code, message) = error.unzip();
-    let changed = conn.execute(
-        "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4, error_message = ?5,
+    let changed = conn
+        .prepare_cached(
+            "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4, error_message = ?5,
                 updated_at = ?6
          WHERE id = ?1 AND outcome = 'DISPATCHING'",
-        params![id, outcome, message_id, code, message, now],
-    )?;
+        )?
+        .execute(params![id, outcome, message_id, code, message, now])?;
     Ok(changed == 1)
 }
 
@@ -170,12 +174,14 @@ pub fn message_within(
     window_ms: i64,
     except_id: &str,
 ) -> rusqlite::Result<bool> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM calls
             WHERE restaurant_id = ?1 AND caller_e164 = ?2
               AND outcome IN ('SENT', 'DISPATCHING')
               AND occurred_at > ?3 - ?4 AND occurred_at < ?3 + ?4
               AND id <> ?5)",
+    )?
+    .query_row(
         params![
             restaurant_id,
             caller_e164,
@@ -211,9 +217,8 @@ pub fn list_calls(
 }
 
 pub fn find_call_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<CallRow>> {
-    optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"),
-        [id],
-        from_row,
-    ))
+    optional(
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"))?
+            .query_row([id], from_row),
+    )
 }

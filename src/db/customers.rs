@@ -37,11 +37,12 @@ pub fn find_customer_by_phone(
     restaurant_id: &str,
     phone_e164: &str,
 ) -> rusqlite::Result<Option<Customer>> {
-    optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2"),
-        [restaurant_id, phone_e164],
-        from_row,
-    ))
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2"
+        ))?
+        .query_row([restaurant_id, phone_e164], from_row),
+    )
 }
 
 pub fn find_customer(
@@ -49,11 +50,12 @@ pub fn find_customer(
     restaurant_id: &str,
     id: &str,
 ) -> rusqlite::Result<Option<Customer>> {
-    optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM customers WHERE restaurant_id = ?1 AND id = ?2"),
-        [restaurant_id, id],
-        from_row,
-    ))
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM customers WHERE restaurant_id = ?1 AND id = ?2"
+        ))?
+        .query_row([restaurant_id, id], from_row),
+    )
 }
 
 /// The customer with this number, created (with `name` and `source`) when there is none.
@@ -65,37 +67,34 @@ pub fn match_or_create_customer(
     name: Option<&str>,
     source: &str,
 ) -> rusqlite::Result<(Customer, bool)> {
-    let created = conn.execute(
-        "INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
+    let created =
+        conn.prepare_cached(
+            "INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (restaurant_id, phone_e164) DO NOTHING",
-        params![
+        )?
+        .execute(params![
             new_id("cus"),
             restaurant_id,
             phone_e164,
             name,
             source,
             now_ms()
-        ],
-    )? == 1;
+        ])? == 1;
     let customer = find_customer_by_phone(conn, restaurant_id, phone_e164)?
         .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     Ok((customer, created))
 }
 
 pub fn set_customer_name(conn: &Connection, id: &str, name: &str) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE customers SET name = ?2 WHERE id = ?1",
-        params![id, name],
-    )?;
+    conn.prepare_cached("UPDATE customers SET name = ?2 WHERE id = ?1")?
+        .execute(params![id, name])?;
     Ok(())
 }
 
 pub fn set_suppressed(conn: &Connection, id: &str, suppressed: bool) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE customers SET whatsapp_suppressed = ?2 WHERE id = ?1",
-        params![id, suppressed],
-    )?;
+    conn.prepare_cached("UPDATE customers SET whatsapp_suppressed = ?2 WHERE id = ?1")?
+        .execute(params![id, suppressed])?;
     Ok(())
 }
 

@@ -77,22 +77,22 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Reservation> {
 pub fn insert_reservation(conn: &Connection, new: &NewReservation<'_>) -> rusqlite::Result<String> {
     let id = new_id("res");
     let now = now_ms();
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO reservations (id, restaurant_id, customer_id, external_id, start_at,
                                    party_size, status, source, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-        params![
-            id,
-            new.restaurant_id,
-            new.customer_id,
-            new.external_id,
-            new.start_at,
-            new.party_size,
-            new.status,
-            new.source,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        new.restaurant_id,
+        new.customer_id,
+        new.external_id,
+        new.start_at,
+        new.party_size,
+        new.status,
+        new.source,
+        now
+    ])?;
     Ok(id)
 }
 
@@ -104,25 +104,23 @@ pub fn find_upcoming_reservation(
     customer_id: &str,
     not_before: i64,
 ) -> rusqlite::Result<Option<Reservation>> {
-    optional(conn.query_row(
-        &format!(
+    optional(
+        conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM reservations
              WHERE customer_id = ?1 AND restaurant_id = ?2 AND start_at >= ?3
                AND status IN ('PENDING', 'PENDING_PAYMENT', 'CONFIRMED',
                               'CONFIRMED_PENDING_PAYMENT', 'MANUALLY_CONFIRMED', 'DOUBLE_CONFIRMED')
              ORDER BY start_at LIMIT 1"
-        ),
-        params![customer_id, restaurant_id, not_before],
-        from_row,
-    ))
+        ))?
+        .query_row(params![customer_id, restaurant_id, not_before], from_row),
+    )
 }
 
 pub fn find_reservation(conn: &Connection, id: &str) -> rusqlite::Result<Option<Reservation>> {
-    optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM reservations WHERE id = ?1"),
-        [id],
-        from_row,
-    ))
+    optional(
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM reservations WHERE id = ?1"))?
+            .query_row([id], from_row),
+    )
 }
 
 pub fn update_reservation_status(
@@ -130,10 +128,9 @@ pub fn update_reservation_status(
     id: &str,
     status: &str,
 ) -> rusqlite::Result<bool> {
-    let found = conn.execute(
-        "UPDATE reservations SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, status, now_ms()],
-    )?;
+    let found = conn
+        .prepare_cached("UPDATE reservations SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, status, now_ms()])?;
     Ok(found == 1)
 }
 

@@ -77,27 +77,26 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Restaurant> {
 
 pub fn insert_restaurant(conn: &Connection, new: &NewRestaurant<'_>) -> rusqlite::Result<String> {
     let id = new_id("rst");
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO restaurants (id, name, country, timezone, booking_url, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            id,
-            new.name,
-            new.country,
-            new.timezone,
-            new.booking_url,
-            now_ms()
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        new.name,
+        new.country,
+        new.timezone,
+        new.booking_url,
+        now_ms()
+    ])?;
     Ok(id)
 }
 
 pub fn find_restaurant(conn: &Connection, id: &str) -> rusqlite::Result<Option<Restaurant>> {
-    optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM restaurants WHERE id = ?1"),
-        [id],
-        from_row,
-    ))
+    optional(
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM restaurants WHERE id = ?1"))?
+            .query_row([id], from_row),
+    )
 }
 
 pub fn list_restaurants(conn: &Connection) -> rusqlite::Result<Vec<Restaurant>> {
@@ -113,8 +112,9 @@ pub fn update_restaurant(
     id: &str,
     changes: &RestaurantChanges,
 ) -> rusqlite::Result<bool> {
-    let found = conn.execute(
-        "UPDATE restaurants SET
+    let found = conn
+        .prepare_cached(
+            "UPDATE restaurants SET
             name = COALESCE(?2, name),
             country = COALESCE(?3, country),
             timezone = COALESCE(?4, timezone),
@@ -123,7 +123,8 @@ pub fn update_restaurant(
             balance_cents = CASE WHEN ?7 THEN ?8 ELSE balance_cents END,
             message_cost_cents = COALESCE(?9, message_cost_cents)
          WHERE id = ?1",
-        params![
+        )?
+        .execute(params![
             id,
             changes.name,
             changes.country,
@@ -133,8 +134,7 @@ pub fn update_restaurant(
             changes.balance_cents.is_some(),
             changes.balance_cents.flatten(),
             changes.message_cost_cents,
-        ],
-    )?;
+        ])?;
     Ok(found == 1)
 }
 
@@ -145,32 +145,34 @@ pub fn set_whatsapp_account(
     account: Option<(&str, &str)>,
 ) -> rusqlite::Result<bool> {
     let (phone_number_id, token) = account.unzip();
-    let found = conn.execute(
-        "UPDATE restaurants SET wa_phone_number_id = ?2, wa_access_token = ?3 WHERE id = ?1",
-        params![id, phone_number_id, token],
-    )?;
+    let found = conn
+        .prepare_cached(
+            "UPDATE restaurants SET wa_phone_number_id = ?2, wa_access_token = ?3 WHERE id = ?1",
+        )?
+        .execute(params![id, phone_number_id, token])?;
     Ok(found == 1)
 }
 
 /// Takes `cents` from a kept balance; false (and nothing taken) when the balance is short.
 /// An unlimited balance always succeeds.
 pub fn debit_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE restaurants SET balance_cents = balance_cents - ?2
+    let changed = conn
+        .prepare_cached(
+            "UPDATE restaurants SET balance_cents = balance_cents - ?2
          WHERE id = ?1 AND (balance_cents IS NULL OR balance_cents >= ?2)",
-        params![id, cents],
-    )?;
+        )?
+        .execute(params![id, cents])?;
     Ok(changed == 1)
 }
 
 /// Gives back what a claim debited; an unlimited balance stays unlimited.
 pub fn credit_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Result<()> {
     if cents > 0 {
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE restaurants SET balance_cents = balance_cents + ?2
              WHERE id = ?1 AND balance_cents IS NOT NULL",
-            params![id, cents],
-        )?;
+        )?
+        .execute(params![id, cents])?;
     }
     Ok(())
 }

@@ -93,7 +93,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Template> {
 
 /// Creates the restaurant's template of this type, or replaces it.
 pub fn upsert_template(conn: &Connection, t: &Template) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO templates (restaurant_id, type, name, language, status, body_params,
                                 button_param, name_fallback, active, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -102,19 +102,19 @@ pub fn upsert_template(conn: &Connection, t: &Template) -> rusqlite::Result<()> 
             body_params = excluded.body_params, button_param = excluded.button_param,
             name_fallback = excluded.name_fallback, active = excluded.active,
             updated_at = excluded.updated_at",
-        params![
-            t.restaurant_id,
-            t.template_type.as_str(),
-            t.name,
-            t.language,
-            t.status,
-            t.body_params.join(","),
-            t.button_param,
-            t.name_fallback,
-            t.active,
-            now_ms(),
-        ],
-    )?;
+    )?
+    .execute(params![
+        t.restaurant_id,
+        t.template_type.as_str(),
+        t.name,
+        t.language,
+        t.status,
+        t.body_params.join(","),
+        t.button_param,
+        t.name_fallback,
+        t.active,
+        now_ms(),
+    ])?;
     Ok(())
 }
 
@@ -123,11 +123,12 @@ pub fn find_template(
     restaurant_id: &str,
     template_type: TemplateType,
 ) -> rusqlite::Result<Option<Template>> {
-    super::optional(conn.query_row(
-        &format!("SELECT {COLUMNS} FROM templates WHERE restaurant_id = ?1 AND type = ?2"),
-        [restaurant_id, template_type.as_str()],
-        from_row,
-    ))
+    super::optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM templates WHERE restaurant_id = ?1 AND type = ?2"
+        ))?
+        .query_row([restaurant_id, template_type.as_str()], from_row),
+    )
 }
 
 pub fn list_templates(conn: &Connection, restaurant_id: &str) -> rusqlite::Result<Vec<Template>> {

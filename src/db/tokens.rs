@@ -33,11 +33,11 @@ pub fn insert_token(
     token_hash: &str,
 ) -> rusqlite::Result<String> {
     let id = new_id("tok");
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO partner_tokens (id, restaurant_id, name, token_hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, restaurant_id, name, token_hash, now_ms()],
-    )?;
+    )?
+    .execute(params![id, restaurant_id, name, token_hash, now_ms()])?;
     Ok(id)
 }
 
@@ -46,12 +46,13 @@ pub fn find_active_token(
     conn: &Connection,
     token_hash: &str,
 ) -> rusqlite::Result<Option<(TokenInfo, Restaurant)>> {
-    let token = optional(conn.query_row(
-        "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
+    let token = optional(
+        conn.prepare_cached(
+            "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
          WHERE token_hash = ?1 AND revoked_at IS NULL",
-        [token_hash],
-        from_row,
-    ))?;
+        )?
+        .query_row([token_hash], from_row),
+    )?;
     let Some(token) = token else {
         return Ok(None);
     };
@@ -71,9 +72,10 @@ pub fn list_tokens(
 
 /// Returns false when no such token exists; revoking twice keeps the first time.
 pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
-    let found = conn.execute(
-        "UPDATE partner_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
-        params![id, now_ms()],
-    )?;
+    let found = conn
+        .prepare_cached(
+            "UPDATE partner_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        )?
+        .execute(params![id, now_ms()])?;
     Ok(found == 1)
 }

@@ -1,0 +1,139 @@
+//! Load generation over real HTTP on loopback, and latency statistics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+/// Latencies of the reports that got a 2xx, and a count of the others.
+#[derive(Default)]
+pub struct Stats {
+    pub latencies: Vec<Duration>,
+    pub errors: usize,
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    pub fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The `p`-th percentile (0–100), in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+        sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{:>8.0} reports/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  ({} ok, {} errors)",
+            self.per_second(),
+            self.percentile_ms(50.0),
+            self.percentile_ms(95.0),
+            self.percentile_ms(99.0),
+            self.latencies.len(),
+            self.errors
+        )
+    }
+}
+
+/// Where to post, as whom, and which callers to use (each used once).
+#[derive(Clone)]
+pub struct Target {
+    pub client: reqwest::Client,
+    pub url: String,
+    pub token: String,
+    pub callers: Arc<Vec<String>>,
+    pub next: Arc<AtomicUsize>,
+}
+
+impl Target {
+    pub fn new(base: &str, token: &str, callers: Vec<String>) -> Target {
+        Target {
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(256)
+                .build()
+                .expect("client"),
+            url: format!("{base}/api/partner/v1/missed-calls"),
+            token: token.to_string(),
+            callers: Arc::new(callers),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Posts one report with the next unused caller; returns its latency when it got a 2xx.
+    async fn post_one(&self) -> Option<Duration> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let caller = &self.callers[n % self.callers.len()];
+        let body = json!({"caller_phone_number": caller, "external_call_id": format!("bench-{n}")});
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        let ok = response.status().is_success();
+        let _ = response.bytes().await;
+        ok.then(|| started.elapsed())
+    }
+}
+
+/// `clients` clients each posting as fast as answers come back, for `duration`.
+pub async fn closed_loop(target: &Target, clients: usize, duration: Duration) -> Stats {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let target = target.clone();
+            tokio::spawn(async move {
+                let mut stats = Stats::default();
+                while Instant::now() < deadline {
+                    match target.post_one().await {
+                        Some(latency) => stats.latencies.push(latency),
+                        None => stats.errors += 1,
+                    }
+                }
+                stats
+            })
+        })
+        .collect();
+    let mut total = Stats::default();
+    for task in tasks {
+        let stats = task.await.expect("client");
+        total.latencies.extend(stats.latencies);
+        total.errors += stats.errors;
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
+/// A steady `rate` of reports per second for `duration`, whatever the answers' pace (open loop).
+pub async fn open_loop(target: &Target, rate: f64, duration: Duration) -> Stats {
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::new();
+    while started.elapsed() < duration {
+        ticker.tick().await;
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move { target.post_one().await }));
+    }
+    let mut total = Stats::default();
+    for task in tasks {
+        match task.await.expect("request") {
+            Some(latency) => total.latencies.push(latency),
+            None => total.errors += 1,
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
+}

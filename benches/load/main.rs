@@ -1,0 +1,182 @@
+//! ringback's benchmark: throughput against SQLite's raw durable-commit rate, latency under a
+//! steady load, latency as the ledger grows to a million rows, peak memory, and a slow WhatsApp.
+//!
+//! Run with `cargo bench --bench load` (add `-- --quick` for a shorter run). It prints each
+//! figure and whether its target is met; it never fails on a target.
+
+mod drive;
+mod raw;
+mod seed;
+mod server;
+mod slow;
+
+use std::time::Duration;
+
+use drive::{Target, closed_loop, open_loop};
+use server::{ServerProcess, config};
+
+struct Timing {
+    raw: Duration,
+    throughput: Duration,
+    steady: Duration,
+    growth: Duration,
+    slow: Duration,
+}
+
+struct Verdicts(Vec<(String, String, bool)>);
+
+impl Verdicts {
+    fn add(&mut self, target: &str, measured: String, met: bool) {
+        self.0.push((target.to_string(), measured, met));
+    }
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let t = if quick {
+        Timing {
+            raw: Duration::from_secs(2),
+            throughput: Duration::from_secs(4),
+            steady: Duration::from_secs(4),
+            growth: Duration::from_secs(4),
+            slow: Duration::from_secs(5),
+        }
+    } else {
+        Timing {
+            raw: Duration::from_secs(5),
+            throughput: Duration::from_secs(15),
+            steady: Duration::from_secs(15),
+            growth: Duration::from_secs(10),
+            slow: Duration::from_secs(15),
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(t));
+}
+
+async fn run(t: Timing) {
+    // One folder for the raw measurement and the server's database: the same disk.
+    let dir = tempfile::tempdir_in(std::env::temp_dir()).expect("tempdir");
+    let mut verdicts = Verdicts(Vec::new());
+    let mut peak_rss_kb = 0;
+    println!(
+        "ringback benchmark — {} cores, data in {}",
+        cores(),
+        dir.path().display()
+    );
+
+    let raw = raw::durable_commit_rate(dir.path(), t.raw);
+    println!("\n[raw] SQLite, one single-row INSERT per transaction, WAL, synchronous=FULL");
+    println!("      {raw:>8.0} commits/s");
+
+    // Throughput and steady latency: sandbox transport, unique callers.
+    let db = dir.path().join("ringback.db");
+    let restaurant = seed::restaurant(&db, "Bench", true);
+    let server = ServerProcess::start(dir.path(), &config(&db, "sandbox", "http://127.0.0.1:9"));
+    let target = Target::new(
+        &server.base,
+        &restaurant.token,
+        seed::numbers(10_000_000, 400_000),
+    );
+    closed_loop(&target, 32, Duration::from_secs(1)).await; // warm-up
+    let throughput = closed_loop(&target, 32, t.throughput).await;
+    println!("\n[throughput] 32 concurrent clients, unique callers, sandbox transport");
+    println!("      {}", throughput.summary());
+    let ratio = throughput.per_second() / raw;
+    println!("      ratio to the raw durable-commit rate: {ratio:.2}");
+    verdicts.add(
+        "reports/s ≥ 1.0 × raw commit rate (32 clients)",
+        format!("{ratio:.2} × ({:.0} vs {raw:.0})", throughput.per_second()),
+        ratio >= 1.0 && throughput.errors == 0,
+    );
+    let steady = open_loop(&target, 200.0, t.steady).await;
+    println!("\n[steady] 200 reports/s, open loop");
+    println!("      {}", steady.summary());
+    let p99 = steady.percentile_ms(99.0);
+    verdicts.add(
+        "p99 ≤ 25 ms at 200 reports/s",
+        format!("{p99:.2} ms"),
+        p99 <= 25.0,
+    );
+    peak_rss_kb = peak_rss_kb.max(server.peak_rss_kb());
+    server.stop();
+
+    // Growth: the same steady load over a ledger of 10 thousand, then 1 million rows.
+    let mut growth = Vec::new();
+    for (label, rows) in [("10 thousand", 10_000usize), ("1 million", 1_000_000)] {
+        let dir = tempfile::tempdir_in(std::env::temp_dir()).expect("tempdir");
+        let db = dir.path().join("ringback.db");
+        let restaurant = seed::restaurant(&db, "Bench", true);
+        let started = std::time::Instant::now();
+        seed::prefill_ledger(&db, rows, 200, rows as u64);
+        println!(
+            "\n[growth] ledger pre-filled with {label} calls over 200 restaurants in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let server =
+            ServerProcess::start(dir.path(), &config(&db, "sandbox", "http://127.0.0.1:9"));
+        let target = Target::new(
+            &server.base,
+            &restaurant.token,
+            seed::numbers(30_000_000, 100_000),
+        );
+        open_loop(&target, 200.0, Duration::from_secs(1)).await; // warm-up
+        let stats = open_loop(&target, 200.0, t.growth).await;
+        println!("      200 reports/s: {}", stats.summary());
+        growth.push(stats.percentile_ms(50.0));
+        peak_rss_kb = peak_rss_kb.max(server.peak_rss_kb());
+        server.stop();
+    }
+    let growth_ratio = growth[1] / growth[0];
+    println!("      p50 ratio, 1 million / 10 thousand: {growth_ratio:.2}");
+    verdicts.add(
+        "p50 at 1M rows ≤ 1.3 × p50 at 10k rows",
+        format!(
+            "{growth_ratio:.2} × ({:.2} vs {:.2} ms)",
+            growth[1], growth[0]
+        ),
+        growth_ratio <= 1.3,
+    );
+
+    let slow = slow::run(t.slow).await;
+    peak_rss_kb = peak_rss_kb.max(slow.peak_rss_kb);
+    let share = slow.sent_per_second / slow.ceiling;
+    verdicts.add(
+        "slow WhatsApp: ≥ 90 % of the dispatch ceiling",
+        format!(
+            "{:.0} % ({:.1} of {:.0}/s)",
+            share * 100.0,
+            slow.sent_per_second,
+            slow.ceiling
+        ),
+        share >= 0.9,
+    );
+    verdicts.add(
+        "slow WhatsApp: skipped reports p99 ≤ 25 ms",
+        format!("{:.2} ms", slow.skipped_p99_ms),
+        slow.skipped_p99_ms <= 25.0,
+    );
+
+    let peak_mb = peak_rss_kb as f64 / 1024.0;
+    println!("\n[memory] server peak resident memory (VmHWM) over all phases: {peak_mb:.1} MB");
+    verdicts.add(
+        "peak resident memory ≤ 64 MB",
+        format!("{peak_mb:.1} MB"),
+        peak_mb <= 64.0,
+    );
+
+    println!("\nTargets");
+    for (target, measured, met) in &verdicts.0 {
+        println!(
+            "  {:<8} {target:<50} {measured}",
+            if *met { "met" } else { "NOT MET" }
+        );
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
