@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::config::{Config, TransportKind};
-use crate::db::{self, DbError, ReadPool, Writer};
+use crate::db::{self, Checkpointer, DbError, ReadPool, Writer};
 use crate::missed_call::{Pipeline, recover_interrupted};
 use crate::routes::{self, partner};
 use crate::whatsapp::Transport;
@@ -28,6 +28,8 @@ pub struct AppState {
     pub pipeline: Pipeline,
     pub reads: ReadPool,
     pub config: Arc<Config>,
+    /// Keeps the WAL checkpoint thread running as long as the app is.
+    pub checkpointer: Checkpointer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +110,7 @@ impl App {
         .map_err(db_error)?;
         let reads = db::open_read_pool(&path, 16).map_err(db_error)?;
         let (writer, _thread) = Writer::start(conn).map_err(StartError::Writer)?;
+        let checkpointer = Checkpointer::start(&path).map_err(db_error)?;
 
         let addr = config.server.listen.clone();
         let listener = TcpListener::bind(&addr)
@@ -123,6 +126,7 @@ impl App {
             pipeline: pipeline.clone(),
             reads,
             config: Arc::new(config),
+            checkpointer,
         };
         Ok(App {
             listener,

@@ -1,6 +1,7 @@
 //! The embedded SQLite database: pragmas, migrations, the read pool and the single writer.
 
 pub mod calls;
+mod checkpoint;
 pub mod customers;
 pub mod reservations;
 pub mod restaurants;
@@ -15,6 +16,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use rust_embed::RustEmbed;
 
+pub use checkpoint::Checkpointer;
 pub use writer::Writer;
 
 /// Migrations are plain SQL files, compiled into the binary so that it is self-contained.

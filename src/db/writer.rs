@@ -89,8 +89,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread, which owns `conn` from now on.
+    /// Starts the writer thread, which owns `conn` from now on. Automatic checkpoints are
+    /// turned off on it: the `Checkpointer` does them on its own thread.
     pub fn start(conn: Connection) -> std::io::Result<(Writer, thread::JoinHandle<()>)> {
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(std::io::Error::other)?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let handle = thread::Builder::new()
             .name("ringback-writer".into())

@@ -152,7 +152,7 @@ impl Pipeline {
     }
 
     async fn dispatch(&self, claim: Claim) -> Result<CallRow, PipelineError> {
-        let result = {
+        let result = if self.transport.blocks() {
             let _slot = self
                 .dispatch_slots
                 .acquire()
@@ -170,6 +170,8 @@ impl Pipeline {
                 code: "transport".into(),
                 message: format!("the dispatch thread failed: {e}"),
             })
+        } else {
+            self.transport.send(&claim.message)
         };
         self.writer
             .run(move |conn| {

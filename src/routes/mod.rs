@@ -58,12 +58,15 @@ pub async fn request_layer(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID.clone(), value);
     }
+    // A report already logs its outcome; the request line matters when something went wrong.
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_millis() as u64;
     span.in_scope(|| {
-        tracing::info!(
-            http.status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "request finished"
-        )
+        if status >= 400 {
+            tracing::info!(http.status = status, latency_ms, "request finished");
+        } else {
+            tracing::debug!(http.status = status, latency_ms, "request finished");
+        }
     });
     response
 }

@@ -41,6 +41,11 @@ pub enum DispatchResult {
 /// Sends a message and waits for the answer. Blocking: the caller runs it on the blocking pool.
 pub trait Transport: Send + Sync {
     fn send(&self, message: &Outgoing) -> DispatchResult;
+
+    /// Whether `send` waits on the network and so must run on the blocking pool.
+    fn blocks(&self) -> bool {
+        true
+    }
 }
 
 /// WhatsApp error codes that a later retry may get past (rate limits, outages, expired tokens).

@@ -12,7 +12,7 @@ impl Transport for Sandbox {
             .pointer("/template/name")
             .and_then(|v| v.as_str())
             .unwrap_or_default();
-        tracing::info!(
+        tracing::debug!(
             call.id = %message.call_id,
             to = %mask(&message.to),
             template = template,
@@ -21,5 +21,9 @@ impl Transport for Sandbox {
         DispatchResult::Sent {
             message_id: format!("sandbox.{}", message.call_id),
         }
+    }
+
+    fn blocks(&self) -> bool {
+        false
     }
 }

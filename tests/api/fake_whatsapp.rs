@@ -20,6 +20,29 @@ pub enum Behaviour {
     Reply(u16, Value),
     /// Accept, after holding the request this long.
     Delay(Duration),
+    /// A different answer per request, chosen from the request's number: mostly accepted, with
+    /// 5xx, rate limits, refusals, 131050 and slow answers mixed in.
+    Mixed,
+}
+
+/// The answer `Behaviour::Mixed` gives to the `n`th request.
+fn mixed(n: usize) -> Behaviour {
+    // A multiplicative hash spreads consecutive request numbers over the cases.
+    let h = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    let error = |status: u16, code: i64| {
+        Behaviour::Reply(
+            status,
+            json!({"error": {"code": code, "message": format!("e{code}")}}),
+        )
+    };
+    match h % 20 {
+        0 | 1 => error(500, 2),
+        2 => error(429, 130429),
+        3 | 4 => error(400, 131026),
+        5 => error(400, 131050),
+        6 => Behaviour::Delay(Duration::from_millis(30)),
+        _ => Behaviour::Accept,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,19 +85,22 @@ async fn fake_messages(
         received.len()
     };
     state.arrived.notify_waiters();
-    let behaviour = state
+    let mut behaviour = state
         .behaviour
         .lock()
         .expect("lock")
         .clone()
         .unwrap_or(Behaviour::Accept);
+    if let Behaviour::Mixed = behaviour {
+        behaviour = mixed(number);
+    }
     let accepted = json!({
         "messaging_product": "whatsapp",
         "contacts": [{"input": "x", "wa_id": "x"}],
         "messages": [{"id": format!("wamid.TEST{number}")}]
     });
     match behaviour {
-        Behaviour::Accept => (StatusCode::OK, axum::Json(accepted)),
+        Behaviour::Accept | Behaviour::Mixed => (StatusCode::OK, axum::Json(accepted)),
         Behaviour::Delay(d) => {
             tokio::time::sleep(d).await;
             (StatusCode::OK, axum::Json(accepted))
