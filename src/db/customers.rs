@@ -59,7 +59,8 @@ pub fn find_customer(
 }
 
 /// The customer with this number, created (with `name` and `source`) when there is none.
-/// The boolean is true when it was created.
+/// The boolean is true when it was created. Callers write through the single writer (or a CLI
+/// transaction), so nothing can insert the number between the look-up and the insert.
 pub fn match_or_create_customer(
     conn: &Connection,
     restaurant_id: &str,
@@ -67,23 +68,31 @@ pub fn match_or_create_customer(
     name: Option<&str>,
     source: &str,
 ) -> rusqlite::Result<(Customer, bool)> {
-    let created =
-        conn.prepare_cached(
-            "INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (restaurant_id, phone_e164) DO NOTHING",
-        )?
-        .execute(params![
-            new_id("cus"),
-            restaurant_id,
-            phone_e164,
-            name,
-            source,
-            now_ms()
-        ])? == 1;
-    let customer = find_customer_by_phone(conn, restaurant_id, phone_e164)?
-        .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-    Ok((customer, created))
+    if let Some(found) = find_customer_by_phone(conn, restaurant_id, phone_e164)? {
+        return Ok((found, false));
+    }
+    let customer = Customer {
+        id: new_id("cus"),
+        restaurant_id: restaurant_id.to_string(),
+        phone_e164: phone_e164.to_string(),
+        name: name.map(str::to_string),
+        source: source.to_string(),
+        whatsapp_suppressed: false,
+        created_at: now_ms(),
+    };
+    conn.prepare_cached(
+        "INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        customer.id,
+        customer.restaurant_id,
+        customer.phone_e164,
+        customer.name,
+        customer.source,
+        customer.created_at
+    ])?;
+    Ok((customer, true))
 }
 
 pub fn set_customer_name(conn: &Connection, id: &str, name: &str) -> rusqlite::Result<()> {

@@ -59,24 +59,27 @@ where
     }
 }
 
+/// Runs a statement without parameters from the statement cache: these run for every job.
+fn run(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn in_savepoint<T, E, F>(conn: &Connection, work: F) -> Result<T, E>
 where
     F: FnOnce(&Connection) -> Result<T, E>,
     E: From<DbError>,
 {
-    conn.execute_batch("SAVEPOINT job")
-        .map_err(|e| E::from(e.into()))?;
+    run(conn, "SAVEPOINT job").map_err(|e| E::from(e.into()))?;
     let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)));
     let result = match outcome {
         Ok(Ok(value)) => {
-            conn.execute_batch("RELEASE job")
-                .map_err(|e| E::from(e.into()))?;
+            run(conn, "RELEASE job").map_err(|e| E::from(e.into()))?;
             return Ok(value);
         }
         Ok(Err(e)) => Err(e),
         Err(_) => Err(E::from(DbError::JobPanicked)),
     };
-    if let Err(e) = conn.execute_batch("ROLLBACK TO job; RELEASE job") {
+    if let Err(e) = run(conn, "ROLLBACK TO job").and_then(|()| run(conn, "RELEASE job")) {
         tracing::error!(db.error = %e, "could not roll back a failed job");
     }
     result
@@ -93,6 +96,9 @@ impl Writer {
     /// turned off on it: the `Checkpointer` does them on its own thread.
     pub fn start(conn: Connection) -> std::io::Result<(Writer, thread::JoinHandle<()>)> {
         conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(std::io::Error::other)?;
+        // When the WAL starts over after a checkpoint, give the disk space back past 64 MiB.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
             .map_err(std::io::Error::other)?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let handle = thread::Builder::new()
@@ -126,7 +132,7 @@ fn serve(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = run(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(db.error = %e, jobs = batch.len(), "could not open a write transaction");
             for job in batch {
                 job.abort(e.to_string());
@@ -134,8 +140,8 @@ fn serve(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
             continue;
         }
         let answers: Vec<Deliver> = batch.into_iter().map(|job| job.run(&conn)).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
+        let commit = run(&conn, "COMMIT").map_err(|e| {
+            let _ = run(&conn, "ROLLBACK");
             e.to_string()
         });
         for answer in answers {

@@ -14,13 +14,14 @@ use crate::secret::new_id;
 use crate::time::now_ms;
 use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE};
 
-/// Step 3: claims the ledger row by inserting it. `Ok(Ok((id, occurred_at)))` is the row to run
-/// the pipeline on (new, or a FAILED one run again); `Ok(Err(row))` is a replay of a final call.
+/// Step 3: claims the ledger row by inserting it. `Ok(Ok(row))` is the row to run the pipeline
+/// on (new, or a FAILED one run again), as it will read once the decision is written over it;
+/// `Ok(Err(row))` is a replay of a call that ended.
 pub(super) fn claim_call_row(
     conn: &Connection,
     restaurant: &Restaurant,
     report: &Report,
-) -> Result<Result<(String, i64), CallRow>, PipelineError> {
+) -> Result<Result<CallRow, CallRow>, PipelineError> {
     let id = new_id("call");
     let occurred_at = report.occurred_at.unwrap_or(report.received_at);
     let (caller_raw, caller_e164) = match &report.caller {
@@ -40,7 +41,23 @@ pub(super) fn claim_call_row(
         },
     )?;
     if inserted.is_some() {
-        return Ok(Ok((id, occurred_at)));
+        return Ok(Ok(CallRow {
+            id,
+            restaurant_id: restaurant.id.clone(),
+            external_call_id: report.external_call_id.clone(),
+            caller_raw: caller_raw.to_string(),
+            caller_e164: caller_e164.map(str::to_string),
+            customer_id: None,
+            reservation_id: None,
+            template_type: None,
+            occurred_at,
+            created_at: report.received_at,
+            outcome: Outcome::Dispatching.as_str().into(),
+            message_id: None,
+            error_code: None,
+            error_message: None,
+            debited_cents: 0,
+        }));
     }
     let Some(key) = report.external_call_id.as_deref() else {
         return Err(PipelineError::Db(DbError::Task(
@@ -61,21 +78,22 @@ pub(super) fn claim_call_row(
             call_id: existing.id,
         }),
         // A retry keeps the stored time unless it states one: the call happened when it did.
-        "FAILED" => Ok(Ok((
-            existing.id.clone(),
-            report.occurred_at.unwrap_or(existing.occurred_at),
-        ))),
+        "FAILED" => Ok(Ok(CallRow {
+            occurred_at: report.occurred_at.unwrap_or(existing.occurred_at),
+            ..existing
+        })),
         _ => Ok(Err(existing)),
     }
 }
 
 /// The second, short job: how the dispatch ended, the refund, and 131050's suppression.
+/// Returns the row as it now reads.
 pub(super) fn record_result(
     conn: &Connection,
-    claim: &Claim,
+    claim: Claim,
     result: &DispatchResult,
     now: i64,
-) -> Result<(), PipelineError> {
+) -> Result<CallRow, PipelineError> {
     let id = &claim.message.call_id;
     let (outcome, message_id, error) = match result {
         DispatchResult::Sent { message_id } => (Outcome::Sent, Some(message_id.as_str()), None),
@@ -94,18 +112,25 @@ pub(super) fn record_result(
         calls::record_dispatch_result(conn, id, outcome.as_str(), message_id, error, now)?;
     if !recorded {
         // A restart already turned the row FAILED and refunded it; nothing more to do.
-        return Ok(());
+        return calls::find_call_by_id(conn, id)?.ok_or(PipelineError::RestaurantGone);
     }
     if outcome != Outcome::Sent {
-        credit_balance(conn, &claim.restaurant_id, claim.debited)?;
+        credit_balance(conn, &claim.row.restaurant_id, claim.row.debited_cents)?;
     }
     if let (DispatchResult::Undeliverable { code, .. }, Some(customer_id)) =
-        (result, &claim.customer_id)
+        (result, &claim.row.customer_id)
         && code == STOPPED_MARKETING_CODE
     {
         set_suppressed(conn, customer_id, true)?;
     }
-    Ok(())
+    let (error_code, error_message) = error.unzip();
+    Ok(CallRow {
+        outcome: outcome.as_str().into(),
+        message_id: message_id.map(str::to_string),
+        error_code: error_code.map(str::to_string),
+        error_message: error_message.map(str::to_string),
+        ..claim.row
+    })
 }
 
 /// At start-up: rows a crash left in DISPATCHING become FAILED (`interrupted`) and are refunded,

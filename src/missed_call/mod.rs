@@ -75,9 +75,8 @@ enum Decision {
 
 struct Claim {
     message: Outgoing,
-    restaurant_id: String,
-    customer_id: Option<String>,
-    debited: i64,
+    /// The ledger row as claimed (DISPATCHING, with what it debited).
+    row: CallRow,
 }
 
 /// Runs reports through the pipeline; cheap to clone.
@@ -174,11 +173,7 @@ impl Pipeline {
             self.transport.send(&claim.message)
         };
         self.writer
-            .run(move |conn| {
-                record_result(conn, &claim, &result, now_ms())?;
-                calls::find_call_by_id(conn, &claim.message.call_id)?
-                    .ok_or(PipelineError::RestaurantGone)
-            })
+            .run(move |conn| record_result(conn, claim, &result, now_ms()))
             .await
     }
 }
@@ -216,10 +211,11 @@ fn decide(
     now: i64,
 ) -> Result<Decision, PipelineError> {
     let restaurant = find_restaurant(conn, restaurant_id)?.ok_or(PipelineError::RestaurantGone)?;
-    let (call_id, occurred_at) = match claim_call_row(conn, &restaurant, report)? {
+    let mut row = match claim_call_row(conn, &restaurant, report)? {
         Ok(claimed) => claimed,
         Err(replay) => return Ok(Decision::Replay(replay)),
     };
+    let (call_id, occurred_at) = (row.id.clone(), row.occurred_at);
 
     let (customer, reservation, template_type) = match &report.caller {
         Caller::Hidden(_) => (None, None, None),
@@ -273,11 +269,22 @@ fn decide(
         },
         now,
     )?;
+    // The row as `record_decision` left it: no need to read it back.
+    row = CallRow {
+        customer_id: customer.as_ref().map(|c| c.id.clone()),
+        reservation_id: reservation.as_ref().map(|r| r.id.clone()),
+        template_type: template_type.map(|t| t.as_str().to_string()),
+        outcome: outcome.as_str().to_string(),
+        message_id: None,
+        error_code: None,
+        error_message: None,
+        debited_cents: debited,
+        ..row
+    };
 
-    let (Gate::Open { template, debited }, Caller::Number(number), Some(account)) =
+    let (Gate::Open { template, .. }, Caller::Number(number), Some(account)) =
         (gate, &report.caller, restaurant.whatsapp.as_ref())
     else {
-        let row = calls::find_call_by_id(conn, &call_id)?.ok_or(PipelineError::RestaurantGone)?;
         return Ok(Decision::Done(row));
     };
     let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -299,8 +306,6 @@ fn decide(
             access_token: account.access_token.clone(),
             to: number.as_str().to_string(),
         },
-        restaurant_id: restaurant.id.clone(),
-        customer_id: customer.map(|c| c.id),
-        debited,
+        row,
     }))
 }
