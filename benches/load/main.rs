@@ -1,8 +1,9 @@
 //! ringback's benchmark: throughput against SQLite's raw durable-commit rate, latency under a
 //! steady load, latency as the ledger grows to a million rows, peak memory, and a slow WhatsApp.
 //!
-//! Run with `cargo bench --bench load` (add `-- --quick` for a shorter run). It prints each
-//! figure and whether its target is met; it never fails on a target.
+//! Run with `cargo bench --bench load` (add `-- --quick` for a shorter run, `-- --only-throughput`
+//! to repeat just the first two measurements while tuning). It prints each figure and whether
+//! its target is met; it never fails on a target.
 
 mod drive;
 mod raw;
@@ -54,10 +55,11 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(run(t));
+    let only_throughput = std::env::args().any(|a| a == "--only-throughput");
+    runtime.block_on(run(t, only_throughput));
 }
 
-async fn run(t: Timing) {
+async fn run(t: Timing, only_throughput: bool) {
     // One folder for the raw measurement and the server's database: the same disk.
     let dir = tempfile::tempdir_in(std::env::temp_dir()).expect("tempdir");
     let mut verdicts = Verdicts(Vec::new());
@@ -92,6 +94,10 @@ async fn run(t: Timing) {
         format!("{ratio:.2} × ({:.0} vs {raw:.0})", throughput.per_second()),
         ratio >= 1.0 && throughput.errors == 0,
     );
+    if only_throughput {
+        server.stop();
+        return;
+    }
     let steady = open_loop(&target, 200.0, t.steady).await;
     println!("\n[steady] 200 reports/s, open loop");
     println!("      {}", steady.summary());

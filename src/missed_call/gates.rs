@@ -71,15 +71,13 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
     {
         return Ok(Gate::Skip(Outcome::SkippedCooldown));
     }
-    if !debit_balance(conn, &r.id, r.message_cost_cents)? {
+    // Only a kept balance and a non-zero cost need the debit (and its write).
+    let debited = match r.balance_cents {
+        Some(_) if r.message_cost_cents > 0 => r.message_cost_cents,
+        _ => 0,
+    };
+    if debited > 0 && !debit_balance(conn, &r.id, debited)? {
         return Ok(Gate::Skip(Outcome::SkippedLowBalance));
     }
-    Ok(Gate::Open {
-        template,
-        debited: if r.balance_cents.is_some() {
-            r.message_cost_cents
-        } else {
-            0
-        },
-    })
+    Ok(Gate::Open { template, debited })
 }
