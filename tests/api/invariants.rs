@@ -69,20 +69,27 @@ pub fn check_invariants(
         count("SELECT COUNT(*) FROM calls WHERE outcome <> 'SENT' AND message_id IS NOT NULL"),
         0
     );
-    let too_close: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM calls a JOIN calls b
-               ON a.restaurant_id = b.restaurant_id AND a.caller_e164 = b.caller_e164
-              AND a.seq < b.seq AND abs(a.occurred_at - b.occurred_at) < ?1
-            WHERE a.outcome = 'SENT' AND b.outcome = 'SENT'",
-            [cooldown_minutes * 60_000],
-            |r| r.get(0),
+    // SENT rows of each caller in time order: neighbours must be a full cooldown apart.
+    let mut sent = db
+        .prepare(
+            "SELECT restaurant_id, caller_e164, occurred_at FROM calls WHERE outcome = 'SENT'
+             ORDER BY restaurant_id, caller_e164, occurred_at",
         )
-        .expect("cooldown");
-    assert_eq!(
-        too_close, 0,
-        "no two SENT to one caller within the cooldown"
-    );
+        .expect("prepare");
+    let sent: Vec<(String, Option<String>, i64)> = sent
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    for pair in sent.windows(2) {
+        let ((r1, c1, t1), (r2, c2, t2)) = (&pair[0], &pair[1]);
+        if r1 == r2 && c1 == c2 {
+            assert!(
+                t2 - t1 >= cooldown_minutes * 60_000,
+                "two SENT to {c1:?} within the cooldown"
+            );
+        }
+    }
     assert_eq!(
         app.whatsapp.requests().len(),
         tally.dispatches,
