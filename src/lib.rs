@@ -19,4 +19,5 @@ pub mod secret;
 pub mod server;
 pub mod telemetry;
 pub mod time;
+pub mod views;
 pub mod whatsapp;

@@ -3,11 +3,9 @@
 use std::io::Read;
 
 use rusqlite::Connection;
-use serde_json::{Value, json};
 
 use super::{AdminError, failed, phone_for, require_restaurant, usage};
 use crate::db::customers::{self as table, Customer};
-use crate::time::format_utc;
 
 /// Adds a customer, or updates the name of the one with this number. Returns its id.
 pub fn add_customer(
@@ -114,15 +112,4 @@ pub fn set_suppression(
 pub fn list_customers(conn: &Connection, restaurant_id: &str) -> Result<Vec<Customer>, AdminError> {
     require_restaurant(conn, restaurant_id)?;
     Ok(table::list_customers(conn, restaurant_id)?)
-}
-
-/// The customer object of the partner API.
-pub fn customer_json(c: &Customer) -> Value {
-    json!({
-        "id": c.id,
-        "name": c.name,
-        "phone_number": c.phone_e164,
-        "whatsapp_suppressed": c.whatsapp_suppressed,
-        "created_at": format_utc(c.created_at),
-    })
 }

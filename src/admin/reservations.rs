@@ -1,12 +1,13 @@
 //! Reservations entered by the operator: added, their status changed, listed.
 
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{AdminError, failed, phone_for, require_restaurant, usage};
 use crate::db::customers::{find_customer, match_or_create_customer, set_customer_name};
 use crate::db::reservations::{self as table, NewReservation, Reservation, is_known_status};
-use crate::time::{format_local, format_utc, parse_instant, zone};
+use crate::time::{parse_instant, zone};
+use crate::views::reservation_json as reservation_json_view;
 
 /// What `reservation add` was told.
 pub struct ReservationSpec<'a> {
@@ -97,7 +98,7 @@ pub fn list_reservations(
     Ok(table::list_reservations(conn, restaurant_id)?)
 }
 
-/// The reservation object of the partner API, with `start_at` in the restaurant's offset.
+/// The reservation object of the partner API, with its customer, in the restaurant's zone.
 pub fn reservation_json(conn: &Connection, r: &Reservation) -> Result<Value, AdminError> {
     let restaurant = require_restaurant(conn, &r.restaurant_id)?;
     let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -105,15 +106,5 @@ pub fn reservation_json(conn: &Connection, r: &Reservation) -> Result<Value, Adm
         Some(id) => find_customer(conn, &r.restaurant_id, id)?,
         None => None,
     };
-    Ok(json!({
-        "id": r.id,
-        "external_id": r.external_id,
-        "start_at": format_local(r.start_at, &tz),
-        "party_size": r.party_size,
-        "status": r.status,
-        "source": r.source,
-        "customer": customer.map(|c| json!({"id": c.id, "name": c.name, "phone_number": c.phone_e164})),
-        "created_at": format_utc(r.created_at),
-        "updated_at": format_utc(r.updated_at),
-    }))
+    Ok(reservation_json_view(r, customer.as_ref(), &tz))
 }

@@ -47,7 +47,7 @@ pub(super) fn customer(
         CustomerCommand::List { restaurant, json } => {
             let list = customers::list_customers(conn, &restaurant)?;
             if json.json {
-                print_json(out, list.iter().map(customers::customer_json).collect())?;
+                print_json(out, list.iter().map(crate::views::customer_json).collect())?;
             } else {
                 for c in list {
                     writeln!(

@@ -12,7 +12,7 @@ use crate::admin::{self, AdminError};
 use crate::cli::{CallsCommand, Command};
 use crate::config::Config;
 use crate::db;
-use crate::routes::partner::CallView;
+use crate::views::CallView;
 
 /// How a command failed: the process exits with `exit_code` and `message` on stderr.
 #[derive(Debug)]

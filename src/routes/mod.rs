@@ -1,5 +1,6 @@
 //! The HTTP edge: the partner endpoints, and the layer every response passes through.
 
+pub mod body;
 pub mod partner;
 
 use std::time::Instant;

@@ -1,70 +1,23 @@
 //! The partner endpoints (SPEC §2): parse the request, run the pipeline, shape the answer.
 
 use axum::Json;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use super::body::{check_length, parse_object, read_body, required, string_field};
 
 use crate::app::AppState;
 use crate::auth::Authenticated;
 use crate::db::restaurants::Restaurant;
-use crate::db::{self, calls::CallRow, calls::find_call};
+use crate::db::{self, calls::find_call};
 use crate::error::ApiError;
 use crate::missed_call::{Handled, Report};
 use crate::phone::{Caller, PhoneError};
 use crate::time::{format_utc, now_ms, parse_instant, zone};
-
-/// A ledger row in the `data` shape of SPEC §2.2.
-#[derive(Debug, Serialize)]
-pub struct CallView {
-    pub id: String,
-    pub outcome: String,
-    pub caller_phone_number: String,
-    pub customer_id: Option<String>,
-    pub reservation_id: Option<String>,
-    pub template_type: Option<String>,
-    pub external_call_id: Option<String>,
-    pub occurred_at: String,
-    pub created_at: String,
-    pub message_id: Option<String>,
-    pub error: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub original_outcome: Option<String>,
-}
-
-impl CallView {
-    pub fn from_row(row: &CallRow) -> CallView {
-        CallView {
-            id: row.id.clone(),
-            outcome: row.outcome.clone(),
-            caller_phone_number: row
-                .caller_e164
-                .clone()
-                .unwrap_or_else(|| row.caller_raw.clone()),
-            customer_id: row.customer_id.clone(),
-            reservation_id: row.reservation_id.clone(),
-            template_type: row.template_type.clone(),
-            external_call_id: row.external_call_id.clone(),
-            occurred_at: format_utc(row.occurred_at),
-            created_at: format_utc(row.created_at),
-            message_id: row.message_id.clone().filter(|_| row.outcome == "SENT"),
-            error: row
-                .error_code
-                .as_ref()
-                .map(|code| json!({"code": error_code_json(code), "message": row.error_message})),
-            original_outcome: None,
-        }
-    }
-}
-
-/// WhatsApp's numeric codes stay numbers; ringback's own (`timeout`, `transport`, …) are strings.
-fn error_code_json(code: &str) -> Value {
-    code.parse::<i64>()
-        .map_or_else(|_| json!(code), |n| json!(n))
-}
+use crate::views::CallView;
 
 pub async fn report_missed_call(
     State(state): State<AppState>,
@@ -73,18 +26,7 @@ pub async fn report_missed_call(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let received_at = now_ms();
-    let limit = state.config.server.max_body_bytes;
-    require_json(&headers)?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let bytes = to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
     let report = parse_report(
         &bytes,
         &auth.restaurant,
@@ -113,33 +55,6 @@ fn answer(handled: Handled) -> Result<(StatusCode, Json<Value>), ApiError> {
     Ok((StatusCode::CREATED, Json(json!({ "data": view }))))
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match essence.as_deref() {
-        Some("application/json") => Ok(()),
-        _ => Err(ApiError::UnsupportedMediaType),
-    }
-}
-
-/// A string field: absent or `null` is `None`; any other non-string is a 400.
-fn string_field<'a>(
-    body: &'a Map<String, Value>,
-    field: &'static str,
-) -> Result<Option<&'a str>, ApiError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::malformed(
-            Some(field),
-            format!("{field} must be a string"),
-        )),
-    }
-}
-
 /// Turns a request body into a `Report` the pipeline can trust (SPEC §2.2, §4.1, §4.2), for the
 /// restaurant the token belongs to. Pure: no I/O, so it can be fuzzed on its own.
 pub fn parse_report(
@@ -148,34 +63,17 @@ pub fn parse_report(
     max_future_skew_seconds: i64,
     received_at: i64,
 ) -> Result<Report, ApiError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::malformed(None, format!("the body is not valid JSON: {e}")))?;
-    let Value::Object(body) = value else {
-        return Err(ApiError::malformed(None, "the body must be a JSON object"));
-    };
-    let caller = string_field(&body, "caller_phone_number")?.ok_or_else(|| {
-        ApiError::malformed(
-            Some("caller_phone_number"),
-            "caller_phone_number is required",
-        )
-    })?;
+    let body = parse_object(bytes)?;
+    let caller = required(
+        string_field(&body, "caller_phone_number")?,
+        "caller_phone_number",
+    )?;
     let external_call_id = string_field(&body, "external_call_id")?;
     let occurred_at = string_field(&body, "occurred_at")?;
 
-    let length = caller.trim().chars().count();
-    if !(3..=40).contains(&length) {
-        return Err(ApiError::validation(
-            "caller_phone_number",
-            "caller_phone_number must be 3 to 40 characters",
-        ));
-    }
-    if let Some(id) = external_call_id
-        && !(1..=128).contains(&id.chars().count())
-    {
-        return Err(ApiError::validation(
-            "external_call_id",
-            "external_call_id must be 1 to 128 characters",
-        ));
+    check_length(caller.trim(), "caller_phone_number", 3..=40)?;
+    if let Some(id) = external_call_id {
+        check_length(id, "external_call_id", 1..=128)?;
     }
     let occurred_at = match occurred_at {
         None => None,

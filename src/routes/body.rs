@@ -1,0 +1,115 @@
+//! Reading JSON request bodies the same way on every endpoint: the content type (415), the size
+//! limit (413), JSON and an object (400), and typed fields (400 naming the field).
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+pub type Object = Map<String, Value>;
+
+/// Checks the content type and reads the whole body, up to `limit` bytes.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    require_json(headers)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let bytes = to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    Ok(bytes)
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/json") => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// Parses bytes as a JSON object.
+pub fn parse_object(bytes: &[u8]) -> Result<Object, ApiError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::malformed(None, format!("the body is not valid JSON: {e}")))?;
+    match value {
+        Value::Object(body) => Ok(body),
+        _ => Err(ApiError::malformed(None, "the body must be a JSON object")),
+    }
+}
+
+fn wrong_type(field: &'static str, what: &str) -> ApiError {
+    ApiError::malformed(Some(field), format!("{field} must be {what}"))
+}
+
+/// A string field: absent or `null` is `None`; any other non-string is a 400.
+pub fn string_field<'a>(
+    body: &'a Object,
+    field: &'static str,
+) -> Result<Option<&'a str>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(wrong_type(field, "a string")),
+    }
+}
+
+/// A whole-number field: absent or `null` is `None`; anything else but an integer is a 400.
+pub fn integer_field(body: &Object, field: &'static str) -> Result<Option<i64>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| wrong_type(field, "a whole number")),
+        Some(_) => Err(wrong_type(field, "a whole number")),
+    }
+}
+
+/// A boolean field: absent or `null` is `None`.
+pub fn bool_field(body: &Object, field: &'static str) -> Result<Option<bool>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(wrong_type(field, "true or false")),
+    }
+}
+
+/// A field that must be there: `Some` of what the typed getter found, else a 400 naming it.
+pub fn required<T>(value: Option<T>, field: &'static str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::malformed(Some(field), format!("{field} is required")))
+}
+
+/// Whether a field is present at all (even as `null`): PATCH tells "leave" from "clear" by it.
+pub fn present(body: &Object, field: &str) -> bool {
+    body.contains_key(field)
+}
+
+/// A length rule on a string, as a 422 naming the field.
+pub fn check_length(
+    value: &str,
+    field: &'static str,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<(), ApiError> {
+    if range.contains(&value.chars().count()) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            field,
+            format!(
+                "{field} must be {} to {} characters",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
