@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use crate::config::{Config, TransportKind};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Writer};
 use crate::missed_call::{Pipeline, recover_interrupted};
-use crate::routes::{self, partner};
+use crate::routes::{self, customers, partner, reservations};
 use crate::whatsapp::Transport;
 use crate::whatsapp::cloud::Cloud;
 use crate::whatsapp::sandbox::Sandbox;
@@ -26,6 +26,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct AppState {
     pub pipeline: Pipeline,
+    /// The single writer, for the booking endpoints' writes.
+    pub writer: Writer,
     pub reads: ReadPool,
     pub config: Arc<Config>,
     /// Keeps the WAL checkpoint thread running as long as the app is.
@@ -63,6 +65,23 @@ fn routes(state: AppState) -> Router {
             get(partner::get_missed_call),
         )
         .route("/api/partner/v1/me", get(partner::get_me))
+        .route(
+            "/api/partner/v1/reservations",
+            post(reservations::create_reservation).get(reservations::list_reservations),
+        )
+        .route(
+            "/api/partner/v1/reservations/{id}",
+            get(reservations::get_reservation).patch(reservations::update_reservation),
+        )
+        .route(
+            "/api/partner/v1/reservations/{id}/cancel",
+            post(reservations::cancel_reservation),
+        )
+        .route("/api/partner/v1/customers", get(customers::find_customers))
+        .route(
+            "/api/partner/v1/customers/{id}",
+            axum::routing::patch(customers::update_customer),
+        )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(routes::request_layer))
@@ -117,13 +136,14 @@ impl App {
             .await
             .map_err(|source| StartError::Listen { addr, source })?;
         let pipeline = Pipeline::new(
-            writer,
+            writer.clone(),
             transport,
             config.whatsapp.dispatch_threads,
             config.missed_calls.clone(),
         );
         let state = AppState {
             pipeline: pipeline.clone(),
+            writer,
             reads,
             config: Arc::new(config),
             checkpointer,

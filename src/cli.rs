@@ -271,6 +271,13 @@ pub enum ReservationCommand {
         #[arg(long)]
         external_id: Option<String>,
     },
+    /// Import reservations from a CSV file with an
+    /// `external_id,phone,name,start,party_size,status` header.
+    Import {
+        #[arg(long)]
+        restaurant: String,
+        file: PathBuf,
+    },
     /// Change a reservation's status.
     Update {
         id: String,

@@ -4,6 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::bookings::BookingError;
 use crate::db::DbError;
 use crate::missed_call::PipelineError;
 
@@ -27,6 +28,9 @@ pub enum ApiError {
     /// 409 `CALL_IN_PROGRESS`, with `Retry-After: 1`.
     #[error("call {call_id} is being dispatched right now; retry in a moment")]
     CallInProgress { call_id: String },
+    /// 409 `CONFLICT`: the reservation's `external_id` is already used; names that reservation.
+    #[error("a reservation with this external_id already exists")]
+    Conflict { reservation_id: String },
     /// 413 `PAYLOAD_TOO_LARGE`.
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -106,6 +110,11 @@ impl ApiError {
                 "CALL_IN_PROGRESS",
                 json!({"call_id": call_id}),
             ),
+            Conflict { reservation_id } => (
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                json!({"field": "external_id", "reservation_id": reservation_id}),
+            ),
             PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",
@@ -176,6 +185,19 @@ impl From<DbError> for ApiError {
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<BookingError> for ApiError {
+    fn from(e: BookingError) -> Self {
+        match e {
+            BookingError::NotFound(what) => ApiError::NotFound(format!("no such {what}")),
+            BookingError::ExternalIdTaken { reservation_id } => {
+                ApiError::Conflict { reservation_id }
+            }
+            BookingError::Invalid { field, message } => ApiError::Validation { field, message },
+            BookingError::Db(e) => e.into(),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod bookings;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -14,6 +14,11 @@ impl E164 {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A number read back from the database, where only normalised numbers are written.
+    pub fn from_stored(number: &str) -> E164 {
+        E164(number.to_string())
+    }
 }
 
 impl fmt::Display for E164 {

@@ -2,6 +2,7 @@
 //! customers, reservations and the call ledger. The CLI prints what these return.
 
 pub mod customers;
+pub mod import;
 pub mod reservations;
 pub mod restaurants;
 pub mod templates;

@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::{CommandError, fail, print_json};
+use crate::admin::import::{self, ImportReport};
 use crate::admin::{customers, reservations};
 use crate::cli::{CustomerCommand, ReservationCommand};
 
@@ -24,19 +25,8 @@ pub(super) fn customer(
             writeln!(out, "{id}")?;
         }
         CustomerCommand::Import { restaurant, file } => {
-            let input = std::fs::File::open(&file)
-                .map_err(|e| fail(format!("cannot open {}: {e}", file.display())))?;
-            let report = customers::import_customers(conn, &restaurant, input)?;
-            for (line, reason) in &report.rejected {
-                eprintln!("line {line}: rejected: {reason}");
-            }
-            writeln!(
-                out,
-                "added {}, updated {}, rejected {}",
-                report.added,
-                report.updated,
-                report.rejected.len()
-            )?;
+            let report = import::import_customers(conn, &restaurant, open(&file)?)?;
+            print_import(&report, out)?;
         }
         CustomerCommand::Suppress { restaurant, phone } => {
             customers::set_suppression(conn, &restaurant, &phone, true)?;
@@ -98,6 +88,10 @@ pub(super) fn reservation(
             )?;
             writeln!(out, "{id}")?;
         }
+        ReservationCommand::Import { restaurant, file } => {
+            let report = import::import_reservations(conn, &restaurant, open(&file)?)?;
+            print_import(&report, out)?;
+        }
         ReservationCommand::Update { id, status } => {
             reservations::update_reservation(conn, &id, &status)?;
         }
@@ -124,5 +118,24 @@ pub(super) fn reservation(
             }
         }
     }
+    Ok(())
+}
+
+fn open(file: &std::path::Path) -> Result<std::fs::File, CommandError> {
+    std::fs::File::open(file).map_err(|e| fail(format!("cannot open {}: {e}", file.display())))
+}
+
+/// Each rejected row on stderr, the counts on stdout.
+fn print_import(report: &ImportReport, out: &mut impl Write) -> Result<(), CommandError> {
+    for (line, reason) in &report.rejected {
+        eprintln!("line {line}: rejected: {reason}");
+    }
+    writeln!(
+        out,
+        "added {}, updated {}, rejected {}",
+        report.added,
+        report.updated,
+        report.rejected.len()
+    )?;
     Ok(())
 }

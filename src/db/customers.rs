@@ -113,3 +113,19 @@ pub fn list_customers(conn: &Connection, restaurant_id: &str) -> rusqlite::Resul
     ))?;
     stmt.query_map([restaurant_id], from_row)?.collect()
 }
+
+/// Changes a customer's name (`Some(None)` clears it) and suppression; `None` leaves a field.
+pub fn update_customer(
+    conn: &Connection,
+    id: &str,
+    name: Option<Option<&str>>,
+    suppressed: Option<bool>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE customers SET name = CASE WHEN ?2 THEN ?3 ELSE name END,
+                              whatsapp_suppressed = COALESCE(?4, whatsapp_suppressed)
+         WHERE id = ?1",
+    )?
+    .execute(params![id, name.is_some(), name.flatten(), suppressed])?;
+    Ok(())
+}

@@ -143,3 +143,105 @@ pub fn list_reservations(
     ))?;
     stmt.query_map([restaurant_id], from_row)?.collect()
 }
+
+/// A reservation as its restaurant sees it: another restaurant's id is not found.
+pub fn find_restaurant_reservation(
+    conn: &Connection,
+    restaurant_id: &str,
+    id: &str,
+) -> rusqlite::Result<Option<Reservation>> {
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM reservations WHERE restaurant_id = ?1 AND id = ?2"
+        ))?
+        .query_row([restaurant_id, id], from_row),
+    )
+}
+
+pub fn find_reservation_by_external_id(
+    conn: &Connection,
+    restaurant_id: &str,
+    external_id: &str,
+) -> rusqlite::Result<Option<Reservation>> {
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM reservations WHERE restaurant_id = ?1 AND external_id = ?2"
+        ))?
+        .query_row([restaurant_id, external_id], from_row),
+    )
+}
+
+/// Writes a reservation's changeable fields as they are in `r`.
+pub fn save_reservation(conn: &Connection, r: &Reservation) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE reservations SET customer_id = ?2, start_at = ?3, party_size = ?4, status = ?5,
+                                 source = ?6, updated_at = ?7
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        r.id,
+        r.customer_id,
+        r.start_at,
+        r.party_size,
+        r.status,
+        r.source,
+        r.updated_at
+    ])?;
+    Ok(())
+}
+
+pub fn set_cancel_reason(conn: &Connection, id: &str, reason: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE reservations SET cancel_reason = ?2 WHERE id = ?1")?
+        .execute(params![id, reason])?;
+    Ok(())
+}
+
+/// What a page of reservations is filtered by.
+#[derive(Debug, Default, Clone)]
+pub struct ReservationFilter {
+    pub start_at_from: Option<i64>,
+    pub start_at_to: Option<i64>,
+    /// Empty: every status.
+    pub statuses: Vec<String>,
+    /// Keyset position: only reservations after this `(start_at, id)`.
+    pub after: Option<(i64, String)>,
+}
+
+/// Up to `limit` reservations ordered by `(start_at, id)`. Paging by position rather than by
+/// offset keeps a cursor stable while reservations are added: nothing is skipped or repeated.
+pub fn list_reservations_page(
+    conn: &Connection,
+    restaurant_id: &str,
+    filter: &ReservationFilter,
+    limit: u32,
+) -> rusqlite::Result<Vec<Reservation>> {
+    let statuses = if filter.statuses.is_empty() {
+        None
+    } else {
+        Some(format!(",{},", filter.statuses.join(",")))
+    };
+    let (after_start, after_id) = filter.after.clone().unzip();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM reservations
+         WHERE restaurant_id = ?1
+           AND (?2 IS NULL OR start_at >= ?2)
+           AND (?3 IS NULL OR start_at <= ?3)
+           AND (?4 IS NULL OR instr(?4, ',' || status || ',') > 0)
+           AND (?5 IS NULL OR (start_at, id) > (?5, ?6))
+         ORDER BY start_at, id
+         LIMIT ?7"
+    ))?;
+    stmt.query_map(
+        params![
+            restaurant_id,
+            filter.start_at_from,
+            filter.start_at_to,
+            statuses,
+            after_start,
+            after_id,
+            limit
+        ],
+        from_row,
+    )?
+    .collect()
+}

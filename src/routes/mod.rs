@@ -1,7 +1,9 @@
 //! The HTTP edge: the partner endpoints, and the layer every response passes through.
 
 pub mod body;
+pub mod customers;
 pub mod partner;
+pub mod reservations;
 
 use std::time::Instant;
 

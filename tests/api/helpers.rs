@@ -175,6 +175,26 @@ impl TestApp {
         (status, response.json().await.expect("json body"))
     }
 
+    /// Any partner API call as `token`, with an optional JSON body; returns `(status, body)`.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}/api/partner/v1{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
     pub async fn get_call(&self, token: &str, id: &str) -> (u16, Value) {
         let response = self
             .client

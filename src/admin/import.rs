@@ -1,0 +1,262 @@
+//! CSV imports for a first load: customers (`phone,name`) and reservations
+//! (`external_id,phone,name,start,party_size,status`). A bad row is reported with its line and
+//! reason and skipped; the import never stops at it. On a terminal, progress is shown.
+
+use std::io::{IsTerminal, Read, Write};
+
+use rusqlite::Connection;
+
+use super::{AdminError, failed, phone_for, require_restaurant, usage};
+use crate::bookings::{
+    self, BookingError, BookingPatch, CustomerChange, CustomerFields, NewBooking,
+};
+use crate::db::customers::{match_or_create_customer, set_customer_name};
+use crate::db::reservations::{find_reservation_by_external_id, is_known_status};
+use crate::db::restaurants::Restaurant;
+use crate::time::{parse_instant, zone};
+
+/// How an import went: counts, and each rejected line with its reason.
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// Shows "N rows" on stderr every few thousand rows, when stderr is a terminal.
+struct Progress {
+    shown: bool,
+    rows: usize,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            shown: std::io::stderr().is_terminal(),
+            rows: 0,
+        }
+    }
+
+    fn tick(&mut self) {
+        self.rows += 1;
+        if self.shown && self.rows % 5_000 == 0 {
+            eprint!("\r{} rows read…", self.rows);
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn done(&self) {
+        if self.shown && self.rows >= 5_000 {
+            eprintln!("\r{} rows read.  ", self.rows);
+        }
+    }
+}
+
+/// The CSV reader and the position of each named column (`None` when absent).
+fn open_csv<R: Read>(
+    input: R,
+    columns: &[&str],
+) -> Result<(csv::Reader<R>, Vec<Option<usize>>), AdminError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers = reader
+        .headers()
+        .map_err(|e| failed(format!("cannot read the CSV header: {e}")))?
+        .clone();
+    let positions = columns
+        .iter()
+        .map(|name| headers.iter().position(|h| h.eq_ignore_ascii_case(name)))
+        .collect();
+    Ok((reader, positions))
+}
+
+/// What one imported row did.
+enum Imported {
+    Added,
+    Updated,
+}
+
+/// Runs `row` on every record, each in its own savepoint: a row's error rejects that row and
+/// undoes whatever it had written, and nothing else.
+fn each_row<R: Read>(
+    conn: &Connection,
+    mut reader: csv::Reader<R>,
+    mut row: impl FnMut(&csv::StringRecord) -> Result<Imported, String>,
+) -> Result<ImportReport, AdminError> {
+    let mut report = ImportReport::default();
+    let mut progress = Progress::new();
+    for record in reader.records() {
+        progress.tick();
+        match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| p.line());
+                conn.execute_batch("SAVEPOINT import_row")?;
+                match row(&record) {
+                    Ok(Imported::Added) => report.added += 1,
+                    Ok(Imported::Updated) => report.updated += 1,
+                    Err(reason) => {
+                        conn.execute_batch("ROLLBACK TO import_row")?;
+                        report.rejected.push((line, reason));
+                    }
+                }
+                conn.execute_batch("RELEASE import_row")?;
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                report.rejected.push((line, e.to_string()));
+            }
+        }
+    }
+    progress.done();
+    Ok(report)
+}
+
+fn cell<'a>(record: &'a csv::StringRecord, column: Option<usize>) -> &'a str {
+    column.and_then(|c| record.get(c)).unwrap_or_default()
+}
+
+fn non_empty(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
+}
+
+/// Imports `phone,name` rows (extra columns are ignored): a new number is added, a known one
+/// has its name updated.
+pub fn import_customers(
+    conn: &Connection,
+    restaurant_id: &str,
+    input: impl Read,
+) -> Result<ImportReport, AdminError> {
+    let restaurant = require_restaurant(conn, restaurant_id)?;
+    let (reader, columns) = open_csv(input, &["phone", "name"])?;
+    if columns[0].is_none() {
+        return Err(usage("the CSV header has no `phone` column"));
+    }
+    each_row(conn, reader, |record| {
+        let number = phone_for(&restaurant, cell(record, columns[0])).map_err(|e| e.to_string())?;
+        let name = non_empty(cell(record, columns[1]));
+        let (customer, created) =
+            match_or_create_customer(conn, restaurant_id, number.as_str(), name, "IMPORT")
+                .map_err(|e| e.to_string())?;
+        if created {
+            return Ok(Imported::Added);
+        }
+        if let Some(name) = name {
+            set_customer_name(conn, &customer.id, name).map_err(|e| e.to_string())?;
+        }
+        Ok(Imported::Updated)
+    })
+}
+
+const RESERVATION_COLUMNS: [&str; 6] = [
+    "external_id",
+    "phone",
+    "name",
+    "start",
+    "party_size",
+    "status",
+];
+
+/// Imports reservations. A row whose `external_id` is already known updates that reservation
+/// (so the same export can be loaded twice); any other row adds one. An empty `phone` makes a
+/// reservation without a customer; an empty `status` is `CONFIRMED`.
+pub fn import_reservations(
+    conn: &Connection,
+    restaurant_id: &str,
+    input: impl Read,
+) -> Result<ImportReport, AdminError> {
+    let restaurant = require_restaurant(conn, restaurant_id)?;
+    let (reader, columns) = open_csv(input, &RESERVATION_COLUMNS)?;
+    for (name, column) in RESERVATION_COLUMNS.iter().zip(&columns) {
+        if column.is_none() && *name != "name" {
+            return Err(usage(format!("the CSV header has no `{name}` column")));
+        }
+    }
+    each_row(conn, reader, |record| {
+        let row = ReservationRow::parse(&restaurant, record, &columns)?;
+        let existing = match &row.booking.external_id {
+            Some(x) => find_reservation_by_external_id(conn, restaurant_id, x)
+                .map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let imported = match existing {
+            Some(existing) => {
+                let patch = BookingPatch {
+                    start_at: Some(row.booking.start_at),
+                    party_size: Some(row.booking.party_size),
+                    status: Some(row.booking.status.clone()),
+                    customer: Some(match row.booking.customer {
+                        Some(c) => CustomerChange::Fields {
+                            name: c.name,
+                            phone: Some(c.phone),
+                        },
+                        None => CustomerChange::Detach,
+                    }),
+                };
+                bookings::patch_reservation(conn, restaurant_id, &existing.id, &patch)
+                    .map(|_| Imported::Updated)
+            }
+            None => bookings::create_reservation(conn, restaurant_id, &row.booking)
+                .map(|_| Imported::Added),
+        };
+        imported.map_err(|e: BookingError| e.to_string())
+    })
+}
+
+struct ReservationRow {
+    booking: NewBooking,
+}
+
+impl ReservationRow {
+    fn parse(
+        restaurant: &Restaurant,
+        record: &csv::StringRecord,
+        columns: &[Option<usize>],
+    ) -> Result<ReservationRow, String> {
+        let get = |i: usize| cell(record, columns[i]);
+        let external_id = non_empty(get(0)).map(str::to_string);
+        if external_id
+            .as_ref()
+            .is_some_and(|x| x.chars().count() > 128)
+        {
+            return Err("external_id is longer than 128 characters".into());
+        }
+        let customer = match non_empty(get(1)) {
+            Some(phone) => Some(CustomerFields {
+                name: non_empty(get(2)).map(str::to_string),
+                phone: phone_for(restaurant, phone).map_err(|e| e.to_string())?,
+            }),
+            None => None,
+        };
+        let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let start_at = parse_instant(get(3), &tz)
+            .ok_or_else(|| format!("start {:?} is not a date-time", get(3)))?;
+        let party_size = get(4)
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                format!(
+                    "party_size {:?} is not a whole number of at least 1",
+                    get(4)
+                )
+            })?;
+        let status = non_empty(get(5))
+            .unwrap_or("CONFIRMED")
+            .to_ascii_uppercase();
+        if !is_known_status(&status) {
+            return Err(format!("status {status:?} is not a reservation status"));
+        }
+        Ok(ReservationRow {
+            booking: NewBooking {
+                customer,
+                start_at,
+                party_size,
+                status,
+                source: "OTHER".into(),
+                external_id,
+            },
+        })
+    }
+}
