@@ -39,7 +39,7 @@ impl Progress {
 
     fn tick(&mut self) {
         self.rows += 1;
-        if self.shown && self.rows % 5_000 == 0 {
+        if self.shown && self.rows.is_multiple_of(5_000) {
             eprint!("\r{} rows read…", self.rows);
             let _ = std::io::stderr().flush();
         }
@@ -113,7 +113,7 @@ fn each_row<R: Read>(
     Ok(report)
 }
 
-fn cell<'a>(record: &'a csv::StringRecord, column: Option<usize>) -> &'a str {
+fn cell(record: &csv::StringRecord, column: Option<usize>) -> &str {
     column.and_then(|c| record.get(c)).unwrap_or_default()
 }
 
