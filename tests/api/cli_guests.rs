@@ -162,6 +162,90 @@ fn calls_list_shows_the_ledger_with_api_field_names() {
 }
 
 #[test]
+fn reservation_import_adds_updates_by_external_id_and_reports_rejected_lines() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+    let csv = cli.path("reservations.csv");
+    let header = "external_id,phone,name,start,party_size,status\n";
+    std::fs::write(
+        &csv,
+        format!(
+            "{header}bk-1,0612345678,Camille,2099-07-14T20:30,4,\n\
+             bk-2,+33698765432,Lou,2099-07-15T20:00,2,pending\n\
+             ,0781234567,,2099-07-16T19:00,3,CONFIRMED\n\
+             bk-3,123,Bad,2099-07-16T19:00,3,\n\
+             bk-4,0612345678,,not a date,2,\n\
+             bk-5,0612345678,,2099-07-16T19:00,0,\n\
+             bk-6,0612345678,,2099-07-16T19:00,2,LATE\n\
+             ,,,2099-07-17T19:00,2,\n"
+        ),
+    )
+    .expect("csv");
+    let file = csv.to_str().expect("path");
+
+    let first = cli.run(&["reservation", "import", "--restaurant", &rid, file]);
+    std::fs::write(
+        &csv,
+        format!("{header}bk-1,0612345678,Camille M,2099-07-14T21:00,6,DOUBLE_CONFIRMED\n"),
+    )
+    .expect("csv");
+    let second = cli.run(&["reservation", "import", "--restaurant", &rid, file]);
+
+    assert!(first.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout).trim(),
+        "added 4, updated 0, rejected 4"
+    );
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    for line in ["line 5:", "line 6:", "line 7:", "line 8:"] {
+        assert!(stderr.contains(line), "{line} in {stderr}");
+    }
+    assert!(
+        stderr.contains("LATE") && stderr.contains("not a date"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout).trim(),
+        "added 0, updated 1, rejected 0"
+    );
+    let list = cli.json(&["reservation", "list", "--restaurant", &rid, "--json"]);
+    assert_eq!(list.len(), 4);
+    let bk1 = list
+        .iter()
+        .find(|r| r["external_id"] == "bk-1")
+        .expect("bk-1");
+    assert_eq!(bk1["start_at"], "2099-07-14T21:00:00+02:00");
+    assert_eq!(bk1["party_size"], 6);
+    assert_eq!(bk1["status"], "DOUBLE_CONFIRMED");
+    assert_eq!(bk1["customer"]["name"], "Camille M");
+    let bk2 = list
+        .iter()
+        .find(|r| r["external_id"] == "bk-2")
+        .expect("bk-2");
+    assert_eq!(bk2["status"], "PENDING");
+    assert!(list.iter().any(|r| r["customer"].is_null()));
+}
+
+#[test]
+fn a_reservation_file_without_its_columns_is_a_usage_error() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+    let csv = cli.path("bad.csv");
+    std::fs::write(&csv, "phone,when\n0612345678,tomorrow\n").expect("csv");
+
+    let out = cli.run(&[
+        "reservation",
+        "import",
+        "--restaurant",
+        &rid,
+        csv.to_str().expect("p"),
+    ]);
+
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("external_id"));
+}
+
+#[test]
 fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands() {
     let cli = Cli::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ringback"))
