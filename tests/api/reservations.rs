@@ -461,3 +461,92 @@ async fn a_missed_call_ignores_a_reservation_cancelled_a_moment_before_over_the_
     assert_eq!(call["data"]["reservation_id"], Value::Null);
     assert_eq!(call["data"]["template_type"], "MISSED_CALL");
 }
+
+#[tokio::test]
+async fn every_rule_of_a_patch_answers_with_the_field() {
+    let app = spawn_app().await;
+    let id = created_id(&app, booking("2099-07-14T20:30")).await;
+    let path = format!("/reservations/{id}");
+    let cases = [
+        (json!({"party_size": "six"}), 400, "party_size"),
+        (json!({"start_at": false}), 400, "start_at"),
+        (json!({"customer": 12}), 400, "customer"),
+        (json!({"customer": {"id": 12}}), 400, "customer.id"),
+        (json!({"party_size": 0}), 422, "party_size"),
+        (json!({"status": "GONE"}), 422, "status"),
+        (json!({"start_at": "soon"}), 422, "start_at"),
+        (
+            json!({"customer": {"phone_number": "0000"}}),
+            422,
+            "customer.phone_number",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let (got, answer) = app
+            .call(
+                Method::PATCH,
+                &path,
+                &app.restaurant.token,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(got, status, "{body} → {answer}");
+        assert_eq!(answer["error"]["details"]["field"], field, "{body}");
+    }
+    let (_, unchanged) = app
+        .call(Method::GET, &path, &app.restaurant.token, None)
+        .await;
+    assert_eq!(unchanged["data"]["party_size"], 2);
+    assert_eq!(unchanged["data"]["status"], "CONFIRMED");
+}
+
+#[tokio::test]
+async fn a_cancel_reason_of_the_wrong_type_is_400_and_nothing_is_cancelled() {
+    let app = spawn_app().await;
+    let id = created_id(&app, booking("2099-07-14T20:30")).await;
+
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/reservations/{id}/cancel"),
+            &app.restaurant.token,
+            Some(json!({"reason": 42})),
+        )
+        .await;
+
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["details"]["field"], "reason");
+    let (_, read) = app
+        .call(
+            Method::GET,
+            &format!("/reservations/{id}"),
+            &app.restaurant.token,
+            None,
+        )
+        .await;
+    assert_eq!(read["data"]["status"], "CONFIRMED");
+}
+
+#[tokio::test]
+async fn reservation_writes_share_the_body_rules_of_the_api() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(format!("{}/api/partner/v1/reservations", app.address))
+        .bearer_auth(&app.restaurant.token)
+        .header("content-type", "text/plain")
+        .body(booking("2099-07-14T20:30").to_string())
+        .send()
+        .await
+        .expect("request");
+    let unauthenticated = app
+        .client
+        .get(format!("{}/api/partner/v1/reservations", app.address))
+        .send()
+        .await
+        .expect("request");
+
+    assert_eq!(response.status().as_u16(), 415);
+    assert_eq!(unauthenticated.status().as_u16(), 401);
+}
