@@ -7,7 +7,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::body::{bool_field, check_length, parse_object, read_body, string_field};
+use super::input::{
+    bool_field, check_length, parse_object, path_id, query_pairs, read_body, string_field,
+};
 use super::reservations::phone;
 use crate::app::AppState;
 use crate::auth::Authenticated;
@@ -21,8 +23,7 @@ pub async fn find_customers(
     auth: Authenticated,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(params) =
-        query.map_err(|_| ApiError::malformed(None, "the query string is malformed"))?;
+    let params = query_pairs(query)?;
     let raw = params
         .iter()
         .find(|(k, _)| k == "phone_number")
@@ -45,9 +46,7 @@ pub async fn update_customer(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let Ok(Path(id)) = id else {
-        return Err(ApiError::NotFound("no such customer".into()));
-    };
+    let id = path_id(id, "customer")?;
     let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
     let body = parse_object(&bytes)?;
     // `"name": null` clears the name; an absent name leaves it.

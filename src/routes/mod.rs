@@ -1,7 +1,7 @@
 //! The HTTP edge: the partner endpoints, and the layer every response passes through.
 
-pub mod body;
 pub mod customers;
+pub mod input;
 pub mod partner;
 pub mod reservations;
 

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::body::{check_length, parse_object, read_body, required, string_field};
+use super::input::{check_length, parse_object, path_id, read_body, required, string_field};
 
 use crate::app::AppState;
 use crate::auth::Authenticated;
@@ -118,10 +118,7 @@ pub async fn get_missed_call(
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    // An id that does not even decode cannot name a call.
-    let Ok(Path(id)) = id else {
-        return Err(ApiError::NotFound("no such call".into()));
-    };
+    let id = path_id(id, "call")?;
     let restaurant_id = auth.restaurant.id.clone();
     let row = db::read(&state.reads, move |conn| {
         find_call(conn, &restaurant_id, &id).map_err(ApiError::from)

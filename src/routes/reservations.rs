@@ -7,10 +7,12 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use jiff::tz::TimeZone;
+use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::body::{
-    Object, check_length, integer_field, parse_object, read_body, required, string_field,
+use super::input::{
+    Object, check_length, integer_field, parse_object, path_id, query_pairs, read_body, required,
+    string_field,
 };
 use crate::app::AppState;
 use crate::auth::Authenticated;
@@ -187,9 +189,15 @@ fn parse_patch(body: &Object, restaurant: &Restaurant) -> Result<BookingPatch, A
     })
 }
 
-fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    id.map(|Path(id)| id)
-        .map_err(|_| ApiError::NotFound("no such reservation".into()))
+/// Runs a booking change as one job of the single writer and answers with the reservation.
+async fn write(
+    state: &AppState,
+    auth: &Authenticated,
+    change: impl FnOnce(&Connection, &str) -> Result<Booked, BookingError> + Send + 'static,
+) -> Result<Value, ApiError> {
+    let rid = auth.restaurant.id.clone();
+    let booked = state.writer.run(move |conn| change(conn, &rid)).await?;
+    Ok(json!({"data": view(&booked, &restaurant_zone(&auth.restaurant))}))
 }
 
 pub async fn create_reservation(
@@ -217,7 +225,7 @@ pub async fn get_reservation(
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = path_id(id)?;
+    let id = path_id(id, "reservation")?;
     let rid = auth.restaurant.id.clone();
     let booked = crate::db::read(&state.reads, move |conn| {
         bookings::get_reservation(conn, &rid, &id).map_err(ApiError::from)
@@ -234,16 +242,14 @@ pub async fn update_reservation(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let id = path_id(id)?;
+    let id = path_id(id, "reservation")?;
     let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
     let patch = parse_patch(&parse_object(&bytes)?, &auth.restaurant)?;
-    let rid = auth.restaurant.id.clone();
-    let booked = state
-        .writer
-        .run(move |conn| bookings::patch_reservation(conn, &rid, &id, &patch))
-        .await?;
-    let tz = restaurant_zone(&auth.restaurant);
-    Ok(Json(json!({"data": view(&booked, &tz)})))
+    let answer = write(&state, &auth, move |conn, rid| {
+        bookings::patch_reservation(conn, rid, &id, &patch)
+    })
+    .await?;
+    Ok(Json(answer))
 }
 
 pub async fn cancel_reservation(
@@ -253,7 +259,7 @@ pub async fn cancel_reservation(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let id = path_id(id)?;
+    let id = path_id(id, "reservation")?;
     // The body is optional: an empty one needs no content type.
     let limit = state.config.server.max_body_bytes;
     let bytes = axum::body::to_bytes(body, limit)
@@ -270,13 +276,11 @@ pub async fn cancel_reservation(
         }
         reason
     };
-    let rid = auth.restaurant.id.clone();
-    let booked = state
-        .writer
-        .run(move |conn| bookings::cancel_reservation(conn, &rid, &id, reason.as_deref()))
-        .await?;
-    let tz = restaurant_zone(&auth.restaurant);
-    Ok(Json(json!({"data": view(&booked, &tz)})))
+    let answer = write(&state, &auth, move |conn, rid| {
+        bookings::cancel_reservation(conn, rid, &id, reason.as_deref())
+    })
+    .await?;
+    Ok(Json(answer))
 }
 
 const MAX_LIMIT: u32 = 200;
@@ -343,9 +347,7 @@ pub async fn list_reservations(
     auth: Authenticated,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(params) =
-        query.map_err(|_| ApiError::malformed(None, "the query string is malformed"))?;
-    let (filter, limit) = parse_filter(&params, &auth.restaurant)?;
+    let (filter, limit) = parse_filter(&query_pairs(query)?, &auth.restaurant)?;
     let rid = auth.restaurant.id.clone();
     let (page, more) = crate::db::read(&state.reads, move |conn| {
         // One row past the page tells whether there is a next one.

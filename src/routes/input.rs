@@ -1,7 +1,10 @@
-//! Reading JSON request bodies the same way on every endpoint: the content type (415), the size
-//! limit (413), JSON and an object (400), and typed fields (400 naming the field).
+//! Reading requests the same way on every endpoint: the content type (415), the size limit
+//! (413), JSON and an object (400), typed fields (400 naming the field), path ids and query
+//! strings.
 
 use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
@@ -112,4 +115,19 @@ pub fn check_length(
             ),
         ))
     }
+}
+
+/// The id in the path; one that does not even decode names nothing (404).
+pub fn path_id(id: Result<Path<String>, PathRejection>, what: &str) -> Result<String, ApiError> {
+    id.map(|Path(id)| id)
+        .map_err(|_| ApiError::NotFound(format!("no such {what}")))
+}
+
+/// The query string as name-value pairs, in order.
+pub fn query_pairs(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .map(|Query(pairs)| pairs)
+        .map_err(|_| ApiError::malformed(None, "the query string is malformed"))
 }
