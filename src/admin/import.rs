@@ -13,7 +13,7 @@ use crate::bookings::{
 use crate::db::customers::{match_or_create_customer, set_customer_name};
 use crate::db::reservations::{find_reservation_by_external_id, is_known_status};
 use crate::db::restaurants::Restaurant;
-use crate::time::{parse_instant, zone};
+use crate::time::parse_instant;
 
 /// How an import went: counts, and each rejected line with its reason.
 #[derive(Debug, Default)]
@@ -229,7 +229,7 @@ impl ReservationRow {
             }),
             None => None,
         };
-        let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = restaurant.time_zone();
         let start_at = parse_instant(get(3), &tz)
             .ok_or_else(|| format!("start {:?} is not a date-time", get(3)))?;
         let party_size = get(4)

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{AdminError, failed, phone_for, require_restaurant, usage};
 use crate::db::customers::{find_customer, match_or_create_customer, set_customer_name};
 use crate::db::reservations::{self as table, NewReservation, Reservation, is_known_status};
-use crate::time::{parse_instant, zone};
+use crate::time::parse_instant;
 use crate::views::reservation_json as reservation_json_view;
 
 /// What `reservation add` was told.
@@ -35,7 +35,7 @@ pub fn add_reservation(
 ) -> Result<String, AdminError> {
     let restaurant = require_restaurant(conn, spec.restaurant_id)?;
     let number = phone_for(&restaurant, spec.phone)?;
-    let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = restaurant.time_zone();
     let start_at = parse_instant(spec.start, &tz).ok_or_else(|| {
         usage(format!(
             "{:?} is not a date-time (like 2026-05-10T20:30 or 2026-05-10T20:30:00+02:00)",
@@ -101,7 +101,7 @@ pub fn list_reservations(
 /// The reservation object of the partner API, with its customer, in the restaurant's zone.
 pub fn reservation_json(conn: &Connection, r: &Reservation) -> Result<Value, AdminError> {
     let restaurant = require_restaurant(conn, &r.restaurant_id)?;
-    let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = restaurant.time_zone();
     let customer = match &r.customer_id {
         Some(id) => find_customer(conn, &r.restaurant_id, id)?,
         None => None,

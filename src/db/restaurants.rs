@@ -23,6 +23,14 @@ pub struct Restaurant {
     pub created_at: i64,
 }
 
+impl Restaurant {
+    /// The restaurant's time zone. Its name is checked when set; should a zone ever vanish from
+    /// the time zone database, UTC keeps the service answering.
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        crate::time::zone(&self.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct WhatsAppAccount {
     pub phone_number_id: String,

@@ -19,7 +19,7 @@ use crate::db::restaurants::find_restaurant;
 use crate::db::templates::TemplateType;
 use crate::db::{DbError, Writer};
 use crate::phone::{Caller, mask};
-use crate::time::{local_date_and_time, now_ms, zone};
+use crate::time::{local_date_and_time, now_ms};
 use crate::whatsapp::template::{Variables, build_payload};
 use crate::whatsapp::{DispatchResult, Outgoing, Transport};
 use gates::{Gate, GateInput};
@@ -287,7 +287,7 @@ fn decide(
     else {
         return Ok(Decision::Done(row));
     };
-    let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = restaurant.time_zone();
     let vars = Variables {
         customer_name: customer.as_ref().and_then(|c| c.name.clone()),
         restaurant_name: restaurant.name.clone(),

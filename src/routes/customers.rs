@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::input::{
     bool_field, check_length, parse_object, path_id, query_pairs, read_body, string_field,
 };
-use super::reservations::phone;
+use super::reservation_input::phone;
 use crate::app::AppState;
 use crate::auth::Authenticated;
 use crate::bookings;

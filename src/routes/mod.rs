@@ -3,6 +3,7 @@
 pub mod customers;
 pub mod input;
 pub mod partner;
+mod reservation_input;
 pub mod reservations;
 
 use std::time::Instant;

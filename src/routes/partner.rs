@@ -16,7 +16,7 @@ use crate::db::{self, calls::find_call};
 use crate::error::ApiError;
 use crate::missed_call::{Handled, Report};
 use crate::phone::{Caller, PhoneError};
-use crate::time::{format_utc, now_ms, parse_instant, zone};
+use crate::time::{format_utc, now_ms, parse_instant};
 use crate::views::CallView;
 
 pub async fn report_missed_call(
@@ -78,7 +78,7 @@ pub fn parse_report(
     let occurred_at = match occurred_at {
         None => None,
         Some(text) => {
-            let tz = zone(&restaurant.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+            let tz = restaurant.time_zone();
             let at = parse_instant(text, &tz).ok_or_else(|| {
                 ApiError::validation(
                     "occurred_at",
