@@ -140,7 +140,7 @@ fn create_restaurant(conn: &Connection) -> Result<String, AdminError> {
 /// Opens (or creates) the demo database and seeds it.
 pub fn prepare(config: &Config) -> Result<DemoSeed, AdminError> {
     let mut conn = db::open(&config.database.path)?;
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let seed = seed(&tx)?;
     tx.commit()?;
     Ok(seed)

@@ -1,6 +1,7 @@
 //! CSV imports for a first load: customers (`phone,name`) and reservations
 //! (`external_id,phone,name,start,party_size,status`). A bad row is reported with its line and
-//! reason and skipped; the import never stops at it. On a terminal, progress is shown.
+//! reason and skipped; the import never stops at it. Rows are committed in chunks, so a server
+//! running beside the import keeps answering. On a terminal, progress is shown.
 
 use std::io::{IsTerminal, Read, Write};
 
@@ -78,8 +79,13 @@ enum Imported {
     Updated,
 }
 
+/// Rows per transaction. A running server's writer waits for the import's write lock: small
+/// chunks keep that wait to milliseconds, large enough ones keep the import fast.
+const CHUNK: usize = 2_000;
+
 /// Runs `row` on every record, each in its own savepoint: a row's error rejects that row and
-/// undoes whatever it had written, and nothing else.
+/// undoes whatever it had written, and nothing else. Commits every `CHUNK` rows; `conn` must not
+/// be inside a transaction.
 fn each_row<R: Read>(
     conn: &Connection,
     mut reader: csv::Reader<R>,
@@ -87,8 +93,12 @@ fn each_row<R: Read>(
 ) -> Result<ImportReport, AdminError> {
     let mut report = ImportReport::default();
     let mut progress = Progress::new();
-    for record in reader.records() {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    for (n, record) in reader.records().enumerate() {
         progress.tick();
+        if n > 0 && n.is_multiple_of(CHUNK) {
+            conn.execute_batch("COMMIT; BEGIN IMMEDIATE")?;
+        }
         match record {
             Ok(record) => {
                 let line = record.position().map_or(0, |p| p.line());
@@ -109,6 +119,7 @@ fn each_row<R: Read>(
             }
         }
     }
+    conn.execute_batch("COMMIT")?;
     progress.done();
     Ok(report)
 }

@@ -6,10 +6,12 @@ mod setup;
 
 use std::io::Write;
 
+use rusqlite::{Connection, TransactionBehavior};
+
 use serde_json::Value;
 
 use crate::admin::{self, AdminError};
-use crate::cli::{CallsCommand, Command};
+use crate::cli::{CallsCommand, Command, CustomerCommand, ReservationCommand};
 use crate::config::Config;
 use crate::db;
 use crate::views::CallView;
@@ -64,32 +66,53 @@ pub fn fail(message: impl Into<String>) -> CommandError {
 }
 
 /// Runs an admin command (anything but `serve` and `demo`) against the configured database.
+///
+/// Each command is one transaction, taken for writing from the start so that a running server's
+/// writer and the command queue behind each other instead of failing. Imports commit in chunks
+/// instead (see `admin::import`), so that a server keeps answering reports during a long one.
 pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
     let mut conn = db::open(&config.database.path)?;
     let mut out = std::io::stdout().lock();
-    // One transaction per command: an import is all-or-nothing on a crash, and fast.
-    let tx = conn.transaction()?;
+    let is_import = matches!(
+        &command,
+        Command::Customer(CustomerCommand::Import { .. })
+            | Command::Reservation(ReservationCommand::Import { .. })
+    );
+    if is_import {
+        return run_command(&conn, command, &mut out);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    run_command(&tx, command, &mut out)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn run_command(
+    conn: &Connection,
+    command: Command,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
     match command {
         Command::Migrate => {
-            writeln!(out, "database schema version {}", db::schema_version(&tx)?)?;
+            writeln!(out, "database schema version {}", db::schema_version(conn)?)?;
         }
-        Command::Restaurant(c) => setup::restaurant(&tx, c, &mut out)?,
-        Command::Token(c) => setup::token(&tx, c, &mut out)?,
-        Command::Template(c) => setup::template(&tx, c, &mut out)?,
-        Command::Customer(c) => guests::customer(&tx, c, &mut out)?,
-        Command::Reservation(c) => guests::reservation(&tx, c, &mut out)?,
+        Command::Restaurant(c) => setup::restaurant(conn, c, out)?,
+        Command::Token(c) => setup::token(conn, c, out)?,
+        Command::Template(c) => setup::template(conn, c, out)?,
+        Command::Customer(c) => guests::customer(conn, c, out)?,
+        Command::Reservation(c) => guests::reservation(conn, c, out)?,
         Command::Calls(CallsCommand::List {
             restaurant,
             limit,
             json,
         }) => {
             if let Some(id) = &restaurant {
-                admin::require_restaurant(&tx, id)?;
+                admin::require_restaurant(conn, id)?;
             }
-            let rows = db::calls::list_calls(&tx, restaurant.as_deref(), limit)?;
+            let rows = db::calls::list_calls(conn, restaurant.as_deref(), limit)?;
             let views: Vec<CallView> = rows.iter().map(CallView::from_row).collect();
             if json.json {
-                print_json(&mut out, serde_json::to_value(&views).unwrap_or_default())?;
+                print_json(out, serde_json::to_value(&views).unwrap_or_default())?;
             } else {
                 for v in views {
                     writeln!(
@@ -108,7 +131,6 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
             return Err(fail("serve and demo are not admin commands"));
         }
     }
-    tx.commit()?;
     Ok(())
 }
 
