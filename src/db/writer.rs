@@ -149,3 +149,75 @@ fn serve(conn: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (tempfile::TempDir, Writer) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = super::super::open_write_connection(&dir.path().join("w.db")).expect("open");
+        conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")
+            .expect("table");
+        let (writer, _) = Writer::start(conn).expect("start");
+        (dir, writer)
+    }
+
+    fn insert(conn: &Connection, v: i64) -> Result<(), DbError> {
+        conn.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+        Ok(())
+    }
+
+    fn count(conn: &Connection) -> Result<i64, DbError> {
+        Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_rolls_back_only_its_own_writes() {
+        let (_dir, writer) = writer();
+        // Jobs sent together land in the same group commit; every third one fails after writing.
+        let jobs: Vec<_> = (0..30)
+            .map(|i| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .run(move |conn| {
+                            insert(conn, i)?;
+                            if i % 3 == 0 {
+                                insert(conn, i)?; // UNIQUE: fails, and must undo the first insert
+                            }
+                            Ok::<_, DbError>(())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut failed = 0;
+        for job in jobs {
+            if job.await.expect("join").is_err() {
+                failed += 1;
+            }
+        }
+
+        let rows = writer.run(count).await.expect("count");
+
+        assert_eq!(failed, 10);
+        assert_eq!(rows, 20);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_error_and_the_writer_goes_on() {
+        let (_dir, writer) = writer();
+
+        let panicked = writer
+            .run(|conn| -> Result<(), DbError> {
+                insert(conn, 1)?;
+                panic!("a bug in a job")
+            })
+            .await;
+        writer.run(|conn| insert(conn, 2)).await.expect("next job");
+
+        assert!(matches!(panicked, Err(DbError::JobPanicked)));
+        assert_eq!(writer.run(count).await.expect("count"), 1);
+    }
+}
