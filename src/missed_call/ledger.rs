@@ -94,7 +94,7 @@ pub(super) fn record_result(
     result: &DispatchResult,
     now: i64,
 ) -> Result<CallRow, PipelineError> {
-    let id = &claim.message.call_id;
+    let id = &claim.row.id;
     let (outcome, message_id, error) = match result {
         DispatchResult::Sent { message_id } => (Outcome::Sent, Some(message_id.as_str()), None),
         DispatchResult::Undeliverable { code, message } => (

@@ -15,10 +15,11 @@ use crate::config::MissedCallsConfig;
 use crate::db::calls::{self, CallDecision, CallRow};
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_upcoming_reservation;
+use crate::db::restaurants::WhatsAppAccount;
 use crate::db::restaurants::find_restaurant;
-use crate::db::templates::TemplateType;
+use crate::db::templates::{Template, TemplateType};
 use crate::db::{DbError, Writer};
-use crate::phone::{Caller, mask};
+use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
 use crate::whatsapp::template::{Variables, build_payload};
 use crate::whatsapp::{DispatchResult, Outgoing, Transport};
@@ -70,13 +71,29 @@ enum Decision {
     /// A gate closed; the row holds the outcome.
     Done(CallRow),
     /// The dispatch is claimed; send this.
-    Dispatch(Claim),
+    Dispatch(Box<Claim>),
 }
 
 struct Claim {
-    message: Outgoing,
+    template: Template,
+    vars: Variables,
+    account: WhatsAppAccount,
+    to: E164,
     /// The ledger row as claimed (DISPATCHING, with what it debited).
     row: CallRow,
+}
+
+impl Claim {
+    /// The message to send. Built after the claim's commit, off the single writer's thread.
+    fn message(&self) -> Outgoing {
+        Outgoing {
+            payload: build_payload(&self.template, &self.vars, self.to.as_str(), &self.row.id),
+            call_id: self.row.id.clone(),
+            phone_number_id: self.account.phone_number_id.clone(),
+            access_token: self.account.access_token.clone(),
+            to: self.to.as_str().to_string(),
+        }
+    }
 }
 
 /// Runs reports through the pipeline; cheap to clone.
@@ -138,7 +155,7 @@ impl Pipeline {
                 let this = self.clone();
                 let task = self
                     .dispatches
-                    .spawn(async move { this.dispatch(claim).await });
+                    .spawn(async move { this.dispatch(*claim).await });
                 let call = task.await.map_err(|e| DbError::Task(e.to_string()))??;
                 Handled {
                     call,
@@ -158,7 +175,7 @@ impl Pipeline {
                 .await
                 .map_err(|e| DbError::Task(e.to_string()))?;
             let transport = Arc::clone(&self.transport);
-            let message = claim.message.clone();
+            let message = claim.message();
             let span = tracing::Span::current();
             tokio::task::spawn_blocking(move || {
                 let _entered = span.enter();
@@ -170,7 +187,7 @@ impl Pipeline {
                 message: format!("the dispatch thread failed: {e}"),
             })
         } else {
-            self.transport.send(&claim.message)
+            self.transport.send(&claim.message())
         };
         self.writer
             .run(move |conn| record_result(conn, claim, &result, now_ms()))
@@ -298,14 +315,11 @@ fn decide(
         booking_link: restaurant.booking_url.clone().unwrap_or_default(),
         booking_token: call_id.clone(),
     };
-    Ok(Decision::Dispatch(Claim {
-        message: Outgoing {
-            payload: build_payload(&template, &vars, number.as_str(), &call_id),
-            call_id,
-            phone_number_id: account.phone_number_id.clone(),
-            access_token: account.access_token.clone(),
-            to: number.as_str().to_string(),
-        },
+    Ok(Decision::Dispatch(Box::new(Claim {
+        template,
+        vars,
+        account: account.clone(),
+        to: number.clone(),
         row,
-    }))
+    })))
 }
