@@ -7,9 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::input::{
-    bool_field, check_length, parse_object, path_id, query_pairs, read_body, string_field,
-};
+use super::input::{bool_field, check_length, path_id, query_pairs, read_object, string_field};
 use super::reservation_input::phone;
 use crate::app::AppState;
 use crate::auth::Authenticated;
@@ -47,8 +45,7 @@ pub async fn update_customer(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(id, "customer")?;
-    let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
-    let body = parse_object(&bytes)?;
+    let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
     // `"name": null` clears the name; an absent name leaves it.
     let name = match string_field(&body, "name")? {
         Some(n) if !n.trim().is_empty() => {

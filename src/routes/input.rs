@@ -40,6 +40,15 @@ fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// Checks, reads and parses a body that must be a JSON object.
+pub async fn read_object(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Object, ApiError> {
+    parse_object(&read_body(headers, body, limit).await?)
+}
+
 /// Parses bytes as a JSON object.
 pub fn parse_object(bytes: &[u8]) -> Result<Object, ApiError> {
     let value: Value = serde_json::from_slice(bytes)

@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::input::{check_length, parse_object, path_id, query_pairs, read_body, string_field};
+use super::input::{check_length, path_id, query_pairs, read_object, string_field};
 use super::reservation_input::{encode_cursor, parse_filter, parse_new, parse_patch};
 use crate::app::AppState;
 use crate::auth::Authenticated;
@@ -39,8 +39,8 @@ pub async fn create_reservation(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
-    let new = parse_new(&parse_object(&bytes)?, &auth.restaurant)?;
+    let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
+    let new = parse_new(&body, &auth.restaurant)?;
     let rid = auth.restaurant.id.clone();
     let booked = state
         .writer
@@ -76,8 +76,8 @@ pub async fn update_reservation(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_id(id, "reservation")?;
-    let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
-    let patch = parse_patch(&parse_object(&bytes)?, &auth.restaurant)?;
+    let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
+    let patch = parse_patch(&body, &auth.restaurant)?;
     let answer = write(&state, &auth, move |conn, rid| {
         bookings::patch_reservation(conn, rid, &id, &patch)
     })
@@ -101,8 +101,7 @@ pub async fn cancel_reservation(
     let reason = if bytes.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let bytes = read_body(&headers, Body::from(bytes), limit).await?;
-        let body = parse_object(&bytes)?;
+        let body = read_object(&headers, Body::from(bytes), limit).await?;
         let reason = string_field(&body, "reason")?.map(str::to_string);
         if let Some(r) = &reason {
             check_length(r, "reason", 1..=500)?;
