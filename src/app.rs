@@ -177,11 +177,11 @@ impl App {
             result = &mut serve => return result,
             () = stopping.notified() => {}
         }
-        let dispatches = self.pipeline.dispatches().clone();
+        let in_flight = self.pipeline.in_flight().clone();
         let drain = async move {
             let result = serve.await;
-            dispatches.close();
-            dispatches.wait().await;
+            in_flight.close();
+            in_flight.wait().await;
             result
         };
         match tokio::time::timeout(DRAIN_TIMEOUT, drain).await {

@@ -104,8 +104,8 @@ pub struct Pipeline {
     /// Bounds the blocking threads that wait on WhatsApp (`whatsapp.dispatch_threads`).
     dispatch_slots: Arc<Semaphore>,
     rules: Arc<MissedCallsConfig>,
-    /// Dispatches in flight, which shutdown waits for.
-    dispatches: TaskTracker,
+    /// Reports in flight, which shutdown waits for.
+    in_flight: TaskTracker,
 }
 
 impl Pipeline {
@@ -120,25 +120,36 @@ impl Pipeline {
             transport,
             dispatch_slots: Arc::new(Semaphore::new(dispatch_threads)),
             rules: Arc::new(rules),
-            dispatches: TaskTracker::new(),
+            in_flight: TaskTracker::new(),
         }
     }
 
-    pub fn dispatches(&self) -> &TaskTracker {
-        &self.dispatches
+    pub fn in_flight(&self) -> &TaskTracker {
+        &self.in_flight
     }
 
     /// Runs one report for `restaurant_id` to its outcome.
+    ///
+    /// The run is a task of its own: a PBX that hangs up while its report is being claimed or
+    /// sent must not leave a claimed row in DISPATCHING, and shutdown waits for the task.
     pub async fn report(
         &self,
         restaurant_id: &str,
         report: Report,
     ) -> Result<Handled, PipelineError> {
-        let rules = Arc::clone(&self.rules);
+        let this = self.clone();
         let rid = restaurant_id.to_string();
+        self.in_flight
+            .spawn(async move { this.run(rid, report).await })
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    async fn run(&self, restaurant_id: String, report: Report) -> Result<Handled, PipelineError> {
+        let rules = Arc::clone(&self.rules);
         let decision = self
             .writer
-            .run(move |conn| decide(conn, &rid, &report, &rules, now_ms()))
+            .run(move |conn| decide(conn, &restaurant_id, &report, &rules, now_ms()))
             .await?;
         let handled = match decision {
             Decision::Replay(call) => Handled {
@@ -149,19 +160,10 @@ impl Pipeline {
                 call,
                 original_outcome: None,
             },
-            Decision::Dispatch(claim) => {
-                // The send and its record run as their own task: a client that hangs up must not
-                // leave the row in DISPATCHING, and shutdown waits for the task.
-                let this = self.clone();
-                let task = self
-                    .dispatches
-                    .spawn(async move { this.dispatch(*claim).await });
-                let call = task.await.map_err(|e| DbError::Task(e.to_string()))??;
-                Handled {
-                    call,
-                    original_outcome: None,
-                }
-            }
+            Decision::Dispatch(claim) => Handled {
+                call: self.dispatch(*claim).await?,
+                original_outcome: None,
+            },
         };
         log_outcome(&handled);
         Ok(handled)

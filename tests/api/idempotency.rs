@@ -194,3 +194,42 @@ async fn reports_without_external_call_id_are_always_new_calls() {
     assert_eq!(b["data"]["outcome"], "SKIPPED_HIDDEN_NUMBER");
     assert_eq!(app.ledger_rows(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_whose_caller_hung_up_still_runs_to_its_outcome() {
+    let app = spawn_app().await;
+    // Hold the write lock so that the claim waits, then hang up while it does.
+    let blocker = app.db();
+    blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let report = json!({"caller_phone_number": "+33612345678", "external_call_id": "hung-up"});
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let url = format!("{}/api/partner/v1/missed-calls", app.address);
+    let gave_up = impatient
+        .post(&url)
+        .bearer_auth(&app.restaurant.token)
+        .json(&report)
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the client hung up");
+
+    blocker.execute_batch("COMMIT").expect("unlock");
+    app.whatsapp.wait_for_requests(1).await;
+
+    // The PBX retries as the API asks: after Retry-After while the send is still recorded.
+    let mut retried = app.report_json(report.clone()).await;
+    for _ in 0..5 {
+        if retried.0 != 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        retried = app.report_json(report.clone()).await;
+    }
+    let (status, body) = retried;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["outcome"], "SKIPPED_DUPLICATE");
+    assert_eq!(body["data"]["original_outcome"], "SENT");
+    assert_eq!(app.whatsapp.requests().len(), 1);
+}
