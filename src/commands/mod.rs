@@ -120,7 +120,7 @@ fn run_command(
                         "{}\t{}\t{}\t{}\t{}",
                         v.id,
                         v.occurred_at,
-                        crate::phone::mask(&v.caller_phone_number),
+                        v.caller_phone_number,
                         v.outcome,
                         v.template_type.as_deref().unwrap_or("-")
                     )?;
