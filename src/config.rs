@@ -309,6 +309,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_lists_every_key_with_its_default() {
+        let example: Table =
+            toml::from_str(include_str!("../config.example.toml")).expect("example parses");
+        let defaults = Table::try_from(Config::default()).expect("defaults");
+        assert_eq!(example, defaults);
+    }
+
+    #[test]
     fn a_bad_value_is_named() {
         let mut cfg = Config::default();
         cfg.whatsapp.dispatch_threads = 0;

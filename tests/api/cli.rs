@@ -281,3 +281,31 @@ fn an_unknown_configuration_key_stops_start_up_naming_it() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("timeout"));
 }
+
+#[test]
+fn a_flag_wins_over_the_environment_which_wins_over_the_file() {
+    let cli = Cli::new();
+    std::fs::write(
+        cli.path("ringback.toml"),
+        "[database]\npath = \"from-file.db\"\n",
+    )
+    .expect("toml");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .arg("migrate")
+        .current_dir(cli.dir.path())
+        .env("RINGBACK_DATABASE_PATH", "from-env.db")
+        .output()
+        .expect("run");
+    let flagged = Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .args(["--db", "from-flag.db", "migrate"])
+        .current_dir(cli.dir.path())
+        .env("RINGBACK_DATABASE_PATH", "from-env.db")
+        .output()
+        .expect("run");
+
+    assert!(out.status.success() && flagged.status.success());
+    assert!(cli.path("from-env.db").exists());
+    assert!(cli.path("from-flag.db").exists());
+    assert!(!cli.path("from-file.db").exists());
+}

@@ -115,3 +115,23 @@ async fn sixty_distinct_callers_at_once_are_all_sent_without_a_5xx() {
     ids.dedup();
     assert_eq!(ids.len(), 60);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_more_sends_wait_on_whatsapp_at_once_than_there_are_dispatch_threads() {
+    let app = spawn_app_with(|c| c.whatsapp.dispatch_threads = 2).await;
+    app.whatsapp
+        .set(Behaviour::Delay(Duration::from_millis(150)));
+    let reports = (0..8)
+        .map(|i| json!({"caller_phone_number": format!("+336123401{i:02}")}))
+        .collect();
+
+    let results = send_all(&app, reports).await;
+
+    assert!(
+        results
+            .iter()
+            .all(|(s, b)| *s == 201 && b["data"]["outcome"] == "SENT")
+    );
+    assert_eq!(app.whatsapp.requests().len(), 8);
+    assert_eq!(app.whatsapp.most_at_once(), 2);
+}

@@ -1,6 +1,7 @@
 //! A fake WhatsApp Cloud API on loopback: records every request and answers as the test says
 //! (success, an error code, a 5xx, slowness).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,6 +58,26 @@ struct FakeState {
     behaviour: Mutex<Option<Behaviour>>,
     received: Mutex<Vec<Received>>,
     arrived: Notify,
+    /// Requests being answered right now, and the most there ever were at once.
+    open: AtomicUsize,
+    most_open: AtomicUsize,
+}
+
+/// Counts a request as open for as long as it lives.
+struct Open<'a>(&'a FakeState);
+
+impl<'a> Open<'a> {
+    fn new(state: &'a FakeState) -> Open<'a> {
+        let now = state.open.fetch_add(1, Ordering::SeqCst) + 1;
+        state.most_open.fetch_max(now, Ordering::SeqCst);
+        Open(state)
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A fake WhatsApp Cloud API on loopback.
@@ -84,6 +105,7 @@ async fn fake_messages(
         });
         received.len()
     };
+    let _open = Open::new(&state);
     state.arrived.notify_waiters();
     let mut behaviour = state
         .behaviour
@@ -139,6 +161,11 @@ impl FakeWhatsApp {
             json!({"error": {"message": format!("error {code}"), "type": "OAuthException",
                              "code": code, "fbtrace_id": "AbC"}}),
         ));
+    }
+
+    /// The most requests the fake was answering at the same time.
+    pub fn most_at_once(&self) -> usize {
+        self.state.most_open.load(Ordering::SeqCst)
     }
 
     pub fn requests(&self) -> Vec<Received> {

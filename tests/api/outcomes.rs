@@ -262,3 +262,48 @@ async fn a_template_change_takes_effect_for_the_next_report_of_a_running_server(
 
     assert_eq!(body["data"]["outcome"], "SKIPPED_NO_TEMPLATE");
 }
+
+#[tokio::test]
+async fn the_sandbox_transport_records_a_send_without_calling_whatsapp() {
+    let app =
+        spawn_app_with(|c| c.whatsapp.transport = ringback::config::TransportKind::Sandbox).await;
+
+    let (status, body) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+
+    assert_eq!(status, 201);
+    assert_eq!(body["data"]["outcome"], "SENT");
+    let id = body["data"]["id"].as_str().expect("id");
+    assert_eq!(body["data"]["message_id"], format!("sandbox.{id}"));
+    assert!(app.whatsapp.requests().is_empty());
+}
+
+#[tokio::test]
+async fn booking_link_is_the_restaurants_booking_url() {
+    let app = spawn_app().await;
+    ringback::admin::templates::set_template(
+        &app.db(),
+        &ringback::admin::templates::TemplateSpec {
+            restaurant_id: app.restaurant.id.clone(),
+            template_type: ringback::db::templates::TemplateType::MissedCall,
+            name: "missed_call_link".into(),
+            language: "en".into(),
+            status: "APPROVED".into(),
+            body_params: vec!["booking_link".into()],
+            button_param: None,
+            name_fallback: None,
+            active: true,
+        },
+    )
+    .expect("template");
+
+    app.report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+
+    let sent = &app.whatsapp.requests()[0].body;
+    assert_eq!(
+        sent["template"]["components"],
+        json!([{"type": "body", "parameters": [{"type": "text", "text": BOOKING_URL}]}])
+    );
+}
