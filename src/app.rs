@@ -128,7 +128,7 @@ impl App {
         .map_err(|e| db_error(DbError::Task(e.to_string())))?
         .map_err(db_error)?;
         let reads = db::open_read_pool(&path, 16).map_err(db_error)?;
-        let (writer, _thread) = Writer::start(conn).map_err(StartError::Writer)?;
+        let writer = Writer::start(conn).map_err(StartError::Writer)?;
         let checkpointer = Checkpointer::start(&path).map_err(db_error)?;
 
         let addr = config.server.listen.clone();

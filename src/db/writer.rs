@@ -94,17 +94,17 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread, which owns `conn` from now on. Automatic checkpoints are
     /// turned off on it: the `Checkpointer` does them on its own thread.
-    pub fn start(conn: Connection) -> std::io::Result<(Writer, thread::JoinHandle<()>)> {
+    pub fn start(conn: Connection) -> std::io::Result<Writer> {
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(std::io::Error::other)?;
         // When the WAL starts over after a checkpoint, give the disk space back past 64 MiB.
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
             .map_err(std::io::Error::other)?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
-        let handle = thread::Builder::new()
+        thread::Builder::new()
             .name("ringback-writer".into())
             .spawn(move || serve(conn, queue))?;
-        Ok((Writer { jobs }, handle))
+        Ok(Writer { jobs })
     }
 
     /// Runs `work` as one job of the writer and waits, without blocking the runtime, for its
@@ -159,7 +159,7 @@ mod tests {
         let conn = super::super::open_write_connection(&dir.path().join("w.db")).expect("open");
         conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")
             .expect("table");
-        let (writer, _) = Writer::start(conn).expect("start");
+        let writer = Writer::start(conn).expect("start");
         (dir, writer)
     }
 
