@@ -52,6 +52,12 @@ pub enum BookingError {
     Db(#[from] DbError),
 }
 
+impl crate::db::StorageFault for BookingError {
+    fn is_storage_fault(&self) -> bool {
+        matches!(self, BookingError::Db(e) if e.is_storage_fault())
+    }
+}
+
 impl From<rusqlite::Error> for BookingError {
     fn from(e: rusqlite::Error) -> Self {
         BookingError::Db(DbError::Sqlite(e))

@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
-use super::{DbError, open_write_connection};
+use super::{DbError, Stopped, open_write_connection, spawn_watched};
 
 const EVERY: Duration = Duration::from_secs(1);
 /// Past this size a checkpoint waits for the writer, so that the WAL cannot grow without bound.
@@ -21,26 +20,35 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub fn start(path: &Path) -> Result<Checkpointer, DbError> {
+    pub fn start(path: &Path) -> Result<(Checkpointer, Stopped), DbError> {
         let conn = open_write_connection(path)?;
         let wal = wal_path(path);
         let (alive, stop) = mpsc::sync_channel::<()>(0);
-        thread::Builder::new()
-            .name("ringback-checkpoint".into())
-            .spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
-                    let mode = match std::fs::metadata(&wal) {
-                        Ok(m) if m.len() > WAL_LIMIT_BYTES => "RESTART",
-                        _ => "PASSIVE",
-                    };
-                    let pragma = format!("PRAGMA wal_checkpoint({mode})");
-                    if let Err(e) = conn.query_row(&pragma, [], |_| Ok(())) {
-                        tracing::warn!(db.error = %e, "WAL checkpoint failed; will retry");
+        let stopped = spawn_watched("ringback-checkpoint", move || {
+            // Said once when checkpoints start failing (a full disk) and once when they recover,
+            // not every second in between.
+            let mut failing = false;
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
+                let mode = match std::fs::metadata(&wal) {
+                    Ok(m) if m.len() > WAL_LIMIT_BYTES => "RESTART",
+                    _ => "PASSIVE",
+                };
+                let pragma = format!("PRAGMA wal_checkpoint({mode})");
+                match conn.query_row(&pragma, [], |_| Ok(())) {
+                    Err(e) if !failing => {
+                        failing = true;
+                        tracing::warn!(db.error = %e, "WAL checkpoint failed; retrying every second");
                     }
+                    Ok(()) if failing => {
+                        failing = false;
+                        tracing::info!("WAL checkpoints work again");
+                    }
+                    _ => {}
                 }
-            })
-            .map_err(|e| DbError::Task(e.to_string()))?;
-        Ok(Checkpointer { _alive: alive })
+            }
+        })
+        .map_err(|e| DbError::Task(e.to_string()))?;
+        Ok((Checkpointer { _alive: alive }, stopped))
     }
 }
 

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 use rust_embed::RustEmbed;
 
 pub use checkpoint::Checkpointer;
-pub use writer::Writer;
+pub use writer::{Writer, WriterStats};
 
 /// Migrations are plain SQL files, compiled into the binary so that it is self-contained.
 #[derive(RustEmbed)]
@@ -50,14 +50,109 @@ pub enum DbError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("the database writer has stopped")]
     WriterGone,
+    /// The writer's queue is full (`database.max_pending_writes`); nothing was queued.
+    #[error("the write queue is full")]
+    Busy,
+    /// The database cannot commit: disk full, I/O error, out of memory. The batch was rolled back.
+    #[error("the database cannot commit: {0}")]
+    Storage(String),
     #[error("a database job panicked")]
     JobPanicked,
     #[error("a blocking task failed: {0}")]
     Task(String),
 }
 
+/// Whether an error means the database itself cannot write (disk full, I/O error, out of memory)
+/// rather than one job's own failure. The writer rolls back a whole batch on such an error, and
+/// the API answers it `503 STORAGE_UNAVAILABLE`.
+pub trait StorageFault {
+    fn is_storage_fault(&self) -> bool;
+}
+
+impl StorageFault for rusqlite::Error {
+    fn is_storage_fault(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        matches!(
+            self.sqlite_error_code(),
+            Some(
+                DiskFull
+                    | SystemIoFailure
+                    | OutOfMemory
+                    | CannotOpen
+                    | ReadOnly
+                    | DatabaseBusy
+                    | DatabaseLocked
+                    | FileLockingProtocolFailed
+            )
+        )
+    }
+}
+
+impl StorageFault for DbError {
+    fn is_storage_fault(&self) -> bool {
+        match self {
+            DbError::Storage(_) => true,
+            DbError::Sqlite(e) => e.is_storage_fault(),
+            _ => false,
+        }
+    }
+}
+
+/// Creates the database file, readable by its owner only, before SQLite opens it: it holds
+/// WhatsApp access tokens. SQLite gives its `-wal` and `-shm` files the same mode.
+fn create_private(path: &Path) -> Result<(), DbError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| DbError::Task(format!("cannot create {}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves with the reason when a watched thread ends.
+pub type Stopped = tokio::sync::oneshot::Receiver<String>;
+
+/// Starts a named thread whose end, by return or by panic, is reported on the returned
+/// receiver: the app stops rather than serve without its writer or checkpointer.
+pub(crate) fn spawn_watched(
+    name: &str,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<Stopped> {
+    struct Watch(Option<tokio::sync::oneshot::Sender<String>>, String);
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            let how = if std::thread::panicking() {
+                "panicked"
+            } else {
+                "stopped"
+            };
+            if let Some(tx) = self.0.take() {
+                let _ = tx.send(format!("the {} thread {how}", self.1));
+            }
+        }
+    }
+    let (tx, stopped) = tokio::sync::oneshot::channel();
+    let watch = Watch(Some(tx), name.to_string());
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _watch = watch;
+            body();
+        })?;
+    Ok(stopped)
+}
+
 /// Opens the connection that writes: the server's writer thread, or a CLI command.
 pub fn open_write_connection(path: &Path) -> Result<Connection, DbError> {
+    create_private(path)?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
