@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::bookings::BookingError;
-use crate::db::DbError;
+use crate::db::{DbError, StorageFault};
 use crate::missed_call::PipelineError;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,19 @@ pub enum ApiError {
         code: Option<String>,
         message: Option<String>,
     },
+    /// 408 `REQUEST_TIMEOUT`: the body did not arrive within `server.header_timeout_ms`.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
+    /// 414 `URI_TOO_LONG`: refused before routing.
+    #[error("the request URI is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    /// 503 `SERVICE_BUSY`, with `Retry-After: 1`: the write queue is full; nothing was recorded.
+    #[error("the service is busy; nothing was recorded, retry in a moment")]
+    ServiceBusy,
+    /// 503 `STORAGE_UNAVAILABLE`, with `Retry-After`: the database cannot commit. Nothing was
+    /// recorded, or (with `call_id`) what was recorded is reported by a later replay.
+    #[error("the database cannot store this report right now; retry in a moment")]
+    StorageUnavailable { call_id: Option<String> },
     /// 500 `INTERNAL_ERROR`: logged here, answered without details.
     #[error("internal error")]
     Internal(String),
@@ -144,6 +157,18 @@ impl ApiError {
                 "WHATSAPP_DISPATCH_FAILED",
                 json!({"call_id": call_id, "whatsapp_error": {"code": code, "message": message}}),
             ),
+            RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT", none),
+            UriTooLong { limit } => (
+                StatusCode::URI_TOO_LONG,
+                "URI_TOO_LONG",
+                json!({"max_uri_bytes": limit}),
+            ),
+            ServiceBusy => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_BUSY", none),
+            StorageUnavailable { call_id } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "STORAGE_UNAVAILABLE",
+                call_id.as_ref().map_or(none, |id| json!({"call_id": id})),
+            ),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", none),
         }
     }
@@ -166,8 +191,14 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::CallInProgress { .. } => {
+            ApiError::CallInProgress { .. } | ApiError::ServiceBusy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::StorageUnavailable { .. } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_static(STORAGE_RETRY_AFTER),
+                );
             }
             _ => {}
         }
@@ -176,15 +207,27 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Seconds a client should wait before retrying while the database cannot commit: long enough
+/// for an operator to free space, short enough that a PBX's retry loop soon gets through.
+const STORAGE_RETRY_AFTER: &str = "5";
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            DbError::Busy => ApiError::ServiceBusy,
+            DbError::WriterGone => ApiError::StorageUnavailable { call_id: None },
+            e if e.is_storage_fault() => {
+                tracing::error!(db.error = %e, "the database cannot commit");
+                ApiError::StorageUnavailable { call_id: None }
+            }
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
-        ApiError::Internal(e.to_string())
+        DbError::from(e).into()
     }
 }
 
@@ -208,6 +251,9 @@ impl From<PipelineError> for ApiError {
             PipelineError::ExternalCallIdReused => ApiError::ExternalCallIdReused,
             // The token was valid a moment ago; the restaurant went away in between.
             PipelineError::RestaurantGone => ApiError::Unauthorized,
+            PipelineError::ResultNotRecorded { call_id, .. } => ApiError::StorageUnavailable {
+                call_id: Some(call_id),
+            },
             PipelineError::Db(e) => e.into(),
         }
     }
@@ -251,6 +297,10 @@ mod tests {
                 },
                 502,
             ),
+            (ApiError::RequestTimeout, 408),
+            (ApiError::UriTooLong { limit: 1 }, 414),
+            (ApiError::ServiceBusy, 503),
+            (ApiError::StorageUnavailable { call_id: None }, 503),
             (ApiError::Internal("x".into()), 500),
         ];
         for (error, status) in cases {

@@ -8,42 +8,47 @@ use serde_json::{Value, json};
 use crate::db::calls::CallRow;
 use crate::db::customers::Customer;
 use crate::db::reservations::Reservation;
+use crate::db::templates::TemplateType;
+use crate::missed_call::outcome::Outcome;
 use crate::time::{format_local, format_utc};
 
 /// A ledger row in the `data` shape of SPEC §2.2.
 #[derive(Debug, Serialize)]
 pub struct CallView {
     pub id: String,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub caller_phone_number: String,
     pub customer_id: Option<String>,
     pub reservation_id: Option<String>,
-    pub template_type: Option<String>,
+    pub template_type: Option<TemplateType>,
     pub external_call_id: Option<String>,
     pub occurred_at: String,
     pub created_at: String,
     pub message_id: Option<String>,
     pub error: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub original_outcome: Option<String>,
+    pub original_outcome: Option<Outcome>,
 }
 
 impl CallView {
     pub fn from_row(row: &CallRow) -> CallView {
         CallView {
             id: row.id.clone(),
-            outcome: row.outcome.clone(),
+            outcome: row.outcome,
             caller_phone_number: row
                 .caller_e164
                 .clone()
                 .unwrap_or_else(|| row.caller_raw.clone()),
             customer_id: row.customer_id.clone(),
             reservation_id: row.reservation_id.clone(),
-            template_type: row.template_type.clone(),
+            template_type: row.template_type,
             external_call_id: row.external_call_id.clone(),
             occurred_at: format_utc(row.occurred_at),
             created_at: format_utc(row.created_at),
-            message_id: row.message_id.clone().filter(|_| row.outcome == "SENT"),
+            message_id: row
+                .message_id
+                .clone()
+                .filter(|_| row.outcome == Outcome::Sent),
             error: row
                 .error_code
                 .as_ref()

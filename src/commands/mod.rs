@@ -67,24 +67,40 @@ pub fn fail(message: impl Into<String>) -> CommandError {
 
 /// Runs an admin command (anything but `serve` and `demo`) against the configured database.
 ///
-/// Each command is one transaction, taken for writing from the start so that a running server's
-/// writer and the command queue behind each other instead of failing. Imports commit in chunks
-/// instead (see `admin::import`), so that a server keeps answering reports during a long one.
+/// A command that writes is one transaction, taken for writing from the start so that a running
+/// server's writer and the command queue behind each other instead of failing; a command that
+/// only reads takes no write lock. Imports commit in chunks instead (see `admin::import`), so
+/// that a server keeps answering reports during a long one.
+///
+/// What a command prints is gathered first and written once its transaction has ended: a pager
+/// that stops reading (`ringback calls list | less`) must not hold the database.
 pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
     let mut conn = db::open(&config.database.path)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     let is_import = matches!(
         &command,
         Command::Customer(CustomerCommand::Import { .. })
             | Command::Reservation(ReservationCommand::Import { .. })
     );
     if is_import {
-        return run_command(&conn, command, &mut out);
+        run_command(&conn, command, &mut out)?;
+    } else {
+        let behaviour = if command.is_read_only() {
+            TransactionBehavior::Deferred
+        } else {
+            TransactionBehavior::Immediate
+        };
+        let tx = conn.transaction_with_behavior(behaviour)?;
+        run_command(&tx, command, &mut out)?;
+        tx.commit()?;
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    run_command(&tx, command, &mut out)?;
-    tx.commit()?;
-    Ok(())
+    drop(conn);
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+        // The reader went away (`| head`): what it read is all it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn run_command(
@@ -122,7 +138,7 @@ fn run_command(
                         v.occurred_at,
                         v.caller_phone_number,
                         v.outcome,
-                        v.template_type.as_deref().unwrap_or("-")
+                        v.template_type.map_or("-", |t| t.as_str())
                     )?;
                 }
             }

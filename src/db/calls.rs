@@ -3,6 +3,8 @@
 use rusqlite::{Connection, Row, params};
 
 use super::optional;
+use crate::db::templates::TemplateType;
+use crate::missed_call::outcome::Outcome;
 
 #[derive(Debug, Clone)]
 pub struct CallRow {
@@ -13,10 +15,10 @@ pub struct CallRow {
     pub caller_e164: Option<String>,
     pub customer_id: Option<String>,
     pub reservation_id: Option<String>,
-    pub template_type: Option<String>,
+    pub template_type: Option<TemplateType>,
     pub occurred_at: i64,
     pub created_at: i64,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub message_id: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
@@ -37,9 +39,9 @@ pub struct NewCall<'a> {
 pub struct CallDecision<'a> {
     pub customer_id: Option<&'a str>,
     pub reservation_id: Option<&'a str>,
-    pub template_type: Option<&'a str>,
+    pub template_type: Option<TemplateType>,
     pub occurred_at: i64,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub debited_cents: i64,
 }
 
@@ -148,7 +150,7 @@ pub fn record_decision(
 pub fn record_dispatch_result(
     conn: &Connection,
     id: &str,
-    outcome: &str,
+    outcome: Outcome,
     message_id: Option<&str>,
     error: Option<(&str, &str)>,
     now: i64,

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Row, params};
+use serde::{Serialize, Serializer};
 
 use crate::time::now_ms;
 
@@ -41,6 +43,27 @@ impl FromStr for TemplateType {
     }
 }
 
+impl Serialize for TemplateType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl ToSql for TemplateType {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for TemplateType {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e: String| FromSqlError::Other(e.into()))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Template {
     pub restaurant_id: String,
@@ -69,13 +92,10 @@ const COLUMNS: &str = "restaurant_id, type, name, language, status, body_params,
      name_fallback, active, updated_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Template> {
-    let kind: String = row.get(1)?;
     let body: String = row.get(5)?;
     Ok(Template {
         restaurant_id: row.get(0)?,
-        template_type: kind.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
-        })?,
+        template_type: row.get(1)?,
         name: row.get(2)?,
         language: row.get(3)?,
         status: row.get(4)?,
@@ -105,7 +125,7 @@ pub fn upsert_template(conn: &Connection, t: &Template) -> rusqlite::Result<()> 
     )?
     .execute(params![
         t.restaurant_id,
-        t.template_type.as_str(),
+        t.template_type,
         t.name,
         t.language,
         t.status,
@@ -127,7 +147,7 @@ pub fn find_template(
         conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM templates WHERE restaurant_id = ?1 AND type = ?2"
         ))?
-        .query_row([restaurant_id, template_type.as_str()], from_row),
+        .query_row(params![restaurant_id, template_type], from_row),
     )
 }
 

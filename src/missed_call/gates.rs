@@ -6,29 +6,49 @@ use super::outcome::Outcome;
 use crate::config::MissedCallsConfig;
 use crate::db::calls::message_within;
 use crate::db::customers::Customer;
-use crate::db::restaurants::{Restaurant, debit_balance};
+use crate::db::reservations::Reservation;
+use crate::db::restaurants::{Restaurant, WhatsAppAccount, debit_balance};
 use crate::db::templates::{Template, TemplateType, find_template};
-use crate::phone::Caller;
+use crate::phone::E164;
 
 const MINUTE_MS: i64 = 60_000;
+
+/// Steps 4 to 6 for a caller whose number is known: who they are and which template fits.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    pub number: E164,
+    pub customer: Customer,
+    pub reservation: Option<Reservation>,
+    pub template_type: TemplateType,
+}
 
 /// Everything the gates look at for one call.
 pub struct GateInput<'a> {
     pub restaurant: &'a Restaurant,
-    pub caller: &'a Caller,
-    pub customer: Option<&'a Customer>,
-    pub template_type: Option<TemplateType>,
+    /// `None` for a hidden caller id.
+    pub guest: Option<&'a Guest>,
     pub call_id: &'a str,
     pub occurred_at: i64,
     pub now: i64,
     pub rules: &'a MissedCallsConfig,
 }
 
+/// What an open gate hands to the dispatch: everything a send needs, so that "open but
+/// nothing to send" cannot be written.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub template: Template,
+    pub account: WhatsAppAccount,
+    pub to: E164,
+    /// What the claim debited from the restaurant's balance, refunded if the send fails.
+    pub debited: i64,
+}
+
 pub enum Gate {
     /// A gate closed: record this outcome and send nothing.
     Skip(Outcome),
-    /// Every gate is open and the cost is debited: send this template.
-    Open { template: Template, debited: i64 },
+    /// Every gate is open and the cost is debited.
+    Open(Outbound),
 }
 
 /// Runs the gates in order. The last one also claims the balance, so it must run in the
@@ -38,20 +58,18 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
     if !r.missed_calls_enabled {
         return Ok(Gate::Skip(Outcome::SkippedFeatureDisabled));
     }
-    if r.whatsapp.is_none() {
+    let Some(account) = &r.whatsapp else {
         return Ok(Gate::Skip(Outcome::SkippedNoWhatsapp));
-    }
-    let (Caller::Number(number), Some(customer), Some(template_type)) =
-        (input.caller, input.customer, input.template_type)
-    else {
+    };
+    let Some(guest) = input.guest else {
         return Ok(Gate::Skip(Outcome::SkippedHiddenNumber));
     };
-    if customer.whatsapp_suppressed {
+    if guest.customer.whatsapp_suppressed {
         return Ok(Gate::Skip(Outcome::SkippedSuppressed));
     }
     // No fallback to the other type: a booking reminder sent as a generic "book here" (or the
     // reverse) would read wrong to the guest.
-    let template = match find_template(conn, &r.id, template_type)? {
+    let template = match find_template(conn, &r.id, guest.template_type)? {
         Some(t) if t.is_sendable() => t,
         _ => return Ok(Gate::Skip(Outcome::SkippedNoTemplate)),
     };
@@ -63,7 +81,7 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
         && message_within(
             conn,
             &r.id,
-            number.as_str(),
+            guest.number.as_str(),
             input.occurred_at,
             cooldown,
             input.call_id,
@@ -79,5 +97,10 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
     if debited > 0 && !debit_balance(conn, &r.id, debited)? {
         return Ok(Gate::Skip(Outcome::SkippedLowBalance));
     }
-    Ok(Gate::Open { template, debited })
+    Ok(Gate::Open(Outbound {
+        template,
+        account: account.clone(),
+        to: guest.number.clone(),
+        debited,
+    }))
 }

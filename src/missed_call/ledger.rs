@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::outcome::Outcome;
-use super::{Claim, PipelineError, Report};
+use super::{PipelineError, Report};
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow, NewCall};
 use crate::db::customers::set_suppressed;
@@ -14,14 +14,21 @@ use crate::secret::new_id;
 use crate::time::now_ms;
 use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE};
 
-/// Step 3: claims the ledger row by inserting it. `Ok(Ok(row))` is the row to run the pipeline
-/// on (new, or a FAILED one run again), as it will read once the decision is written over it;
-/// `Ok(Err(row))` is a replay of a call that ended.
+/// What the claim of step 3 found.
+pub(super) enum Claimed {
+    /// The row to run the pipeline on (new, or a FAILED one run again), as it will read once
+    /// the decision is written over it.
+    Run(CallRow),
+    /// A replay of a call that ended: its row, unchanged.
+    Replay(CallRow),
+}
+
+/// Step 3: claims the ledger row by inserting it; the UNIQUE key decides, never a read first.
 pub(super) fn claim_call_row(
     conn: &Connection,
     restaurant: &Restaurant,
     report: &Report,
-) -> Result<Result<CallRow, CallRow>, PipelineError> {
+) -> Result<Claimed, PipelineError> {
     let id = new_id("call");
     let occurred_at = report.occurred_at.unwrap_or(report.received_at);
     let (caller_raw, caller_e164) = match &report.caller {
@@ -41,7 +48,7 @@ pub(super) fn claim_call_row(
         },
     )?;
     if inserted.is_some() {
-        return Ok(Ok(CallRow {
+        return Ok(Claimed::Run(CallRow {
             id,
             restaurant_id: restaurant.id.clone(),
             external_call_id: report.external_call_id.clone(),
@@ -52,20 +59,21 @@ pub(super) fn claim_call_row(
             template_type: None,
             occurred_at,
             created_at: report.received_at,
-            outcome: Outcome::Dispatching.as_str().into(),
+            outcome: Outcome::Dispatching,
             message_id: None,
             error_code: None,
             error_message: None,
             debited_cents: 0,
         }));
     }
-    let Some(key) = report.external_call_id.as_deref() else {
-        return Err(PipelineError::Db(DbError::Task(
-            "a call without external_call_id was not inserted".into(),
-        )));
-    };
-    let existing = calls::find_call_by_external_id(conn, &restaurant.id, key)?
-        .ok_or(PipelineError::RestaurantGone)?;
+    // Not inserted: only the (restaurant, external_call_id) key can have been taken.
+    let existing = report
+        .external_call_id
+        .as_deref()
+        .map(|key| calls::find_call_by_external_id(conn, &restaurant.id, key))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| DbError::Task("the call was neither inserted nor found".into()))?;
     let existing_caller = existing
         .caller_e164
         .as_deref()
@@ -73,28 +81,27 @@ pub(super) fn claim_call_row(
     if existing_caller != report.caller.key() {
         return Err(PipelineError::ExternalCallIdReused);
     }
-    match existing.outcome.as_str() {
-        "DISPATCHING" => Err(PipelineError::CallInProgress {
+    match existing.outcome {
+        Outcome::Dispatching => Err(PipelineError::CallInProgress {
             call_id: existing.id,
         }),
         // A retry keeps the stored time unless it states one: the call happened when it did.
-        "FAILED" => Ok(Ok(CallRow {
+        Outcome::Failed => Ok(Claimed::Run(CallRow {
             occurred_at: report.occurred_at.unwrap_or(existing.occurred_at),
             ..existing
         })),
-        _ => Ok(Err(existing)),
+        _ => Ok(Claimed::Replay(existing)),
     }
 }
 
-/// The second, short job: how the dispatch ended, the refund, and 131050's suppression.
-/// Returns the row as it now reads.
+/// The second, short job: how the dispatch of the claimed `row` ended, the refund, and 131050's
+/// suppression. Returns the row as it now reads.
 pub(super) fn record_result(
     conn: &Connection,
-    claim: Claim,
+    row: &CallRow,
     result: &DispatchResult,
     now: i64,
 ) -> Result<CallRow, PipelineError> {
-    let id = &claim.row.id;
     let (outcome, message_id, error) = match result {
         DispatchResult::Sent { message_id } => (Outcome::Sent, Some(message_id.as_str()), None),
         DispatchResult::Undeliverable { code, message } => (
@@ -108,46 +115,49 @@ pub(super) fn record_result(
             Some((code.as_str(), message.as_str())),
         ),
     };
-    let recorded =
-        calls::record_dispatch_result(conn, id, outcome.as_str(), message_id, error, now)?;
+    let recorded = calls::record_dispatch_result(conn, &row.id, outcome, message_id, error, now)?;
     if !recorded {
         // A restart already turned the row FAILED and refunded it; nothing more to do.
-        return calls::find_call_by_id(conn, id)?.ok_or(PipelineError::RestaurantGone);
+        return calls::find_call_by_id(conn, &row.id)?
+            .ok_or_else(|| DbError::Task(format!("call {} vanished", row.id)).into());
     }
     if outcome != Outcome::Sent {
-        credit_balance(conn, &claim.row.restaurant_id, claim.row.debited_cents)?;
+        credit_balance(conn, &row.restaurant_id, row.debited_cents)?;
     }
     if let (DispatchResult::Undeliverable { code, .. }, Some(customer_id)) =
-        (result, &claim.row.customer_id)
+        (result, &row.customer_id)
         && code == STOPPED_MARKETING_CODE
     {
         set_suppressed(conn, customer_id, true)?;
     }
     let (error_code, error_message) = error.unzip();
     Ok(CallRow {
-        outcome: outcome.as_str().into(),
+        outcome,
         message_id: message_id.map(str::to_string),
         error_code: error_code.map(str::to_string),
         error_message: error_message.map(str::to_string),
-        ..claim.row
+        ..row.clone()
     })
 }
 
 /// At start-up: rows a crash left in DISPATCHING become FAILED (`interrupted`) and are refunded,
-/// so that a retry dispatches them. Returns how many.
-pub fn recover_interrupted(conn: &Connection) -> Result<usize, DbError> {
+/// so that a retry dispatches them. One transaction: a crash during recovery leaves every row
+/// as it was, never a row turned FAILED without its refund. Returns how many.
+pub fn recover_interrupted(conn: &mut Connection) -> Result<usize, DbError> {
     let now = now_ms();
-    let rows = calls::find_in_flight(conn)?;
+    let tx = conn.transaction()?;
+    let rows = calls::find_in_flight(&tx)?;
     for (id, restaurant_id, debited) in &rows {
         calls::record_dispatch_result(
-            conn,
+            &tx,
             id,
-            Outcome::Failed.as_str(),
+            Outcome::Failed,
             None,
             Some(("interrupted", "the dispatch was interrupted by a restart")),
             now,
         )?;
-        credit_balance(conn, restaurant_id, *debited)?;
+        credit_balance(&tx, restaurant_id, *debited)?;
     }
+    tx.commit()?;
     Ok(rows.len())
 }

@@ -6,26 +6,26 @@ mod ledger;
 pub mod outcome;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
-use crate::config::MissedCallsConfig;
+use crate::config::{MissedCallsConfig, WhatsAppConfig};
 use crate::db::calls::{self, CallDecision, CallRow};
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_upcoming_reservation;
-use crate::db::restaurants::WhatsAppAccount;
-use crate::db::restaurants::find_restaurant;
-use crate::db::templates::{Template, TemplateType};
-use crate::db::{DbError, Writer};
+use crate::db::restaurants::{Restaurant, find_restaurant};
+use crate::db::templates::TemplateType;
+use crate::db::{DbError, StorageFault, Writer};
 use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
 use crate::whatsapp::template::{Variables, build_payload};
 use crate::whatsapp::{DispatchResult, Outgoing, Transport};
-use gates::{Gate, GateInput};
+use gates::{Gate, GateInput, Guest, Outbound};
 pub use ledger::recover_interrupted;
-use ledger::{claim_call_row, record_result};
+use ledger::{Claimed, claim_call_row, record_result};
 use outcome::Outcome;
 
 /// A missed call as the edge parsed it: nothing here can be malformed.
@@ -43,7 +43,7 @@ pub struct Report {
 pub struct Handled {
     pub call: CallRow,
     /// Set for a replay of a call that already ended: its stored outcome.
-    pub original_outcome: Option<String>,
+    pub original_outcome: Option<Outcome>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,10 @@ pub enum PipelineError {
     ExternalCallIdReused,
     #[error("the restaurant no longer exists")]
     RestaurantGone,
+    /// The send ended but its result could not be committed yet; it is being retried, and a
+    /// replay reports it once it is stored.
+    #[error("the result of call {call_id} could not be stored yet: {source}")]
+    ResultNotRecorded { call_id: String, source: DbError },
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -61,6 +65,16 @@ pub enum PipelineError {
 impl From<rusqlite::Error> for PipelineError {
     fn from(e: rusqlite::Error) -> Self {
         PipelineError::Db(DbError::Sqlite(e))
+    }
+}
+
+impl StorageFault for PipelineError {
+    fn is_storage_fault(&self) -> bool {
+        match self {
+            PipelineError::Db(e) => e.is_storage_fault(),
+            PipelineError::ResultNotRecorded { .. } => true,
+            _ => false,
+        }
     }
 }
 
@@ -75,10 +89,8 @@ enum Decision {
 }
 
 struct Claim {
-    template: Template,
+    send: Outbound,
     vars: Variables,
-    account: WhatsAppAccount,
-    to: E164,
     /// The ledger row as claimed (DISPATCHING, with what it debited).
     row: CallRow,
 }
@@ -86,15 +98,20 @@ struct Claim {
 impl Claim {
     /// The message to send. Built after the claim's commit, off the single writer's thread.
     fn message(&self) -> Outgoing {
+        let send = &self.send;
         Outgoing {
-            payload: build_payload(&self.template, &self.vars, self.to.as_str(), &self.row.id),
+            payload: build_payload(&send.template, &self.vars, send.to.as_str(), &self.row.id),
             call_id: self.row.id.clone(),
-            phone_number_id: self.account.phone_number_id.clone(),
-            access_token: self.account.access_token.clone(),
-            to: self.to.as_str().to_string(),
+            phone_number_id: send.account.phone_number_id.clone(),
+            access_token: send.account.access_token.clone(),
+            to: send.to.as_str().to_string(),
         }
     }
 }
+
+/// Back-off between attempts to store a send's result while the database cannot commit.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(100);
+const RECORD_RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Runs reports through the pipeline; cheap to clone.
 #[derive(Clone)]
@@ -103,8 +120,10 @@ pub struct Pipeline {
     transport: Arc<dyn Transport>,
     /// Bounds the blocking threads that wait on WhatsApp (`whatsapp.dispatch_threads`).
     dispatch_slots: Arc<Semaphore>,
+    /// How long a claimed dispatch may wait for a free slot (`whatsapp.timeout_ms`).
+    slot_wait: Duration,
     rules: Arc<MissedCallsConfig>,
-    /// Reports in flight, which shutdown waits for.
+    /// Reports in flight, and results still being stored, which shutdown waits for.
     in_flight: TaskTracker,
 }
 
@@ -112,13 +131,14 @@ impl Pipeline {
     pub fn new(
         writer: Writer,
         transport: Arc<dyn Transport>,
-        dispatch_threads: usize,
+        whatsapp: &WhatsAppConfig,
         rules: MissedCallsConfig,
     ) -> Pipeline {
         Pipeline {
             writer,
             transport,
-            dispatch_slots: Arc::new(Semaphore::new(dispatch_threads)),
+            dispatch_slots: Arc::new(Semaphore::new(whatsapp.dispatch_threads)),
+            slot_wait: Duration::from_millis(whatsapp.timeout_ms),
             rules: Arc::new(rules),
             in_flight: TaskTracker::new(),
         }
@@ -153,47 +173,108 @@ impl Pipeline {
             .await?;
         let handled = match decision {
             Decision::Replay(call) => Handled {
-                original_outcome: Some(call.outcome.clone()),
+                original_outcome: Some(call.outcome),
                 call,
             },
             Decision::Done(call) => Handled {
                 call,
                 original_outcome: None,
             },
-            Decision::Dispatch(claim) => Handled {
-                call: self.dispatch(*claim).await?,
-                original_outcome: None,
-            },
+            Decision::Dispatch(claim) => {
+                let result = self.send(&claim).await;
+                Handled {
+                    call: self.record(claim.row, result).await?,
+                    original_outcome: None,
+                }
+            }
         };
         log_outcome(&handled);
         Ok(handled)
     }
 
-    async fn dispatch(&self, claim: Claim) -> Result<CallRow, PipelineError> {
-        let result = if self.transport.blocks() {
-            let _slot = self
-                .dispatch_slots
-                .acquire()
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))?;
-            let transport = Arc::clone(&self.transport);
-            let message = claim.message();
-            let span = tracing::Span::current();
-            tokio::task::spawn_blocking(move || {
-                let _entered = span.enter();
-                transport.send(&message)
-            })
-            .await
-            .unwrap_or_else(|e| DispatchResult::Failed {
-                code: "transport".into(),
-                message: format!("the dispatch thread failed: {e}"),
-            })
-        } else {
-            self.transport.send(&claim.message())
+    /// Step 8: the send, outside any transaction. A claim that cannot get a dispatch thread
+    /// within `whatsapp.timeout_ms` ends `FAILED busy` instead of piling up behind a slow API.
+    async fn send(&self, claim: &Claim) -> DispatchResult {
+        if !self.transport.blocks() {
+            return self.transport.send(&claim.message());
+        }
+        let slot = tokio::time::timeout(self.slot_wait, self.dispatch_slots.acquire()).await;
+        let _slot = match slot {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) => return failed("transport", "the dispatch threads are shut down"),
+            Err(_) => {
+                return failed(
+                    "busy",
+                    "every dispatch thread stayed busy for whatsapp.timeout_ms",
+                );
+            }
         };
-        self.writer
-            .run(move |conn| record_result(conn, claim, &result, now_ms()))
+        let transport = Arc::clone(&self.transport);
+        let message = claim.message();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            transport.send(&message)
+        })
+        .await
+        .unwrap_or_else(|e| failed("transport", &format!("the dispatch thread failed: {e}")))
+    }
+
+    /// Stores how the send ended. When the database cannot commit, the caller hears so at once
+    /// and the result is stored in the background, with back-off, for as long as the process
+    /// lives: the row never stays DISPATCHING behind a send that ended.
+    async fn record(&self, row: CallRow, result: DispatchResult) -> Result<CallRow, PipelineError> {
+        let attempt = {
+            let (row, result) = (row.clone(), result.clone());
+            self.writer
+                .run(move |conn| record_result(conn, &row, &result, now_ms()))
+                .await
+        };
+        let source = match attempt {
+            Err(PipelineError::Db(e)) if e.is_storage_fault() || matches!(e, DbError::Busy) => e,
+            other => return other,
+        };
+        tracing::warn!(
+            call.id = %row.id, db.error = %source,
+            "the result of a send could not be stored; retrying until it is"
+        );
+        let call_id = row.id.clone();
+        let writer = self.writer.clone();
+        self.in_flight
+            .spawn(async move { store_until_committed(writer, row, result).await });
+        Err(PipelineError::ResultNotRecorded { call_id, source })
+    }
+}
+
+async fn store_until_committed(writer: Writer, row: CallRow, result: DispatchResult) {
+    let mut pause = RECORD_RETRY_FIRST;
+    loop {
+        tokio::time::sleep(pause).await;
+        let (r, res) = (row.clone(), result.clone());
+        match writer
+            .run(move |conn| record_result(conn, &r, &res, now_ms()))
             .await
+        {
+            Ok(call) => {
+                tracing::info!(call.id = %call.id, outcome = %call.outcome, "the result of a send is stored");
+                return;
+            }
+            Err(PipelineError::Db(DbError::WriterGone)) => return,
+            Err(e) if e.is_storage_fault() || matches!(e, PipelineError::Db(DbError::Busy)) => {
+                pause = (pause * 2).min(RECORD_RETRY_MAX);
+            }
+            Err(e) => {
+                tracing::error!(call.id = %row.id, error = %e, "the result of a send cannot be stored");
+                return;
+            }
+        }
+    }
+}
+
+fn failed(code: &str, message: &str) -> DispatchResult {
+    DispatchResult::Failed {
+        code: code.into(),
+        message: message.into(),
     }
 }
 
@@ -202,21 +283,21 @@ impl Pipeline {
 fn log_outcome(handled: &Handled) {
     let call = &handled.call;
     let outcome = match handled.original_outcome {
-        Some(_) => Outcome::SkippedDuplicate.as_str(),
-        None => call.outcome.as_str(),
+        Some(_) => Outcome::SkippedDuplicate,
+        None => call.outcome,
     };
     let caller = mask(call.caller_e164.as_deref().unwrap_or(&call.caller_raw));
     let error = call.error_code.as_deref().unwrap_or("");
-    if outcome == Outcome::Failed.as_str() || outcome == Outcome::Undeliverable.as_str() {
+    if matches!(outcome, Outcome::Failed | Outcome::Undeliverable) {
         tracing::warn!(
             call.id = %call.id, restaurant.id = %call.restaurant_id, caller = %caller,
-            outcome, error.code = error,
+            outcome = %outcome, error.code = error,
             "missed call not delivered"
         );
     } else {
         tracing::info!(
             call.id = %call.id, restaurant.id = %call.restaurant_id, caller = %caller,
-            outcome, "missed call handled"
+            outcome = %outcome, "missed call handled"
         );
     }
 }
@@ -230,98 +311,116 @@ fn decide(
     now: i64,
 ) -> Result<Decision, PipelineError> {
     let restaurant = find_restaurant(conn, restaurant_id)?.ok_or(PipelineError::RestaurantGone)?;
-    let mut row = match claim_call_row(conn, &restaurant, report)? {
-        Ok(claimed) => claimed,
-        Err(replay) => return Ok(Decision::Replay(replay)),
+    // Step 3: idempotency. The insert claims the key.
+    let row = match claim_call_row(conn, &restaurant, report)? {
+        Claimed::Run(row) => row,
+        Claimed::Replay(row) => return Ok(Decision::Replay(row)),
     };
-    let (call_id, occurred_at) = (row.id.clone(), row.occurred_at);
-
-    let (customer, reservation, template_type) = match &report.caller {
-        Caller::Hidden(_) => (None, None, None),
+    // Steps 4 to 6: the caller, the customer, the upcoming reservation, the template type.
+    let guest = match &report.caller {
+        Caller::Hidden(_) => None,
         Caller::Number(number) => {
-            let (customer, _) = match_or_create_customer(
-                conn,
-                &restaurant.id,
-                number.as_str(),
-                None,
-                "MISSED_CALL",
-            )?;
-            let not_before = occurred_at - rules.reservation_grace_minutes * 60_000;
-            let reservation =
-                find_upcoming_reservation(conn, &restaurant.id, &customer.id, not_before)?;
-            let template_type = if reservation.is_some() {
-                TemplateType::MissedCallWithReservation
-            } else {
-                TemplateType::MissedCall
-            };
-            (Some(customer), reservation, Some(template_type))
+            Some(identify(conn, &restaurant, number, row.occurred_at, rules)?)
         }
     };
-
+    // Step 7: the gates; the last one debits the balance.
     let gate = gates::evaluate(
         conn,
         &GateInput {
             restaurant: &restaurant,
-            caller: &report.caller,
-            customer: customer.as_ref(),
-            template_type,
-            call_id: &call_id,
-            occurred_at,
+            guest: guest.as_ref(),
+            call_id: &row.id,
+            occurred_at: row.occurred_at,
             now,
             rules,
         },
     )?;
-    let (outcome, debited) = match &gate {
-        Gate::Skip(outcome) => (*outcome, 0),
-        Gate::Open { debited, .. } => (Outcome::Dispatching, *debited),
+    let row = write_decision(conn, row, guest.as_ref(), &gate, now)?;
+    Ok(match gate {
+        Gate::Skip(_) => Decision::Done(row),
+        Gate::Open(send) => {
+            let vars = variables(&restaurant, guest.as_ref(), &row.id);
+            Decision::Dispatch(Box::new(Claim { send, vars, row }))
+        }
+    })
+}
+
+/// Steps 5 and 6 for a known number.
+fn identify(
+    conn: &Connection,
+    restaurant: &Restaurant,
+    number: &E164,
+    occurred_at: i64,
+    rules: &MissedCallsConfig,
+) -> Result<Guest, PipelineError> {
+    let (customer, _) =
+        match_or_create_customer(conn, &restaurant.id, number.as_str(), None, "MISSED_CALL")?;
+    let not_before = occurred_at - rules.reservation_grace_minutes * 60_000;
+    let reservation = find_upcoming_reservation(conn, &restaurant.id, &customer.id, not_before)?;
+    let template_type = match reservation {
+        Some(_) => TemplateType::MissedCallWithReservation,
+        None => TemplateType::MissedCall,
     };
+    Ok(Guest {
+        number: number.clone(),
+        customer,
+        reservation,
+        template_type,
+    })
+}
+
+/// Writes what was decided over the claimed row; returns the row as it now reads.
+fn write_decision(
+    conn: &Connection,
+    row: CallRow,
+    guest: Option<&Guest>,
+    gate: &Gate,
+    now: i64,
+) -> Result<CallRow, PipelineError> {
+    let (outcome, debited) = match gate {
+        Gate::Skip(outcome) => (*outcome, 0),
+        Gate::Open(send) => (Outcome::Dispatching, send.debited),
+    };
+    let customer_id = guest.map(|g| g.customer.id.clone());
+    let reservation_id = guest.and_then(|g| g.reservation.as_ref().map(|r| r.id.clone()));
+    let template_type = guest.map(|g| g.template_type);
     calls::record_decision(
         conn,
-        &call_id,
+        &row.id,
         &CallDecision {
-            customer_id: customer.as_ref().map(|c| c.id.as_str()),
-            reservation_id: reservation.as_ref().map(|r| r.id.as_str()),
-            template_type: template_type.map(TemplateType::as_str),
-            occurred_at,
-            outcome: outcome.as_str(),
+            customer_id: customer_id.as_deref(),
+            reservation_id: reservation_id.as_deref(),
+            template_type,
+            occurred_at: row.occurred_at,
+            outcome,
             debited_cents: debited,
         },
         now,
     )?;
-    // The row as `record_decision` left it: no need to read it back.
-    row = CallRow {
-        customer_id: customer.as_ref().map(|c| c.id.clone()),
-        reservation_id: reservation.as_ref().map(|r| r.id.clone()),
-        template_type: template_type.map(|t| t.as_str().to_string()),
-        outcome: outcome.as_str().to_string(),
+    Ok(CallRow {
+        customer_id,
+        reservation_id,
+        template_type,
+        outcome,
         message_id: None,
         error_code: None,
         error_message: None,
         debited_cents: debited,
         ..row
-    };
+    })
+}
 
-    let (Gate::Open { template, .. }, Caller::Number(number), Some(account)) =
-        (gate, &report.caller, restaurant.whatsapp.as_ref())
-    else {
-        return Ok(Decision::Done(row));
-    };
+/// The template's variables for this call (SPEC §5.2).
+fn variables(restaurant: &Restaurant, guest: Option<&Guest>, call_id: &str) -> Variables {
     let tz = restaurant.time_zone();
-    let vars = Variables {
-        customer_name: customer.as_ref().and_then(|c| c.name.clone()),
+    Variables {
+        customer_name: guest.and_then(|g| g.customer.name.clone()),
         restaurant_name: restaurant.name.clone(),
-        reservation: reservation.as_ref().map(|r| {
+        reservation: guest.and_then(|g| g.reservation.as_ref()).map(|r| {
             let (date, time) = local_date_and_time(r.start_at, &tz);
             (date, time, r.party_size)
         }),
         booking_link: restaurant.booking_url.clone().unwrap_or_default(),
-        booking_token: call_id.clone(),
-    };
-    Ok(Decision::Dispatch(Box::new(Claim {
-        template,
-        vars,
-        account: account.clone(),
-        to: number.clone(),
-        row,
-    })))
+        booking_token: call_id.to_string(),
+    }
 }

@@ -1,6 +1,10 @@
-//! The outcome of a report (SPEC §1, "Outcomes").
+//! The outcome of a report (SPEC §1, "Outcomes"): a closed set, stored and shown by its code.
 
 use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use serde::{Serialize, Serializer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -20,6 +24,22 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 13] = [
+        Outcome::Sent,
+        Outcome::SkippedFeatureDisabled,
+        Outcome::SkippedNoWhatsapp,
+        Outcome::SkippedHiddenNumber,
+        Outcome::SkippedSuppressed,
+        Outcome::SkippedNoTemplate,
+        Outcome::SkippedStale,
+        Outcome::SkippedCooldown,
+        Outcome::SkippedLowBalance,
+        Outcome::SkippedDuplicate,
+        Outcome::Undeliverable,
+        Outcome::Failed,
+        Outcome::Dispatching,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Sent => "SENT",
@@ -37,10 +57,58 @@ impl Outcome {
             Outcome::Dispatching => "DISPATCHING",
         }
     }
+
+    /// A final outcome is never dispatched again: a replay of it is `SKIPPED_DUPLICATE`.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Outcome::Failed | Outcome::Dispatching)
+    }
 }
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown outcome {s:?}"))
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl ToSql for Outcome {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for Outcome {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e: String| FromSqlError::Other(e.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_reads_back_from_its_code() {
+        for outcome in Outcome::ALL {
+            assert_eq!(outcome.as_str().parse::<Outcome>(), Ok(outcome));
+        }
     }
 }

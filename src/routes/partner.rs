@@ -9,13 +9,14 @@ use serde_json::{Value, json};
 
 use super::input::{check_length, parse_object, path_id, read_body, required, string_field};
 
-use crate::app::AppState;
 use crate::auth::Authenticated;
 use crate::db::restaurants::Restaurant;
 use crate::db::{self, calls::find_call};
 use crate::error::ApiError;
+use crate::missed_call::outcome::Outcome;
 use crate::missed_call::{Handled, Report};
 use crate::phone::{Caller, PhoneError};
+use crate::state::AppState;
 use crate::time::{format_utc, now_ms, parse_instant};
 use crate::views::CallView;
 
@@ -40,7 +41,7 @@ pub async fn report_missed_call(
 
 fn answer(handled: Handled) -> Result<(StatusCode, Json<Value>), ApiError> {
     let call = handled.call;
-    if handled.original_outcome.is_none() && call.outcome == "FAILED" {
+    if handled.original_outcome.is_none() && call.outcome == Outcome::Failed {
         return Err(ApiError::DispatchFailed {
             call_id: call.id,
             code: call.error_code,
@@ -49,7 +50,7 @@ fn answer(handled: Handled) -> Result<(StatusCode, Json<Value>), ApiError> {
     }
     let mut view = CallView::from_row(&call);
     if let Some(original) = handled.original_outcome {
-        view.outcome = "SKIPPED_DUPLICATE".into();
+        view.outcome = Outcome::SkippedDuplicate;
         view.original_outcome = Some(original);
     }
     Ok((StatusCode::CREATED, Json(json!({ "data": view }))))
