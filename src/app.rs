@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,29 +11,20 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::config::{Config, TransportKind};
-use crate::db::{self, Checkpointer, DbError, ReadPool, Writer};
+use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
+use crate::listener::{self, Limits};
 use crate::missed_call::{Pipeline, recover_interrupted};
 use crate::routes::{self, customers, partner, reservations};
+use crate::state::AppState;
 use crate::whatsapp::Transport;
 use crate::whatsapp::cloud::Cloud;
 use crate::whatsapp::sandbox::Sandbox;
 
 /// How long shutdown waits for in-flight dispatches.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub pipeline: Pipeline,
-    /// The single writer, for the booking endpoints' writes.
-    pub writer: Writer,
-    pub reads: ReadPool,
-    pub config: Arc<Config>,
-    /// Keeps the WAL checkpoint thread running as long as the app is.
-    pub checkpointer: Checkpointer,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -43,18 +35,56 @@ pub enum StartError {
         addr: String,
         source: std::io::Error,
     },
-    #[error("cannot start the database writer: {0}")]
-    Writer(std::io::Error),
 }
 
 pub struct App {
     listener: TcpListener,
     router: Router,
     pipeline: Pipeline,
+    writer: Writer,
+    limits: Limits,
+    /// Resolve if the writer or the checkpointer thread dies.
+    writer_stopped: Stopped,
+    checkpointer_stopped: Stopped,
+}
+
+/// The database side of the app, opened together on a blocking thread.
+struct Storage {
+    reads: ReadPool,
+    writer: Writer,
+    writer_stopped: Stopped,
+    checkpointer: Checkpointer,
+    checkpointer_stopped: Stopped,
+}
+
+/// Opens (and migrates) the database, turns rows a crash left in flight into FAILED, and starts
+/// the writer and the checkpointer. Blocking: file I/O and SQLite.
+fn open_storage(path: &Path, max_pending_writes: usize) -> Result<Storage, DbError> {
+    let mut conn = db::open(path)?;
+    let recovered = recover_interrupted(&mut conn)?;
+    if recovered > 0 {
+        tracing::warn!(
+            calls = recovered,
+            "dispatches interrupted by a restart are now FAILED; a retry sends them"
+        );
+    }
+    let reads = db::open_read_pool(path, 16)?;
+    let (writer, writer_stopped) =
+        Writer::start(conn, max_pending_writes).map_err(|e| DbError::Task(e.to_string()))?;
+    let (checkpointer, checkpointer_stopped) = Checkpointer::start(path)?;
+    Ok(Storage {
+        reads,
+        writer,
+        writer_stopped,
+        checkpointer,
+        checkpointer_stopped,
+    })
 }
 
 /// The one route table.
 fn routes(state: AppState) -> Router {
+    // A client that sent its head has as long again to send its body.
+    let body_timeout = Duration::from_millis(state.config.server.header_timeout_ms);
     Router::new()
         .route(
             "/api/partner/v1/missed-calls",
@@ -84,6 +114,7 @@ fn routes(state: AppState) -> Router {
         )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(axum::middleware::from_fn(routes::request_layer))
         .with_state(state)
 }
@@ -111,48 +142,51 @@ impl App {
             path: path.display().to_string(),
             source,
         };
-        let path_for_open = path.clone();
-        let conn = tokio::task::spawn_blocking(move || -> Result<_, DbError> {
-            let conn = db::open(&path_for_open)?;
-            let recovered = recover_interrupted(&conn)?;
-            if recovered > 0 {
-                tracing::warn!(
-                    calls = recovered,
-                    "dispatches interrupted by a restart are now FAILED; a retry sends them"
-                );
-            }
+        let (open_path, max_pending) = (path.clone(), config.database.max_pending_writes);
+        let storage = tokio::task::spawn_blocking(move || {
             crate::phone::warm_up();
-            Ok(conn)
+            open_storage(&open_path, max_pending)
         })
         .await
         .map_err(|e| db_error(DbError::Task(e.to_string())))?
         .map_err(db_error)?;
-        let reads = db::open_read_pool(&path, 16).map_err(db_error)?;
-        let writer = Writer::start(conn).map_err(StartError::Writer)?;
-        let checkpointer = Checkpointer::start(&path).map_err(db_error)?;
 
         let addr = config.server.listen.clone();
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| StartError::Listen { addr, source })?;
         let pipeline = Pipeline::new(
-            writer.clone(),
+            storage.writer.clone(),
             transport,
-            config.whatsapp.dispatch_threads,
+            &config.whatsapp,
             config.missed_calls.clone(),
         );
+        let limits = Limits {
+            header_timeout: Duration::from_millis(config.server.header_timeout_ms),
+            idle_timeout: Duration::from_millis(config.server.idle_timeout_ms),
+            max_connections: config.server.max_connections,
+        };
         let state = AppState {
             pipeline: pipeline.clone(),
-            writer,
-            reads,
+            writer: storage.writer.clone(),
+            reads: storage.reads,
             config: Arc::new(config),
-            checkpointer,
+            checkpointer: storage.checkpointer,
         };
         Ok(App {
             listener,
             router: routes(state),
             pipeline,
+            writer: storage.writer,
+            limits,
+            writer_stopped: storage.writer_stopped,
+            checkpointer_stopped: storage.checkpointer_stopped,
         })
+    }
+
+    /// The app's single writer: for tests that need to reach the database thread itself.
+    pub fn writer(&self) -> Writer {
+        self.writer.clone()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -160,36 +194,46 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves; then stops accepting, lets in-flight requests and
-    /// dispatches finish (up to 30 s) and returns.
+    /// dispatches finish (up to 30 s) and returns. Returns an error at once if the writer or the
+    /// checkpointer thread dies: a process that cannot write must not go on answering reads.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let serve = listener::serve(self.listener, self.router, self.limits, async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             notify.notify_one();
         });
-        let mut serve = std::pin::pin!(serve.into_future());
+        let mut serve = std::pin::pin!(serve);
+        let (writer_stopped, checkpointer_stopped) =
+            (self.writer_stopped, self.checkpointer_stopped);
+        let died = async move {
+            let reason = tokio::select! {
+                r = writer_stopped => r,
+                r = checkpointer_stopped => r,
+            };
+            reason.unwrap_or_else(|_| "a database thread ended".into())
+        };
         tokio::select! {
-            result = &mut serve => return result,
+            () = &mut serve => return Ok(()),
+            reason = died => {
+                tracing::error!(reason = %reason, "stopping: the database can no longer be written");
+                return Err(std::io::Error::other(reason));
+            }
             () = stopping.notified() => {}
         }
         let in_flight = self.pipeline.in_flight().clone();
         let drain = async move {
-            let result = serve.await;
+            serve.await;
             in_flight.close();
             in_flight.wait().await;
-            result
         };
-        match tokio::time::timeout(DRAIN_TIMEOUT, drain).await {
-            Ok(result) => result,
-            Err(_) => {
-                tracing::warn!("in-flight dispatches did not finish within 30 s; stopping anyway");
-                Ok(())
-            }
+        if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
+            tracing::warn!("in-flight dispatches did not finish within 30 s; stopping anyway");
         }
+        Ok(())
     }
 }

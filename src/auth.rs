@@ -6,12 +6,12 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::db::restaurants::Restaurant;
 use crate::db::tokens::{TokenInfo, find_active_token};
 use crate::db::{self};
 use crate::error::ApiError;
 use crate::secret::random_alphanumeric;
+use crate::state::AppState;
 
 const PREFIX: &str = "rbk_";
 const RANDOM_LEN: usize = 40;

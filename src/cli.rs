@@ -52,6 +52,21 @@ pub enum Command {
     Calls(CallsCommand),
 }
 
+impl Command {
+    /// Commands that only read: they never take the database's write lock.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Restaurant(RestaurantCommand::List(_))
+                | Command::Token(TokenCommand::List { .. })
+                | Command::Template(TemplateCommand::List { .. })
+                | Command::Customer(CustomerCommand::List { .. })
+                | Command::Reservation(ReservationCommand::List { .. })
+                | Command::Calls(CallsCommand::List { .. })
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OnOff {
     On,

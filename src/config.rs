@@ -21,12 +21,16 @@ pub struct Config {
 pub struct ServerConfig {
     pub listen: String,
     pub max_body_bytes: usize,
+    pub header_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     pub path: PathBuf,
+    pub max_pending_writes: usize,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -59,6 +63,9 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 16384,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 512,
         }
     }
 }
@@ -67,6 +74,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             path: PathBuf::from("ringback.db"),
+            max_pending_writes: 10_000,
         }
     }
 }
@@ -170,6 +178,23 @@ impl Config {
         }
         if !(256..=10 * 1024 * 1024).contains(&self.server.max_body_bytes) {
             return invalid("server.max_body_bytes", "must be between 256 and 10485760");
+        }
+        for (key, value) in [
+            ("server.header_timeout_ms", self.server.header_timeout_ms),
+            ("server.idle_timeout_ms", self.server.idle_timeout_ms),
+        ] {
+            if !(100..=3_600_000).contains(&value) {
+                return invalid(key, "must be between 100 and 3600000");
+            }
+        }
+        if !(1..=65_536).contains(&self.server.max_connections) {
+            return invalid("server.max_connections", "must be between 1 and 65536");
+        }
+        if !(1..=1_000_000).contains(&self.database.max_pending_writes) {
+            return invalid(
+                "database.max_pending_writes",
+                "must be between 1 and 1000000",
+            );
         }
         if self.database.path.as_os_str().is_empty() {
             return invalid("database.path", "must not be empty");

@@ -43,8 +43,8 @@ pub fn seed(conn: &Connection) -> Result<DemoSeed, AdminError> {
     let restaurant = admin::require_restaurant(conn, &restaurant_id)?;
     let customer =
         crate::db::customers::find_customer_by_phone(conn, &restaurant_id, CUSTOMER_PHONE)?;
-    let now = Zoned::now()
-        .with_time_zone(jiff::tz::TimeZone::get(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
+    let now =
+        Zoned::now().with_time_zone(crate::time::zone(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
     let upcoming = match &customer {
         Some(c) => crate::db::reservations::find_upcoming_reservation(
             conn,

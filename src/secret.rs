@@ -30,7 +30,7 @@ impl fmt::Display for Secret {
 
 /// Random alphanumeric characters from the OS-seeded generator: ids and tokens.
 pub fn random_alphanumeric(len: usize) -> String {
-    use rand::Rng;
+    use rand::RngExt;
     use rand::distr::Alphanumeric;
     rand::rng()
         .sample_iter(&Alphanumeric)

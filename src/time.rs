@@ -1,7 +1,10 @@
 //! Instants as stored (milliseconds since the epoch) and as shown (RFC 3339, UTC, milliseconds).
 
+use std::sync::OnceLock;
+
 use jiff::civil::DateTime;
-use jiff::tz::TimeZone;
+use jiff::fmt::temporal::Pieces;
+use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::{Timestamp, Zoned};
 
 pub fn now_ms() -> i64 {
@@ -28,20 +31,42 @@ pub fn format_local(ms: i64, tz: &TimeZone) -> String {
 }
 
 /// Parses an RFC 3339 date-time. With `Z` or an offset it is that instant; without one it is
-/// wall-clock time in `tz` (the restaurant's zone).
+/// wall-clock time in `tz` (the restaurant's zone). Refused (`None`): a date without a time, an
+/// offset beyond ±23:59 or with seconds, a bracketed time-zone annotation, a year outside
+/// 2000–2099 — none of which a PBX means, and each of which would shift the call's time.
 pub fn parse_instant(text: &str, tz: &TimeZone) -> Option<i64> {
-    let text = text.trim();
-    if let Ok(ts) = text.parse::<Timestamp>() {
-        return Some(ts.as_millisecond());
+    let pieces = Pieces::parse(text.trim()).ok()?;
+    let time = pieces.time()?;
+    if pieces.time_zone_annotation().is_some() || !(2000..=2099).contains(&pieces.date().year()) {
+        return None;
     }
-    let local: DateTime = text.parse().ok()?;
-    let zoned: Zoned = local.to_zoned(tz.clone()).ok()?;
+    let civil = DateTime::from_parts(pieces.date(), time);
+    let zoned: Zoned = match pieces.to_numeric_offset() {
+        Some(offset) => {
+            let seconds = offset.seconds();
+            if seconds.abs() > MAX_OFFSET_SECONDS || seconds % 60 != 0 {
+                return None;
+            }
+            civil.to_zoned(TimeZone::fixed(offset)).ok()?
+        }
+        None => civil.to_zoned(tz.clone()).ok()?,
+    };
     Some(zoned.timestamp().as_millisecond())
+}
+
+/// ±23:59, the widest offset RFC 3339 allows.
+const MAX_OFFSET_SECONDS: i32 = 23 * 3600 + 59 * 60;
+
+/// The IANA time-zone database compiled into the binary. The system's copy is never consulted:
+/// a box without tzdata, or with an older one, answers exactly like any other.
+fn zones() -> &'static TimeZoneDatabase {
+    static ZONES: OnceLock<TimeZoneDatabase> = OnceLock::new();
+    ZONES.get_or_init(TimeZoneDatabase::bundled)
 }
 
 /// The restaurant's zone by IANA name.
 pub fn zone(name: &str) -> Option<TimeZone> {
-    TimeZone::get(name).ok()
+    zones().get(name).ok()
 }
 
 /// Date and wall-clock time of an instant in `tz`: `("2026-05-10", "20:30")`.
@@ -55,5 +80,46 @@ pub fn local_date_and_time(ms: i64, tz: &TimeZone) -> (String, String) {
             )
         }
         Err(_) => (String::new(), String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paris() -> TimeZone {
+        zone("Europe/Paris").expect("Europe/Paris")
+    }
+
+    #[test]
+    fn a_date_time_with_an_offset_or_without_one_is_an_instant() {
+        let utc = parse_instant("2030-01-01T12:00:00Z", &paris()).expect("Z");
+        let offset = parse_instant("2030-01-01T13:00:00+01:00", &paris()).expect("offset");
+        let local = parse_instant("2030-01-01T13:00:00", &paris()).expect("local");
+        let fraction = parse_instant("2030-01-01T12:00:00.250Z", &paris()).expect("fraction");
+
+        assert_eq!(utc, offset);
+        assert_eq!(utc, local);
+        assert_eq!(fraction, utc + 250);
+    }
+
+    #[test]
+    fn a_date_alone_an_offset_past_23_59_or_a_year_outside_2000_to_2099_is_refused() {
+        for text in [
+            "2030-01-01",
+            "2030-01-01T12:00:00+24:00",
+            "2030-01-01T12:00:00+25:00",
+            "2030-01-01T12:00:00-24:00",
+            "2030-01-01T12:00:00+01:00:30",
+            "0001-01-01T00:00:00",
+            "1999-12-31T23:59:59Z",
+            "2100-01-01T00:00:00Z",
+            "2030-01-01T12:00:00+01:00[Europe/Paris]",
+            "tomorrow",
+        ] {
+            assert_eq!(parse_instant(text, &paris()), None, "{text}");
+        }
+        assert!(parse_instant("2030-01-01T12:00:00+23:59", &paris()).is_some());
+        assert!(parse_instant("2000-01-01T00:00:00-23:59", &paris()).is_some());
     }
 }

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use super::input::{bool_field, check_length, path_id, query_pairs, read_object, string_field};
 use super::reservation_input::phone;
-use crate::app::AppState;
 use crate::auth::Authenticated;
 use crate::bookings;
 use crate::db::customers::find_customer_by_phone;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::views::customer_json;
 
 pub async fn find_customers(

@@ -22,10 +22,18 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let bytes = to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
-    Ok(bytes)
+    // The body's deadline is set by the route table's body-timeout layer; its error is the
+    // only one here that is not about size.
+    to_bytes(body, limit).await.map_err(|e| {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cause {
+            if c.is::<tower_http::timeout::TimeoutError>() {
+                return ApiError::RequestTimeout;
+            }
+            cause = c.source();
+        }
+        ApiError::PayloadTooLarge { limit }
+    })
 }
 
 fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorEnvelope};
@@ -31,6 +31,9 @@ fn usable_request_id(value: &HeaderValue) -> Option<String> {
         .then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
+/// Longest request URI (path and query) routed; a longer one is refused `414` before routing.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 /// Gives every request an id and a span, logs it once, and writes the error envelope (which
 /// carries the id) for every error answer, including those of the fallbacks.
 pub async fn request_layer(mut request: Request, next: Next) -> Response {
@@ -48,7 +51,18 @@ pub async fn request_layer(mut request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let span = tracing::info_span!("request", http.method = %method, http.route = %route, request.id = %id);
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let uri_bytes = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    let mut response = if uri_bytes > MAX_URI_BYTES {
+        ApiError::UriTooLong {
+            limit: MAX_URI_BYTES,
+        }
+        .into_response()
+    } else {
+        next.run(request).instrument(span.clone()).await
+    };
 
     if let Some(envelope) = response.extensions_mut().remove::<ErrorEnvelope>() {
         let body = envelope.to_json(&id).to_string();

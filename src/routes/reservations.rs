@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 
 use super::input::{check_length, path_id, query_pairs, read_object, string_field};
 use super::reservation_input::{encode_cursor, parse_filter, parse_new, parse_patch};
-use crate::app::AppState;
 use crate::auth::Authenticated;
 use crate::bookings::{self, Booked, BookingError};
 use crate::db::reservations::list_reservations_page;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::views::reservation_json;
 
 fn view(booked: &Booked, tz: &TimeZone) -> Value {

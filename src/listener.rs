@@ -1,0 +1,366 @@
+//! Serving connections: at most `server.max_connections` at once, a head that must arrive within
+//! `server.header_timeout_ms`, idle keep-alive connections closed after `server.idle_timeout_ms`,
+//! and hyper's own refusals (a head too large, too many headers, a request that is not HTTP)
+//! answered in the error envelope like every other error.
+//!
+//! Idle or half-sent connections therefore hold a bounded number of descriptors and a bounded
+//! buffer each: the rest wait in the kernel's listen backlog, costing the process nothing.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::Service;
+
+use crate::error::ErrorEnvelope;
+use crate::secret::random_alphanumeric;
+
+/// Bytes hyper may buffer for one request head. A larger head is refused `431`; with
+/// `max_connections` this bounds what half-sent heads can take from memory.
+const MAX_HEAD_BYTES: usize = 32 * 1024;
+
+/// Request headers accepted at most; more are refused `431`.
+const MAX_HEADERS: usize = 100;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// Accepts and serves connections until `shutdown` resolves; then lets every open connection
+/// finish its request in flight and returns once all are closed.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let stop = CancellationToken::new();
+    let connections = TaskTracker::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // A slot first, then accept: past the cap, new connections wait in the listen backlog.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors, most likely: give closing connections a moment.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let (router, stop) = (router.clone(), stop.clone());
+        connections.spawn(async move {
+            serve_connection(stream, peer, router, limits, stop).await;
+            drop(slot);
+        });
+    }
+    stop.cancel();
+    connections.close();
+    connections.wait().await;
+}
+
+/// Where a connection stands, for its timeouts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// Waiting for (the rest of) a request head since this instant.
+    Head(Instant),
+    /// This many requests are being answered: no timeout runs.
+    Busy(usize),
+    /// Answered everything; idle since this instant.
+    Idle(Instant),
+}
+
+struct Activity {
+    phase: Mutex<Phase>,
+    changed: Notify,
+}
+
+impl Activity {
+    fn update(&self, change: impl FnOnce(Phase) -> Phase) {
+        if let Ok(mut phase) = self.phase.lock() {
+            let next = change(*phase);
+            if next != *phase {
+                *phase = next;
+                self.changed.notify_one();
+            }
+        }
+    }
+
+    fn phase(&self) -> Phase {
+        self.phase.lock().map_or(Phase::Busy(0), |p| *p)
+    }
+
+    /// Bytes arrived: on an idle connection they start the next request's head.
+    fn bytes_arrived(&self) {
+        self.update(|p| match p {
+            Phase::Idle(_) => Phase::Head(Instant::now()),
+            p => p,
+        });
+    }
+
+    fn request_started(&self) {
+        self.update(|p| match p {
+            Phase::Busy(n) => Phase::Busy(n + 1),
+            _ => Phase::Busy(1),
+        });
+    }
+
+    fn request_finished(&self) {
+        self.update(|p| match p {
+            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
+            _ => Phase::Idle(Instant::now()),
+        });
+    }
+}
+
+/// Marks a request finished when its response is ready, or when it is dropped unanswered.
+struct InRequest(Arc<Activity>);
+
+impl Drop for InRequest {
+    fn drop(&mut self) {
+        self.0.request_finished();
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    limits: Limits,
+    stop: CancellationToken,
+) {
+    let activity = Arc::new(Activity {
+        phase: Mutex::new(Phase::Head(Instant::now())),
+        changed: Notify::new(),
+    });
+    let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
+    let service_activity = Arc::clone(&activity);
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        service_activity.request_started();
+        let guard = InRequest(Arc::clone(&service_activity));
+        let mut router = router.clone();
+        let response = router.call(request.map(Body::new));
+        async move {
+            let response = response.await;
+            drop(guard);
+            response
+        }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        // The head timeout is ours (below): hyper's would also cut idle keep-alive connections.
+        .header_read_timeout(None)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
+        // One contiguous buffer per response, which is what `Watched` inspects.
+        .writev(false)
+        .serve_connection(io, service);
+    let mut connection = std::pin::pin!(connection);
+    let mut stopping = false;
+    let deadline_of = |phase| match phase {
+        Phase::Head(since) => Some(since + limits.header_timeout),
+        Phase::Idle(since) => Some(since + limits.idle_timeout),
+        Phase::Busy(_) => None,
+    };
+    loop {
+        let deadline = deadline_of(activity.phase());
+        let expired = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            () = expired => {
+                // Dropping the connection closes it; nothing is in flight on it.
+                if deadline_of(activity.phase()).is_some_and(|at| at <= Instant::now()) {
+                    return;
+                }
+            }
+            () = activity.changed.notified() => {}
+            () = stop.cancelled(), if !stopping => {
+                stopping = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// The TCP stream as hyper sees it: reads mark the connection's activity, and a response hyper
+/// writes on its own (it carries no `x-request-id`, which every routed response has) is
+/// replaced by the same status in the error envelope.
+struct Watched {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+    /// Our replacement of hyper's own answer, and how much of it is written.
+    rewrite: Option<(Vec<u8>, usize)>,
+    /// After a replaced answer hyper closes the connection; anything more it writes is dropped.
+    rewritten: bool,
+}
+
+impl Watched {
+    fn new(stream: TcpStream, activity: Arc<Activity>) -> Watched {
+        Watched {
+            stream,
+            activity,
+            rewrite: None,
+            rewritten: false,
+        }
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.stream).poll_read(cx, buf))?;
+        if buf.filled().len() > before {
+            self.activity.bytes_arrived();
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.rewritten {
+            return Poll::Ready(Ok(buf.len()));
+        }
+        if self.rewrite.is_none()
+            && let Some(status) = unrouted_status(buf)
+        {
+            self.rewrite = Some((enveloped(status), 0));
+        }
+        let this = &mut *self;
+        let Some((bytes, written)) = &mut this.rewrite else {
+            return Pin::new(&mut this.stream).poll_write(cx, buf);
+        };
+        while *written < bytes.len() {
+            let n = ready!(Pin::new(&mut this.stream).poll_write(cx, &bytes[*written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            *written += n;
+        }
+        this.rewrite = None;
+        this.rewritten = true;
+        // Hyper's own bytes count as written: they were answered by ours.
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// The status of a response that hyper wrote on its own, or `None` for a routed response.
+fn unrouted_status(buf: &[u8]) -> Option<u16> {
+    let rest = buf.strip_prefix(b"HTTP/1.1 ")?;
+    let status: u16 = std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?;
+    if status < 400 {
+        return None;
+    }
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    (!head.contains("\r\nx-request-id:")).then_some(status)
+}
+
+/// A whole response for `status` in the error envelope, with a request id; the connection closes.
+fn enveloped(status: u16) -> Vec<u8> {
+    let (code, message) = match status {
+        400 => ("MALFORMED_REQUEST", "the request is not valid HTTP/1.1"),
+        414 => ("URI_TOO_LONG", "the request URI is too long"),
+        431 => (
+            "HEADERS_TOO_LARGE",
+            "the request headers are too large or too many",
+        ),
+        505 => (
+            "HTTP_VERSION_NOT_SUPPORTED",
+            "only HTTP/1.0 and HTTP/1.1 are served",
+        ),
+        _ => ("INTERNAL_ERROR", "the request could not be served"),
+    };
+    let request_id = format!("req_{}", random_alphanumeric(20));
+    let body = ErrorEnvelope {
+        code,
+        message: message.into(),
+        details: serde_json::json!({}),
+    }
+    .to_json(&request_id)
+    .to_string();
+    let reason = axum::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         x-request-id: {request_id}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_of_hyper_itself_is_recognised_by_its_missing_request_id() {
+        let hyper_431 =
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let routed = b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\nx-request-id: req_1\r\n\r\n{}";
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+
+        assert_eq!(unrouted_status(hyper_431), Some(431));
+        assert_eq!(unrouted_status(routed), None);
+        assert_eq!(unrouted_status(ok), None);
+    }
+}

@@ -1,0 +1,18 @@
+//! What every handler can reach: the pipeline, the writer, the read pool and the configuration.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::{Checkpointer, ReadPool, Writer};
+use crate::missed_call::Pipeline;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pipeline: Pipeline,
+    /// The single writer, for the booking endpoints' writes.
+    pub writer: Writer,
+    pub reads: ReadPool,
+    pub config: Arc<Config>,
+    /// Keeps the WAL checkpoint thread running as long as the app is.
+    pub checkpointer: Checkpointer,
+}
