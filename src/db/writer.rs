@@ -118,6 +118,8 @@ where
 pub struct WriterStats {
     /// Jobs waiting in the queue, not yet taken into a batch.
     pub pending: AtomicUsize,
+    /// Jobs taken into a batch since start.
+    pub taken: AtomicU64,
     /// Batches committed since start.
     pub batches: AtomicU64,
     /// Batches rolled back whole because of a storage fault.
@@ -188,6 +190,7 @@ fn serve(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &Writer
             }
         }
         stats.pending.fetch_sub(batch.len(), Ordering::Relaxed);
+        stats.taken.fetch_add(batch.len() as u64, Ordering::Relaxed);
         run_batch(conn, batch, stats);
     }
 }

@@ -21,6 +21,8 @@ pub enum Behaviour {
     Reply(u16, Value),
     /// Accept, after holding the request this long.
     Delay(Duration),
+    /// Accept, once the test calls `release`.
+    Hold,
     /// A different answer per request, chosen from the request's number: mostly accepted, with
     /// 5xx, rate limits, refusals, 131050 and slow answers mixed in.
     Mixed,
@@ -53,7 +55,6 @@ pub struct Received {
     pub body: Value,
 }
 
-#[derive(Default)]
 struct FakeState {
     behaviour: Mutex<Option<Behaviour>>,
     received: Mutex<Vec<Received>>,
@@ -61,6 +62,7 @@ struct FakeState {
     /// Requests being answered right now, and the most there ever were at once.
     open: AtomicUsize,
     most_open: AtomicUsize,
+    released: tokio::sync::watch::Sender<bool>,
 }
 
 /// Counts a request as open for as long as it lives.
@@ -127,6 +129,11 @@ async fn fake_messages(
             tokio::time::sleep(d).await;
             (StatusCode::OK, axum::Json(accepted))
         }
+        Behaviour::Hold => {
+            let mut released = state.released.subscribe();
+            let _ = released.wait_for(|r| *r).await;
+            (StatusCode::OK, axum::Json(accepted))
+        }
         Behaviour::Reply(status, body) => (
             StatusCode::from_u16(status).expect("status"),
             axum::Json(body),
@@ -136,7 +143,14 @@ async fn fake_messages(
 
 impl FakeWhatsApp {
     pub async fn start() -> FakeWhatsApp {
-        let state = Arc::new(FakeState::default());
+        let state = Arc::new(FakeState {
+            behaviour: Mutex::default(),
+            received: Mutex::default(),
+            arrived: Notify::new(),
+            open: AtomicUsize::new(0),
+            most_open: AtomicUsize::new(0),
+            released: tokio::sync::watch::Sender::new(false),
+        });
         let router = Router::new()
             .route("/{phone_number_id}/messages", post(fake_messages))
             .with_state(Arc::clone(&state));
@@ -152,6 +166,11 @@ impl FakeWhatsApp {
 
     pub fn set(&self, behaviour: Behaviour) {
         *self.state.behaviour.lock().expect("lock") = Some(behaviour);
+    }
+
+    /// Lets every held request (`Behaviour::Hold`) through, and those still to come.
+    pub fn release(&self) {
+        self.state.released.send_replace(true);
     }
 
     /// Answers with a WhatsApp error body: `{"error": {"code": …}}`.

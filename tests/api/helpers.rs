@@ -8,6 +8,7 @@ use ringback::admin::{customers, restaurants, templates, tokens};
 use ringback::app::App;
 use ringback::config::Config;
 use ringback::db::restaurants::RestaurantChanges;
+use ringback::db::Writer;
 use ringback::db::templates::TemplateType;
 use rusqlite::Connection;
 use serde_json::Value;
@@ -33,6 +34,8 @@ pub struct TestApp {
     pub db_path: PathBuf,
     pub whatsapp: FakeWhatsApp,
     pub restaurant: Seeded,
+    /// The app's single writer, to watch its queue.
+    pub writer: Writer,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: TempDir,
 }
@@ -120,18 +123,21 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// The app with its configuration adjusted first; the database is seeded wherever
+/// `database.path` then points (a test may move it, e.g. onto a small file system).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     ringback::telemetry::init_for_tests();
     let dir = tempfile::tempdir().expect("tempdir");
-    let db_path = dir.path().join("ringback.db");
     let whatsapp = FakeWhatsApp::start().await;
-    let mut config = test_config(db_path.clone(), &whatsapp.base_url);
+    let mut config = test_config(dir.path().join("ringback.db"), &whatsapp.base_url);
     adjust(&mut config);
+    let db_path = config.database.path.clone();
     let restaurant = {
         let conn = ringback::db::open(&db_path).expect("db");
         seed_restaurant(&conn, "Chez Test", "FR", "Europe/Paris")
     };
     let app = App::build(config).await.expect("app builds");
+    let writer = app.writer();
     let address = format!("http://{}", app.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
@@ -143,6 +149,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         db_path,
         whatsapp,
         restaurant,
+        writer,
         shutdown: Some(tx),
         _dir: dir,
     }

@@ -20,3 +20,4 @@ mod reads;
 mod reservations;
 mod secrets;
 mod soak;
+mod storage;

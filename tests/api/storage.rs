@@ -1,0 +1,381 @@
+//! SPEC §6.4 "The ledger never wedges": a full disk, a storage fault inside a group commit, a
+//! full write queue, and a slow Cloud API with every dispatch thread busy.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use ringback::db::restaurants::RestaurantChanges;
+use ringback::db::{DbError, StorageFault, Writer};
+use rusqlite::Connection;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A small tmpfs of its own, so that a test can fill the disk under the database for real.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("run mount (the fault tests run as root, as CI does)");
+        assert!(status.success(), "mounting a tmpfs needs root");
+        SmallDisk { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Takes every free byte with a filler file.
+    fn fill(&self) {
+        let mut filler = std::fs::File::create(self.filler()).expect("filler");
+        let chunk = vec![0u8; 4096];
+        while filler.write_all(&chunk).is_ok() {}
+        let _ = filler.sync_all();
+    }
+
+    /// Gives the space back.
+    fn free(&self) {
+        std::fs::remove_file(self.filler()).expect("remove the filler");
+    }
+
+    fn filler(&self) -> PathBuf {
+        self.path("filler")
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+fn outcomes(db: &Path, restaurant_id: &str) -> Vec<(String, String)> {
+    let conn = Connection::open(db).expect("db");
+    let mut stmt = conn
+        .prepare("SELECT id, outcome FROM calls WHERE restaurant_id = ?1")
+        .expect("prepare");
+    stmt.query_map([restaurant_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+/// Polls `done` every 50 ms for up to 30 s: waiting on the back-off of a retry we do not drive.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen within 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing_twice() {
+    // Arrange: the database on a 3 MiB tmpfs; five sends held at the fake Cloud API.
+    let disk = SmallDisk::mount("3m");
+    let app = spawn_app_with(|c| {
+        c.database.path = disk.path("ringback.db");
+        c.whatsapp.timeout_ms = 30_000;
+    })
+    .await;
+    app.update_restaurant(RestaurantChanges {
+        balance_cents: Some(Some(10_000)),
+        message_cost_cents: Some(10),
+        ..Default::default()
+    });
+    let quiet = app.other_restaurant("Chez Charge", "FR", "Europe/Paris");
+    ringback::admin::restaurants::update_restaurant(
+        &app.db(),
+        &quiet.id,
+        RestaurantChanges {
+            missed_calls_enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .expect("feature off");
+    app.whatsapp.set(Behaviour::Hold);
+    let held: Vec<_> = (0..5)
+        .map(|i| {
+            let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+            let body = json!({"caller_phone_number": format!("+3361234560{i}"),
+                              "external_call_id": format!("held-{i}")});
+            tokio::spawn(async move { post(&address, &token, &body).await })
+        })
+        .collect();
+    app.whatsapp.wait_for_requests(5).await;
+
+    // Act: the disk fills; reports keep coming until the database cannot commit.
+    disk.fill();
+    let mut acknowledged = Vec::new();
+    let mut unavailable = 0;
+    for i in 0..5_000 {
+        let body = json!({"caller_phone_number": format!("+336{:08}", i), "external_call_id": format!("load-{i}")});
+        let (status, answer) = post(&app.address, &quiet.token, &body).await;
+        match status {
+            201 => acknowledged.push(answer["data"]["id"].as_str().expect("id").to_string()),
+            503 => {
+                assert_eq!(answer["error"]["code"], "STORAGE_UNAVAILABLE", "{answer}");
+                unavailable += 1;
+                if unavailable == 20 {
+                    break;
+                }
+            }
+            other => panic!("a report on a full disk answered {other}: {answer}"),
+        }
+    }
+    app.whatsapp.release();
+    let mut held_answers = Vec::new();
+    for answer in held {
+        held_answers.push(answer.await.expect("join"));
+    }
+    let (in_progress, _) = post(
+        &app.address,
+        &app.restaurant.token,
+        &json!({"caller_phone_number": "+33612345600", "external_call_id": "held-0"}),
+    )
+    .await;
+    disk.free();
+
+    // Assert
+    assert_eq!(unavailable, 20, "the full disk was noticed");
+    for (status, answer) in &held_answers {
+        assert_eq!(*status, 503, "a send whose result could not be stored: {answer}");
+        assert_eq!(answer["error"]["code"], "STORAGE_UNAVAILABLE");
+        assert!(answer["error"]["details"]["call_id"].is_string(), "{answer}");
+    }
+    assert_eq!(in_progress, 409, "a replay while the result is not stored yet");
+    eventually("every held result stored once space returned", || {
+        outcomes(&app.db_path, &app.restaurant.id)
+            .iter()
+            .all(|(_, o)| o != "DISPATCHING")
+    })
+    .await;
+    for i in 0..5 {
+        let body = json!({"caller_phone_number": format!("+3361234560{i}"), "external_call_id": format!("held-{i}")});
+        let (status, replay) = post(&app.address, &app.restaurant.token, &body).await;
+        assert_eq!(status, 201, "{replay}");
+        assert_eq!(replay["data"]["outcome"], "SKIPPED_DUPLICATE");
+        assert_eq!(replay["data"]["original_outcome"], "SENT");
+    }
+    assert_eq!(app.whatsapp.requests().len(), 5, "nothing was sent twice");
+    let stored: Vec<String> = outcomes(&app.db_path, &quiet.id)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        acknowledged.iter().all(|id| stored.contains(id)),
+        "every 201 is in the ledger"
+    );
+    assert_eq!(
+        stored.len(),
+        acknowledged.len(),
+        "no row for a 503, none lost"
+    );
+    assert_eq!(app.balance(), Some(10_000 - 5 * 10), "five messages paid");
+    let (status, _) = post(
+        &app.address,
+        &quiet.token,
+        &json!({"caller_phone_number": "+33699999999"}),
+    )
+    .await;
+    assert_eq!(status, 201, "service resumed by itself");
+}
+
+async fn post(address: &str, token: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{address}/api/partner/v1/missed-calls"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+/// Holds the writer inside a job until the returned sender is dropped, so that every job queued
+/// meanwhile lands in the next batch, whole.
+fn hold_writer(writer: &Writer) -> std::sync::mpsc::Sender<()> {
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let w = writer.clone();
+    tokio::spawn(async move {
+        let _ = w
+            .run(move |_| {
+                let _ = held_tx.send(());
+                let _ = wait.recv();
+                Ok::<_, DbError>(())
+            })
+            .await;
+    });
+    held_rx.recv().expect("the writer took the holding job");
+    release
+}
+
+async fn until_queued(writer: &Writer, n: usize) {
+    while writer.stats().pending.load(Ordering::SeqCst) < n {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_fault_in_one_job_commits_nothing_of_its_batch_and_the_next_batch_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = ringback::db::open_write_connection(&dir.path().join("w.db")).expect("open");
+    conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
+        .expect("table");
+    let pages: i64 = conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("pages");
+    // The file may grow by a few pages only: a large row then fails with SQLITE_FULL.
+    conn.query_row(&format!("PRAGMA max_page_count = {}", pages + 4), [], |_| Ok(()))
+        .expect("cap");
+    let (writer, _stopped) = Writer::start(conn, 100).expect("writer");
+    let release = hold_writer(&writer);
+    let jobs: Vec<_> = (0..10)
+        .map(|i| {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .run(move |conn| {
+                        conn.execute("INSERT INTO t (v) VALUES (?1)", [i])?;
+                        if i == 5 {
+                            conn.execute("INSERT INTO t (v) VALUES (zeroblob(65536))", [])?;
+                        }
+                        Ok::<_, DbError>(())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    until_queued(&writer, 10).await;
+
+    drop(release);
+    let mut answers = Vec::new();
+    for job in jobs {
+        answers.push(job.await.expect("join"));
+    }
+    writer
+        .run(|conn| {
+            conn.execute("INSERT INTO t (v) VALUES (100)", [])?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .expect("the next batch");
+    let rows: Vec<i64> = writer
+        .run(|conn| {
+            let mut stmt = conn.prepare("SELECT v FROM t")?;
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok::<_, DbError>(rows)
+        })
+        .await
+        .expect("rows");
+
+    assert!(
+        answers
+            .iter()
+            .all(|a| matches!(a, Err(e) if e.is_storage_fault())),
+        "every job of the batch hears of the fault: {answers:?}"
+    );
+    assert_eq!(rows, vec![100], "nothing of the failed batch is committed");
+    assert_eq!(writer.stats().failed_batches.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_write_queue_answers_503_service_busy_and_records_nothing() {
+    let app = spawn_app_with(|c| c.database.max_pending_writes = 2).await;
+    let release = hold_writer(&app.writer);
+    let queued: Vec<_> = (0..2)
+        .map(|i| {
+            let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+            let body = json!({"caller_phone_number": format!("+3361234567{i}"), "external_call_id": format!("queued-{i}")});
+            tokio::spawn(async move { post(&address, &token, &body).await })
+        })
+        .collect();
+    until_queued(&app.writer, 2).await;
+
+    let refused = app
+        .report(json!({"caller_phone_number": "+33612345679", "external_call_id": "refused"}))
+        .await;
+    let retry_after = refused.headers().get("retry-after").cloned();
+    let (status, body) = (
+        refused.status().as_u16(),
+        refused.json::<Value>().await.expect("json"),
+    );
+    drop(release);
+    for job in queued {
+        assert_eq!(job.await.expect("join").0, 201);
+    }
+
+    assert_eq!(status, 503);
+    assert_eq!(body["error"]["code"], "SERVICE_BUSY");
+    assert_eq!(retry_after.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
+    let refused_rows: i64 = app
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM calls WHERE external_call_id = 'refused'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(refused_rows, 0);
+    assert_eq!(app.ledger_rows(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_waits_past_timeout_ms_for_a_dispatch_thread_ends_failed_busy_and_refunded() {
+    let app = spawn_app_with(|c| {
+        c.whatsapp.dispatch_threads = 1;
+        c.whatsapp.timeout_ms = 300;
+    })
+    .await;
+    app.update_restaurant(RestaurantChanges {
+        balance_cents: Some(Some(1_000)),
+        message_cost_cents: Some(10),
+        ..Default::default()
+    });
+    app.whatsapp.set(Behaviour::Hold);
+
+    let reports: Vec<_> = (0..4)
+        .map(|i| {
+            let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+            let body = json!({"caller_phone_number": format!("+3361234500{i}"), "external_call_id": format!("slow-{i}")});
+            tokio::spawn(async move { post(&address, &token, &body).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for report in reports {
+        answers.push(report.await.expect("join"));
+    }
+    app.whatsapp.release();
+
+    let busy = answers
+        .iter()
+        .filter(|(_, a)| a["error"]["details"]["whatsapp_error"]["code"] == "busy")
+        .count();
+    assert!(answers.iter().all(|(status, _)| *status == 502), "{answers:?}");
+    assert!(busy >= 2, "claims behind the busy thread gave up: {answers:?}");
+    assert!(app.whatsapp.requests().len() <= 4 - busy, "a busy claim sends nothing");
+    assert_eq!(app.balance(), Some(1_000), "every failed claim is refunded");
+    let failed_busy: i64 = app
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM calls WHERE outcome = 'FAILED' AND error_code = 'busy'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(failed_busy as usize, busy);
+}
