@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Notify;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
@@ -55,6 +55,21 @@ struct Storage {
     writer_stopped: Stopped,
     checkpointer: Checkpointer,
     checkpointer_stopped: Stopped,
+}
+
+/// Connections past `server.max_connections` wait in the kernel's listen backlog; a deep one
+/// (capped by the kernel's `somaxconn`) keeps a burst of them waiting instead of refused.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(addr: &str) -> std::io::Result<TcpListener> {
+    let addr: SocketAddr = addr.parse().map_err(std::io::Error::other)?;
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Opens (and migrates) the database, turns rows a crash left in flight into FAILED, and starts
@@ -152,9 +167,7 @@ impl App {
         .map_err(db_error)?;
 
         let addr = config.server.listen.clone();
-        let listener = TcpListener::bind(&addr)
-            .await
-            .map_err(|source| StartError::Listen { addr, source })?;
+        let listener = bind(&addr).map_err(|source| StartError::Listen { addr, source })?;
         let pipeline = Pipeline::new(
             storage.writer.clone(),
             transport,

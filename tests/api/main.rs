@@ -6,6 +6,7 @@ mod balance;
 mod cli;
 mod cli_guests;
 mod concurrency;
+mod connections;
 mod crash;
 mod customers;
 mod errors;

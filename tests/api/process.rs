@@ -15,12 +15,33 @@ pub struct Server {
 impl Server {
     /// Starts `ringback serve` on port 0 against `db` and waits for its address in the log.
     pub async fn start(dir: &Path, db: &Path, api_base: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ringback"))
+        Server::start_with(dir, db, api_base, &[], None).await
+    }
+
+    /// Like `start`, with more `RINGBACK_*` variables and, if given, a descriptor limit.
+    pub async fn start_with(
+        dir: &Path,
+        db: &Path,
+        api_base: &str,
+        env: &[(&str, &str)],
+        max_open_files: Option<u32>,
+    ) -> Server {
+        let binary = env!("CARGO_BIN_EXE_ringback");
+        let mut command = match max_open_files {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .current_dir(dir)
             .env("RINGBACK_WHATSAPP_API_BASE", api_base)
             .env("RUST_LOG", "debug")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -66,6 +87,18 @@ impl Server {
         tokio::task::spawn_blocking(move || self.child.wait().expect("wait").code())
             .await
             .expect("join")
+    }
+
+    /// The process's peak resident memory (`VmHWM`), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmHWM")
+            * 1024
     }
 
     pub fn log(&self) -> String {
