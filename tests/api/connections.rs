@@ -217,6 +217,13 @@ async fn two_thousand_idle_or_half_sent_connections_exhaust_neither_descriptors_
     assert!(total >= 1500, "the test opened its connections ({total})");
     assert_eq!(report_status, 201);
     assert!(peak < 64 * 1024 * 1024, "peak memory {} MiB", peak >> 20);
-    assert_eq!(closed, total, "every idle connection is closed by the timeouts");
-    assert!(!server.log().contains("could not accept"), "{}", server.log());
+    assert_eq!(
+        closed, total,
+        "every idle connection is closed by the timeouts"
+    );
+    assert!(
+        !server.log().contains("could not accept"),
+        "{}",
+        server.log()
+    );
 }

@@ -22,3 +22,4 @@ mod reservations;
 mod secrets;
 mod soak;
 mod storage;
+mod survival;

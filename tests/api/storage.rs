@@ -55,7 +55,10 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -151,11 +154,20 @@ async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing
     // Assert
     assert_eq!(unavailable, 20, "the full disk was noticed");
     for (status, answer) in &held_answers {
-        assert_eq!(*status, 503, "a send whose result could not be stored: {answer}");
+        assert_eq!(
+            *status, 503,
+            "a send whose result could not be stored: {answer}"
+        );
         assert_eq!(answer["error"]["code"], "STORAGE_UNAVAILABLE");
-        assert!(answer["error"]["details"]["call_id"].is_string(), "{answer}");
+        assert!(
+            answer["error"]["details"]["call_id"].is_string(),
+            "{answer}"
+        );
     }
-    assert_eq!(in_progress, 409, "a replay while the result is not stored yet");
+    assert_eq!(
+        in_progress, 409,
+        "a replay while the result is not stored yet"
+    );
     eventually("every held result stored once space returned", || {
         outcomes(&app.db_path, &app.restaurant.id)
             .iter()
@@ -240,8 +252,12 @@ async fn a_storage_fault_in_one_job_commits_nothing_of_its_batch_and_the_next_ba
         .query_row("PRAGMA page_count", [], |r| r.get(0))
         .expect("pages");
     // The file may grow by a few pages only: a large row then fails with SQLITE_FULL.
-    conn.query_row(&format!("PRAGMA max_page_count = {}", pages + 4), [], |_| Ok(()))
-        .expect("cap");
+    conn.query_row(
+        &format!("PRAGMA max_page_count = {}", pages + 4),
+        [],
+        |_| Ok(()),
+    )
+    .expect("cap");
     let (writer, _stopped) = Writer::start(conn, 100).expect("writer");
     let release = hold_writer(&writer);
     let jobs: Vec<_> = (0..10)
@@ -277,7 +293,9 @@ async fn a_storage_fault_in_one_job_commits_nothing_of_its_batch_and_the_next_ba
     let rows: Vec<i64> = writer
         .run(|conn| {
             let mut stmt = conn.prepare("SELECT v FROM t")?;
-            let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             Ok::<_, DbError>(rows)
         })
         .await
@@ -321,7 +339,10 @@ async fn a_full_write_queue_answers_503_service_busy_and_records_nothing() {
 
     assert_eq!(status, 503);
     assert_eq!(body["error"]["code"], "SERVICE_BUSY");
-    assert_eq!(retry_after.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
+    assert_eq!(
+        retry_after.as_ref().and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
     let refused_rows: i64 = app
         .db()
         .query_row(
@@ -365,9 +386,18 @@ async fn a_claim_that_waits_past_timeout_ms_for_a_dispatch_thread_ends_failed_bu
         .iter()
         .filter(|(_, a)| a["error"]["details"]["whatsapp_error"]["code"] == "busy")
         .count();
-    assert!(answers.iter().all(|(status, _)| *status == 502), "{answers:?}");
-    assert!(busy >= 2, "claims behind the busy thread gave up: {answers:?}");
-    assert!(app.whatsapp.requests().len() <= 4 - busy, "a busy claim sends nothing");
+    assert!(
+        answers.iter().all(|(status, _)| *status == 502),
+        "{answers:?}"
+    );
+    assert!(
+        busy >= 2,
+        "claims behind the busy thread gave up: {answers:?}"
+    );
+    assert!(
+        app.whatsapp.requests().len() <= 4 - busy,
+        "a busy claim sends nothing"
+    );
     assert_eq!(app.balance(), Some(1_000), "every failed claim is refunded");
     let failed_busy: i64 = app
         .db()
