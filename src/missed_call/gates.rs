@@ -48,7 +48,7 @@ pub enum Gate {
     /// A gate closed: record this outcome and send nothing.
     Skip(Outcome),
     /// Every gate is open and the cost is debited.
-    Open(Outbound),
+    Open(Box<Outbound>),
 }
 
 /// Runs the gates in order. The last one also claims the balance, so it must run in the
@@ -97,10 +97,10 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
     if debited > 0 && !debit_balance(conn, &r.id, debited)? {
         return Ok(Gate::Skip(Outcome::SkippedLowBalance));
     }
-    Ok(Gate::Open(Outbound {
+    Ok(Gate::Open(Box::new(Outbound {
         template,
         account: account.clone(),
         to: guest.number.clone(),
         debited,
-    }))
+    })))
 }

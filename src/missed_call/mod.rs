@@ -340,7 +340,11 @@ fn decide(
         Gate::Skip(_) => Decision::Done(row),
         Gate::Open(send) => {
             let vars = variables(&restaurant, guest.as_ref(), &row.id);
-            Decision::Dispatch(Box::new(Claim { send, vars, row }))
+            Decision::Dispatch(Box::new(Claim {
+                send: *send,
+                vars,
+                row,
+            }))
         }
     })
 }
