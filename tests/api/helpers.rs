@@ -271,3 +271,26 @@ pub fn minutes_from_now(minutes: i64) -> String {
         .expect("time")
         .to_string()
 }
+
+/// Waits until `done` holds, checking every 20 ms for up to 30 s: for what the app does on its
+/// own schedule (a result it records after answering, a retry's back-off), never a fixed pause.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..1500 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what} did not happen within 30 s");
+}
+
+/// The outcome stored for `external_call_id` in the test restaurant's ledger.
+pub fn stored_outcome(app: &TestApp, external_call_id: &str) -> Option<String> {
+    app.db()
+        .query_row(
+            "SELECT outcome FROM calls WHERE restaurant_id = ?1 AND external_call_id = ?2",
+            [&app.restaurant.id, external_call_id],
+            |r| r.get(0),
+        )
+        .ok()
+}

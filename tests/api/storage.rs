@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use ringback::db::restaurants::RestaurantChanges;
 use ringback::db::{DbError, StorageFault, Writer};
@@ -71,17 +70,6 @@ fn outcomes(db: &Path, restaurant_id: &str) -> Vec<(String, String)> {
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows")
-}
-
-/// Polls `done` every 50 ms for up to 30 s: waiting on the back-off of a retry we do not drive.
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..600 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not happen within 30 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
