@@ -15,11 +15,8 @@ pub fn add_customer(
     let restaurant = require_restaurant(conn, restaurant_id)?;
     let number = phone_for(&restaurant, phone)?;
     let name = name.map(str::trim).filter(|n| !n.is_empty());
-    let (customer, created) =
+    let (customer, _) =
         table::match_or_create_customer(conn, restaurant_id, number.as_str(), name, "OPERATOR")?;
-    if let (false, Some(name)) = (created, name) {
-        table::set_customer_name(conn, &customer.id, name)?;
-    }
     Ok(customer.id)
 }
 

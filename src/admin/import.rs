@@ -11,7 +11,7 @@ use super::{AdminError, failed, phone_for, require_restaurant, usage};
 use crate::bookings::{
     self, BookingError, BookingPatch, CustomerChange, CustomerFields, NewBooking,
 };
-use crate::db::customers::{match_or_create_customer, set_customer_name};
+use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::{find_reservation_by_external_id, is_known_status};
 use crate::db::restaurants::Restaurant;
 use crate::time::parse_instant;
@@ -147,16 +147,14 @@ pub fn import_customers(
     each_row(conn, reader, |record| {
         let number = phone_for(&restaurant, cell(record, columns[0])).map_err(|e| e.to_string())?;
         let name = non_empty(cell(record, columns[1]));
-        let (customer, created) =
+        let (_, created) =
             match_or_create_customer(conn, restaurant_id, number.as_str(), name, "IMPORT")
                 .map_err(|e| e.to_string())?;
-        if created {
-            return Ok(Imported::Added);
-        }
-        if let Some(name) = name {
-            set_customer_name(conn, &customer.id, name).map_err(|e| e.to_string())?;
-        }
-        Ok(Imported::Updated)
+        Ok(if created {
+            Imported::Added
+        } else {
+            Imported::Updated
+        })
     })
 }
 

@@ -4,7 +4,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::{AdminError, failed, phone_for, require_restaurant, usage};
-use crate::db::customers::{find_customer, match_or_create_customer, set_customer_name};
+use crate::db::customers::{find_customer, match_or_create_customer};
 use crate::db::reservations::{self as table, NewReservation, Reservation, is_known_status};
 use crate::time::parse_instant;
 use crate::views::reservation_json as reservation_json_view;
@@ -52,11 +52,8 @@ pub fn add_reservation(
         return Err(usage("--external-id must be 1 to 128 characters"));
     }
     let name = spec.name.map(str::trim).filter(|n| !n.is_empty());
-    let (customer, created) =
+    let (customer, _) =
         match_or_create_customer(conn, spec.restaurant_id, number.as_str(), name, "OPERATOR")?;
-    if let (false, Some(name)) = (created, name) {
-        set_customer_name(conn, &customer.id, name)?;
-    }
     let inserted = table::insert_reservation(
         conn,
         &NewReservation {

@@ -5,9 +5,7 @@
 use rusqlite::Connection;
 
 use crate::db::DbError;
-use crate::db::customers::{
-    Customer, find_customer, match_or_create_customer, set_customer_name, update_customer,
-};
+use crate::db::customers::{Customer, find_customer, match_or_create_customer, update_customer};
 use crate::db::reservations::{
     NewReservation, Reservation, find_reservation_by_external_id, find_restaurant_reservation,
     insert_reservation, save_reservation, set_cancel_reason,
@@ -108,17 +106,13 @@ fn attach(
     restaurant_id: &str,
     fields: &CustomerFields,
 ) -> Result<Customer, BookingError> {
-    let (mut customer, created) = match_or_create_customer(
+    let (customer, _) = match_or_create_customer(
         conn,
         restaurant_id,
         fields.phone.as_str(),
         fields.name.as_deref(),
         CUSTOMER_SOURCE,
     )?;
-    if let (false, Some(name)) = (created, &fields.name) {
-        set_customer_name(conn, &customer.id, name)?;
-        customer.name = Some(name.clone());
-    }
     Ok(customer)
 }
 
