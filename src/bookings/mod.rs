@@ -1,6 +1,11 @@
 //! Reservations and customers kept current by the restaurant's booking system (SPEC §7): what
 //! creating, changing and cancelling a reservation, and changing a customer, do to the database.
-//! Each function runs as one job of the single writer (or inside a CLI transaction).
+//! Each function runs as one job of the single writer (or inside a CLI transaction); `rules`
+//! checks what is asked for before.
+
+pub mod rules;
+
+pub use rules::{BookingRequest, CustomerRequest};
 
 use rusqlite::Connection;
 
@@ -12,25 +17,6 @@ use crate::db::reservations::{
 };
 use crate::phone::E164;
 use crate::time::now_ms;
-
-/// Where a reservation came from, as the EatNow partner API names it.
-pub const SOURCES: [&str; 15] = [
-    "WALK_IN",
-    "WEBSITE",
-    "PHONE",
-    "EMAIL",
-    "RESERVE_WITH_GOOGLE",
-    "TRAVEL_AGENCIES",
-    "OTHER",
-    "INSTAGRAM",
-    "FACEBOOK",
-    "TIKTOK",
-    "SNAPCHAT",
-    "WHATSAPP",
-    "TRIPADVISOR",
-    "PRIVATIZATION",
-    "MISSED_CALL",
-];
 
 /// Customers created from a reservation have this source.
 const CUSTOMER_SOURCE: &str = "RESERVATION";
