@@ -8,6 +8,10 @@ use super::optional;
 use crate::secret::new_id;
 use crate::time::now_ms;
 
+mod page;
+
+pub use page::{ReservationFilter, list_reservations_page};
+
 /// Statuses of a reservation the guest still intends to honour.
 pub const UPCOMING_STATUSES: [&str; 6] = [
     "PENDING",
@@ -207,61 +211,11 @@ pub fn set_cancel_reason(conn: &Connection, id: &str, reason: &str) -> rusqlite:
     Ok(())
 }
 
-/// What a page of reservations is filtered by.
-#[derive(Debug, Default, Clone)]
-pub struct ReservationFilter {
-    pub start_at_from: Option<i64>,
-    pub start_at_to: Option<i64>,
-    /// Empty: every status.
-    pub statuses: Vec<String>,
-    /// Keyset position: only reservations after this `(start_at, id)`.
-    pub after: Option<(i64, String)>,
-}
-
-/// Up to `limit` reservations ordered by `(start_at, id)`. Paging by position rather than by
-/// offset keeps a cursor stable while reservations are added: nothing is skipped or repeated.
-pub fn list_reservations_page(
-    conn: &Connection,
-    restaurant_id: &str,
-    filter: &ReservationFilter,
-    limit: u32,
-) -> rusqlite::Result<Vec<Reservation>> {
-    let statuses = if filter.statuses.is_empty() {
-        None
-    } else {
-        Some(format!(",{},", filter.statuses.join(",")))
-    };
-    let (after_start, after_id) = filter.after.clone().unzip();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM reservations
-         WHERE restaurant_id = ?1
-           AND (?2 IS NULL OR start_at >= ?2)
-           AND (?3 IS NULL OR start_at <= ?3)
-           AND (?4 IS NULL OR instr(?4, ',' || status || ',') > 0)
-           AND (?5 IS NULL OR (start_at, id) > (?5, ?6))
-         ORDER BY start_at, id
-         LIMIT ?7"
-    ))?;
-    stmt.query_map(
-        params![
-            restaurant_id,
-            filter.start_at_from,
-            filter.start_at_to,
-            statuses,
-            after_start,
-            after_id,
-            limit
-        ],
-        from_row,
-    )?
-    .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn database_with_a_customer() -> Connection {
+    pub(super) fn database_with_a_customer() -> Connection {
         let mut conn = Connection::open_in_memory().expect("memory");
         crate::db::migrate(&mut conn).expect("migrate");
         conn.execute_batch(
@@ -274,7 +228,7 @@ mod tests {
         conn
     }
 
-    fn reserve(conn: &Connection, start_at: i64, status: &str) -> String {
+    pub(super) fn reserve(conn: &Connection, start_at: i64, status: &str) -> String {
         insert_reservation(
             conn,
             &NewReservation {
