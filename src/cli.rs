@@ -279,7 +279,7 @@ pub enum ReservationCommand {
         start: String,
         #[arg(long)]
         party_size: i64,
-        #[arg(long, default_value = "CONFIRMED")]
+        #[arg(long, default_value = crate::bookings::rules::DEFAULT_STATUS)]
         status: String,
         #[arg(long)]
         name: Option<String>,

@@ -31,8 +31,13 @@ impl Stats {
     }
 
     pub fn summary(&self) -> String {
+        self.summary_in("reports")
+    }
+
+    /// The summary, counting `unit` (reports, pages) per second.
+    pub fn summary_in(&self, unit: &str) -> String {
         format!(
-            "{:>8.0} reports/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  ({} ok, {} errors)",
+            "{:>8.0} {unit}/s  p50 {:>6.2} ms  p95 {:>6.2} ms  p99 {:>6.2} ms  ({} ok, {} errors)",
             self.per_second(),
             self.percentile_ms(50.0),
             self.percentile_ms(95.0),

@@ -1,11 +1,14 @@
 //! ringback's benchmark: throughput against SQLite's raw durable-commit rate, latency under a
-//! steady load, latency as the ledger grows to a million rows, peak memory, and a slow WhatsApp.
+//! steady load, latency as the ledger grows to a million rows, reservation pages at a million
+//! reservations, peak memory, and a slow WhatsApp.
 //!
 //! Run with `cargo bench --bench load` (add `-- --quick` for a shorter run, `-- --only-throughput`
-//! to repeat just the first two measurements while tuning). It prints each figure and whether
-//! its target is met; it never fails on a target.
+//! to repeat just the first two measurements while tuning, `-- --only-listing` for just the
+//! reservation pages). It prints each figure and whether its target is met; it never fails on a
+//! target.
 
 mod drive;
+mod listing;
 mod raw;
 mod seed;
 mod server;
@@ -21,6 +24,9 @@ struct Timing {
     throughput: Duration,
     steady: Duration,
     growth: Duration,
+    listing: Duration,
+    /// Reservations seeded for the listing phase.
+    listing_rows: usize,
     slow: Duration,
 }
 
@@ -29,6 +35,16 @@ struct Verdicts(Vec<(String, String, bool)>);
 impl Verdicts {
     fn add(&mut self, target: &str, measured: String, met: bool) {
         self.0.push((target.to_string(), measured, met));
+    }
+
+    fn print(&self) {
+        println!("\nTargets");
+        for (target, measured, met) in &self.0 {
+            println!(
+                "  {:<8} {target:<50} {measured}",
+                if *met { "met" } else { "NOT MET" }
+            );
+        }
     }
 }
 
@@ -40,6 +56,8 @@ fn main() {
             throughput: Duration::from_secs(4),
             steady: Duration::from_secs(4),
             growth: Duration::from_secs(4),
+            listing: Duration::from_secs(4),
+            listing_rows: 100_000,
             slow: Duration::from_secs(5),
         }
     } else {
@@ -48,6 +66,8 @@ fn main() {
             throughput: Duration::from_secs(15),
             steady: Duration::from_secs(15),
             growth: Duration::from_secs(10),
+            listing: Duration::from_secs(10),
+            listing_rows: 1_000_000,
             slow: Duration::from_secs(15),
         }
     };
@@ -56,7 +76,30 @@ fn main() {
         .build()
         .expect("runtime");
     let only_throughput = std::env::args().any(|a| a == "--only-throughput");
+    if std::env::args().any(|a| a == "--only-listing") {
+        let mut verdicts = Verdicts(Vec::new());
+        runtime.block_on(reservation_pages(&t, &mut verdicts));
+        verdicts.print();
+        return;
+    }
     runtime.block_on(run(t, only_throughput));
+}
+
+/// The listing phase and its target; answers the server's peak memory.
+async fn reservation_pages(t: &Timing, verdicts: &mut Verdicts) -> u64 {
+    let label = match t.listing_rows {
+        1_000_000 => "1 million".to_string(),
+        n => format!("{n}"),
+    };
+    let pages = listing::run(&label, t.listing_rows, t.listing).await;
+    let (first, last) = (pages.first_per_second, pages.last_per_second);
+    let ratio = first / last;
+    verdicts.add(
+        "reservation pages: first and last within 1.5 ×",
+        format!("{ratio:.2} × ({first:.0} vs {last:.0} pages/s, {label} rows)"),
+        first.max(last) / first.min(last) <= 1.5,
+    );
+    pages.peak_rss_kb
 }
 
 async fn run(t: Timing, only_throughput: bool) {
@@ -147,6 +190,8 @@ async fn run(t: Timing, only_throughput: bool) {
         growth_ratio <= 1.3,
     );
 
+    peak_rss_kb = peak_rss_kb.max(reservation_pages(&t, &mut verdicts).await);
+
     let slow = slow::run(t.slow).await;
     peak_rss_kb = peak_rss_kb.max(slow.peak_rss_kb);
     let share = slow.sent_per_second / slow.ceiling;
@@ -174,13 +219,7 @@ async fn run(t: Timing, only_throughput: bool) {
         peak_mb <= 64.0,
     );
 
-    println!("\nTargets");
-    for (target, measured, met) in &verdicts.0 {
-        println!(
-            "  {:<8} {target:<50} {measured}",
-            if *met { "met" } else { "NOT MET" }
-        );
-    }
+    verdicts.print();
 }
 
 fn cores() -> usize {

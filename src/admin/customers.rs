@@ -2,7 +2,8 @@
 
 use rusqlite::Connection;
 
-use super::{AdminError, failed, phone_for, require_restaurant};
+use super::{AdminError, failed, phone_for, require_restaurant, usage};
+use crate::bookings::rules;
 use crate::db::customers::{self as table, Customer};
 
 /// Adds a customer, or updates the name of the one with this number. Returns its id.
@@ -14,12 +15,14 @@ pub fn add_customer(
 ) -> Result<String, AdminError> {
     let restaurant = require_restaurant(conn, restaurant_id)?;
     let number = phone_for(&restaurant, phone)?;
-    let name = name.map(str::trim).filter(|n| !n.is_empty());
-    let (customer, created) =
-        table::match_or_create_customer(conn, restaurant_id, number.as_str(), name, "OPERATOR")?;
-    if let (false, Some(name)) = (created, name) {
-        table::set_customer_name(conn, &customer.id, name)?;
-    }
+    let name = rules::name(name, "--name").map_err(|e| usage(e.to_string()))?;
+    let (customer, _) = table::match_or_create_customer(
+        conn,
+        restaurant_id,
+        number.as_str(),
+        name.as_deref(),
+        "OPERATOR",
+    )?;
     Ok(customer.id)
 }
 

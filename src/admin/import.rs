@@ -9,12 +9,12 @@ use rusqlite::Connection;
 
 use super::{AdminError, failed, phone_for, require_restaurant, usage};
 use crate::bookings::{
-    self, BookingError, BookingPatch, CustomerChange, CustomerFields, NewBooking,
+    self, BookingError, BookingPatch, BookingRequest, CustomerChange, CustomerRequest, NewBooking,
+    rules,
 };
-use crate::db::customers::{match_or_create_customer, set_customer_name};
-use crate::db::reservations::{find_reservation_by_external_id, is_known_status};
+use crate::db::customers::match_or_create_customer;
+use crate::db::reservations::find_reservation_by_external_id;
 use crate::db::restaurants::Restaurant;
-use crate::time::parse_instant;
 
 /// How an import went: counts, and each rejected line with its reason.
 #[derive(Debug, Default)]
@@ -146,17 +146,21 @@ pub fn import_customers(
     }
     each_row(conn, reader, |record| {
         let number = phone_for(&restaurant, cell(record, columns[0])).map_err(|e| e.to_string())?;
-        let name = non_empty(cell(record, columns[1]));
-        let (customer, created) =
-            match_or_create_customer(conn, restaurant_id, number.as_str(), name, "IMPORT")
-                .map_err(|e| e.to_string())?;
-        if created {
-            return Ok(Imported::Added);
-        }
-        if let Some(name) = name {
-            set_customer_name(conn, &customer.id, name).map_err(|e| e.to_string())?;
-        }
-        Ok(Imported::Updated)
+        let name =
+            rules::name(Some(cell(record, columns[1])), "name").map_err(|e| e.to_string())?;
+        let (_, created) = match_or_create_customer(
+            conn,
+            restaurant_id,
+            number.as_str(),
+            name.as_deref(),
+            "IMPORT",
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(if created {
+            Imported::Added
+        } else {
+            Imported::Updated
+        })
     })
 }
 
@@ -185,8 +189,8 @@ pub fn import_reservations(
         }
     }
     each_row(conn, reader, |record| {
-        let row = ReservationRow::parse(&restaurant, record, &columns)?;
-        let existing = match &row.booking.external_id {
+        let booking = parse_row(&restaurant, record, &columns)?;
+        let existing = match &booking.external_id {
             Some(x) => find_reservation_by_external_id(conn, restaurant_id, x)
                 .map_err(|e| e.to_string())?,
             None => None,
@@ -194,10 +198,10 @@ pub fn import_reservations(
         let imported = match existing {
             Some(existing) => {
                 let patch = BookingPatch {
-                    start_at: Some(row.booking.start_at),
-                    party_size: Some(row.booking.party_size),
-                    status: Some(row.booking.status.clone()),
-                    customer: Some(match row.booking.customer {
+                    start_at: Some(booking.start_at),
+                    party_size: Some(booking.party_size),
+                    status: Some(booking.status.clone()),
+                    customer: Some(match booking.customer {
                         Some(c) => CustomerChange::Fields {
                             name: c.name,
                             phone: Some(c.phone),
@@ -208,66 +212,39 @@ pub fn import_reservations(
                 bookings::patch_reservation(conn, restaurant_id, &existing.id, &patch)
                     .map(|_| Imported::Updated)
             }
-            None => bookings::create_reservation(conn, restaurant_id, &row.booking)
-                .map(|_| Imported::Added),
+            None => {
+                bookings::create_reservation(conn, restaurant_id, &booking).map(|_| Imported::Added)
+            }
         };
         imported.map_err(|e: BookingError| e.to_string())
     })
 }
 
-struct ReservationRow {
-    booking: NewBooking,
-}
+/// Where imported reservations come from: another system's export.
+const SOURCE: &str = "OTHER";
 
-impl ReservationRow {
-    fn parse(
-        restaurant: &Restaurant,
-        record: &csv::StringRecord,
-        columns: &[Option<usize>],
-    ) -> Result<ReservationRow, String> {
-        let get = |i: usize| cell(record, columns[i]);
-        let external_id = non_empty(get(0)).map(str::to_string);
-        if external_id
-            .as_ref()
-            .is_some_and(|x| x.chars().count() > 128)
-        {
-            return Err("external_id is longer than 128 characters".into());
-        }
-        let customer = match non_empty(get(1)) {
-            Some(phone) => Some(CustomerFields {
-                name: non_empty(get(2)).map(str::to_string),
-                phone: phone_for(restaurant, phone).map_err(|e| e.to_string())?,
-            }),
-            None => None,
-        };
-        let tz = restaurant.time_zone();
-        let start_at = parse_instant(get(3), &tz)
-            .ok_or_else(|| format!("start {:?} is not a date-time", get(3)))?;
-        let party_size = get(4)
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| {
-                format!(
-                    "party_size {:?} is not a whole number of at least 1",
-                    get(4)
-                )
-            })?;
-        let status = non_empty(get(5))
-            .unwrap_or("CONFIRMED")
-            .to_ascii_uppercase();
-        if !is_known_status(&status) {
-            return Err(format!("status {status:?} is not a reservation status"));
-        }
-        Ok(ReservationRow {
-            booking: NewBooking {
-                customer,
-                start_at,
-                party_size,
-                status,
-                source: "OTHER".into(),
-                external_id,
-            },
-        })
-    }
+/// A row read with the partner API's rules for a new reservation (`bookings::rules`): only the
+/// party size is turned from text into a number here, and a status may be in lower case.
+fn parse_row(
+    restaurant: &Restaurant,
+    record: &csv::StringRecord,
+    columns: &[Option<usize>],
+) -> Result<NewBooking, String> {
+    let get = |i: usize| cell(record, columns[i]);
+    let party_size = get(4)
+        .parse::<i64>()
+        .map_err(|_| format!("party_size {:?} is not a whole number", get(4)))?;
+    let status = non_empty(get(5)).map(str::to_ascii_uppercase);
+    let request = BookingRequest {
+        customer: non_empty(get(1)).map(|phone| CustomerRequest {
+            name: non_empty(get(2)),
+            phone_number: Some(phone),
+        }),
+        start_at: get(3),
+        party_size,
+        status: status.as_deref(),
+        source: Some(SOURCE),
+        external_id: non_empty(get(0)),
+    };
+    request.check(restaurant).map_err(|e| e.to_string())
 }

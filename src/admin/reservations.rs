@@ -3,10 +3,10 @@
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::{AdminError, failed, phone_for, require_restaurant, usage};
-use crate::db::customers::{find_customer, match_or_create_customer, set_customer_name};
-use crate::db::reservations::{self as table, NewReservation, Reservation, is_known_status};
-use crate::time::parse_instant;
+use super::{AdminError, failed, require_restaurant, usage};
+use crate::bookings::{self, BookingError, BookingRequest, CustomerRequest, rules};
+use crate::db::customers::find_customer;
+use crate::db::reservations::{self as table, Reservation};
 use crate::views::reservation_json as reservation_json_view;
 
 /// What `reservation add` was told.
@@ -21,68 +21,61 @@ pub struct ReservationSpec<'a> {
     pub external_id: Option<&'a str>,
 }
 
-fn check_status(status: &str) -> Result<(), AdminError> {
-    if is_known_status(status) {
-        Ok(())
-    } else {
-        Err(usage(format!("{status:?} is not a reservation status")))
-    }
-}
+/// Where the operator's reservations come from: they are typed in from a call, not booked online.
+const SOURCE: &str = "PHONE";
 
+/// Adds a reservation the way `POST /api/partner/v1/reservations` does: the same rules, the same
+/// customer matching, the same writes (`--status` defaults to the API's default). Returns its id.
 pub fn add_reservation(
     conn: &Connection,
     spec: &ReservationSpec<'_>,
 ) -> Result<String, AdminError> {
     let restaurant = require_restaurant(conn, spec.restaurant_id)?;
-    let number = phone_for(&restaurant, spec.phone)?;
-    let tz = restaurant.time_zone();
-    let start_at = parse_instant(spec.start, &tz).ok_or_else(|| {
-        usage(format!(
-            "{:?} is not a date-time (like 2026-05-10T20:30 or 2026-05-10T20:30:00+02:00)",
-            spec.start
-        ))
-    })?;
-    if spec.party_size < 1 {
-        return Err(usage("--party-size must be at least 1"));
+    let request = BookingRequest {
+        customer: Some(CustomerRequest {
+            name: spec.name,
+            phone_number: Some(spec.phone),
+        }),
+        start_at: spec.start,
+        party_size: spec.party_size,
+        status: Some(spec.status),
+        source: Some(SOURCE),
+        external_id: spec.external_id,
+    };
+    let booked = request
+        .check(&restaurant)
+        .and_then(|new| bookings::create_reservation(conn, &restaurant.id, &new))
+        .map_err(command_error)?;
+    Ok(booked.0.id)
+}
+
+/// A booking error as the command line says it: a broken rule names the flag (exit 2).
+fn command_error(e: BookingError) -> AdminError {
+    match e {
+        BookingError::Invalid { field, message } => usage(format!("{}: {message}", flag(field))),
+        BookingError::ExternalIdTaken { reservation_id } => failed(format!(
+            "a reservation with this --external-id already exists: {reservation_id}"
+        )),
+        BookingError::NotFound(what) => failed(format!("no such {what}")),
+        BookingError::Db(e) => AdminError::Db(e),
     }
-    check_status(spec.status)?;
-    if let Some(x) = spec.external_id
-        && !(1..=128).contains(&x.chars().count())
-    {
-        return Err(usage("--external-id must be 1 to 128 characters"));
-    }
-    let name = spec.name.map(str::trim).filter(|n| !n.is_empty());
-    let (customer, created) =
-        match_or_create_customer(conn, spec.restaurant_id, number.as_str(), name, "OPERATOR")?;
-    if let (false, Some(name)) = (created, name) {
-        set_customer_name(conn, &customer.id, name)?;
-    }
-    let inserted = table::insert_reservation(
-        conn,
-        &NewReservation {
-            restaurant_id: spec.restaurant_id,
-            customer_id: Some(&customer.id),
-            external_id: spec.external_id,
-            start_at,
-            party_size: spec.party_size,
-            status: spec.status,
-            source: "PHONE",
-        },
-    );
-    match inserted {
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Err(failed(
-                "a reservation with this --external-id already exists",
-            ))
-        }
-        other => Ok(other?),
+}
+
+/// The `reservation add` flag that carries an API field.
+fn flag(field: &str) -> &str {
+    match field {
+        "customer.phone_number" => "--phone",
+        "customer.name" => "--name",
+        "start_at" => "--start",
+        "party_size" => "--party-size",
+        "status" => "--status",
+        "external_id" => "--external-id",
+        other => other,
     }
 }
 
 pub fn update_reservation(conn: &Connection, id: &str, status: &str) -> Result<(), AdminError> {
-    check_status(status)?;
+    rules::status(status).map_err(command_error)?;
     if table::update_reservation_status(conn, id, status)? {
         Ok(())
     } else {
@@ -107,4 +100,128 @@ pub fn reservation_json(conn: &Connection, r: &Reservation) -> Result<Value, Adm
         None => None,
     };
     Ok(reservation_json_view(r, customer.as_ref(), &tz))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::restaurants::add_restaurant;
+
+    fn database_with_a_restaurant() -> (Connection, String) {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        let id = add_restaurant(&conn, "Chez", "FR", "Europe/Paris", None).expect("restaurant");
+        (conn, id)
+    }
+
+    fn spec<'a>(restaurant_id: &'a str, phone: &'a str) -> ReservationSpec<'a> {
+        ReservationSpec {
+            restaurant_id,
+            phone,
+            start: "2099-07-14T20:30",
+            party_size: 2,
+            status: "CONFIRMED",
+            name: None,
+            external_id: None,
+        }
+    }
+
+    #[test]
+    fn reservation_add_breaks_no_rule_the_api_keeps_and_names_the_flag() {
+        let (conn, rid) = database_with_a_restaurant();
+        let long_name = "x".repeat(201);
+        let cases: [(ReservationSpec<'_>, &str); 7] = [
+            (
+                ReservationSpec {
+                    party_size: 0,
+                    ..spec(&rid, "0612345678")
+                },
+                "--party-size",
+            ),
+            (
+                ReservationSpec {
+                    party_size: 1001,
+                    ..spec(&rid, "0612345678")
+                },
+                "--party-size",
+            ),
+            (
+                ReservationSpec {
+                    status: "LATE",
+                    ..spec(&rid, "0612345678")
+                },
+                "--status",
+            ),
+            (
+                ReservationSpec {
+                    start: "someday",
+                    ..spec(&rid, "0612345678")
+                },
+                "--start",
+            ),
+            (spec(&rid, "anonymous"), "--phone"),
+            (
+                ReservationSpec {
+                    name: Some(&long_name),
+                    ..spec(&rid, "0612345678")
+                },
+                "--name",
+            ),
+            (
+                ReservationSpec {
+                    external_id: Some(""),
+                    ..spec(&rid, "0612345678")
+                },
+                "--external-id",
+            ),
+        ];
+
+        for (spec, flag) in cases {
+            match add_reservation(&conn, &spec) {
+                Err(AdminError::Usage(message)) => assert!(message.starts_with(flag), "{message}"),
+                other => panic!("{flag}: {other:?}"),
+            }
+        }
+        assert!(
+            table::list_reservations(&conn, &rid)
+                .expect("list")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn reservation_add_matches_the_customer_by_number_and_renames_it() {
+        let (conn, rid) = database_with_a_restaurant();
+        let first = add_reservation(
+            &conn,
+            &ReservationSpec {
+                name: Some("Camille"),
+                ..spec(&rid, "06 12 34 56 78")
+            },
+        )
+        .expect("first");
+
+        let second = add_reservation(
+            &conn,
+            &ReservationSpec {
+                name: Some(" Lou "),
+                ..spec(&rid, "+33612345678")
+            },
+        )
+        .expect("second");
+
+        let list = table::list_reservations(&conn, &rid).expect("list");
+        assert_eq!(list.len(), 2);
+        assert_ne!(first, second);
+        assert_eq!(list[0].customer_id, list[1].customer_id);
+        assert!(
+            list.iter()
+                .all(|r| r.status == rules::DEFAULT_STATUS && r.source == SOURCE)
+        );
+        let customer_id = list[0].customer_id.as_deref().expect("customer");
+        let customer = find_customer(&conn, &rid, customer_id)
+            .expect("find")
+            .expect("customer");
+        assert_eq!(customer.name.as_deref(), Some("Lou"));
+    }
 }

@@ -1,38 +1,22 @@
 //! Reservations and customers kept current by the restaurant's booking system (SPEC §7): what
 //! creating, changing and cancelling a reservation, and changing a customer, do to the database.
-//! Each function runs as one job of the single writer (or inside a CLI transaction).
+//! Each function runs as one job of the single writer (or inside a CLI transaction); `rules`
+//! checks what is asked for before.
+
+pub mod rules;
+
+pub use rules::{BookingRequest, CustomerRequest};
 
 use rusqlite::Connection;
 
 use crate::db::DbError;
-use crate::db::customers::{
-    Customer, find_customer, match_or_create_customer, set_customer_name, update_customer,
-};
+use crate::db::customers::{Customer, find_customer, match_or_create_customer, update_customer};
 use crate::db::reservations::{
     NewReservation, Reservation, find_reservation_by_external_id, find_restaurant_reservation,
     insert_reservation, save_reservation, set_cancel_reason,
 };
 use crate::phone::E164;
 use crate::time::now_ms;
-
-/// Where a reservation came from, as the EatNow partner API names it.
-pub const SOURCES: [&str; 15] = [
-    "WALK_IN",
-    "WEBSITE",
-    "PHONE",
-    "EMAIL",
-    "RESERVE_WITH_GOOGLE",
-    "TRAVEL_AGENCIES",
-    "OTHER",
-    "INSTAGRAM",
-    "FACEBOOK",
-    "TIKTOK",
-    "SNAPCHAT",
-    "WHATSAPP",
-    "TRIPADVISOR",
-    "PRIVATIZATION",
-    "MISSED_CALL",
-];
 
 /// Customers created from a reservation have this source.
 const CUSTOMER_SOURCE: &str = "RESERVATION";
@@ -114,17 +98,13 @@ fn attach(
     restaurant_id: &str,
     fields: &CustomerFields,
 ) -> Result<Customer, BookingError> {
-    let (mut customer, created) = match_or_create_customer(
+    let (customer, _) = match_or_create_customer(
         conn,
         restaurant_id,
         fields.phone.as_str(),
         fields.name.as_deref(),
         CUSTOMER_SOURCE,
     )?;
-    if let (false, Some(name)) = (created, &fields.name) {
-        set_customer_name(conn, &customer.id, name)?;
-        customer.name = Some(name.clone());
-    }
     Ok(customer)
 }
 

@@ -58,9 +58,11 @@ pub fn find_customer(
     )
 }
 
-/// The customer with this number, created (with `name` and `source`) when there is none.
-/// The boolean is true when it was created. Callers write through the single writer (or a CLI
-/// transaction), so nothing can insert the number between the look-up and the insert.
+/// The customer with this number: matched, and renamed when a name is given; or created (with
+/// `name` and `source`) when there is none. The boolean is true when it was created. The API, the
+/// CLI, the imports and the pipeline all come through here, so a number is one customer however
+/// it arrives. Callers write through the single writer (or a CLI transaction), so nothing can
+/// insert the number between the look-up and the insert.
 pub fn match_or_create_customer(
     conn: &Connection,
     restaurant_id: &str,
@@ -68,7 +70,13 @@ pub fn match_or_create_customer(
     name: Option<&str>,
     source: &str,
 ) -> rusqlite::Result<(Customer, bool)> {
-    if let Some(found) = find_customer_by_phone(conn, restaurant_id, phone_e164)? {
+    if let Some(mut found) = find_customer_by_phone(conn, restaurant_id, phone_e164)? {
+        if let Some(name) = name
+            && found.name.as_deref() != Some(name)
+        {
+            set_customer_name(conn, &found.id, name)?;
+            found.name = Some(name.to_string());
+        }
         return Ok((found, false));
     }
     let customer = Customer {
@@ -80,6 +88,11 @@ pub fn match_or_create_customer(
         whatsapp_suppressed: false,
         created_at: now_ms(),
     };
+    insert_customer(conn, &customer)?;
+    Ok((customer, true))
+}
+
+fn insert_customer(conn: &Connection, customer: &Customer) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -92,7 +105,7 @@ pub fn match_or_create_customer(
         customer.source,
         customer.created_at
     ])?;
-    Ok((customer, true))
+    Ok(())
 }
 
 pub fn set_customer_name(conn: &Connection, id: &str, name: &str) -> rusqlite::Result<()> {
@@ -128,4 +141,47 @@ pub fn update_customer(
     )?
     .execute(params![id, name.is_some(), name.flatten(), suppressed])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_with_a_restaurant() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        conn.execute(
+            "INSERT INTO restaurants (id, name, country, timezone, created_at)
+             VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0)",
+            [],
+        )
+        .expect("restaurant");
+        conn
+    }
+
+    #[test]
+    fn a_known_number_is_matched_and_renamed_only_when_a_name_is_given() {
+        let conn = database_with_a_restaurant();
+        let (first, created) =
+            match_or_create_customer(&conn, "rst_1", "+33612345678", Some("Camille"), "API")
+                .expect("create");
+
+        let (unnamed, created_again) =
+            match_or_create_customer(&conn, "rst_1", "+33612345678", None, "MISSED_CALL")
+                .expect("match");
+        let (renamed, _) =
+            match_or_create_customer(&conn, "rst_1", "+33612345678", Some("Lou"), "IMPORT")
+                .expect("rename");
+
+        assert!(created && !created_again);
+        assert_eq!(unnamed.id, first.id);
+        assert_eq!(unnamed.name.as_deref(), Some("Camille"));
+        assert_eq!(renamed.id, first.id);
+        assert_eq!(renamed.name.as_deref(), Some("Lou"));
+        let stored = find_customer(&conn, "rst_1", &first.id)
+            .expect("find")
+            .expect("customer");
+        assert_eq!(stored.name.as_deref(), Some("Lou"));
+        assert_eq!(stored.source, "API");
+    }
 }

@@ -1,10 +1,16 @@
 //! The `reservations` table and the upcoming-reservation lookup of the pipeline.
 
-use rusqlite::{Connection, Row, params};
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, Row, ToSql, params};
 
 use super::optional;
 use crate::secret::new_id;
 use crate::time::now_ms;
+
+mod page;
+
+pub use page::{ReservationFilter, list_reservations_page};
 
 /// Statuses of a reservation the guest still intends to honour.
 pub const UPCOMING_STATUSES: [&str; 6] = [
@@ -96,6 +102,26 @@ pub fn insert_reservation(conn: &Connection, new: &NewReservation<'_>) -> rusqli
     Ok(id)
 }
 
+/// `?first, ?first+1, …`: one placeholder for each of `count` values bound in a list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The upcoming-reservation lookup, its status list bound from `UPCOMING_STATUSES` so that the
+/// statuses are written down once. Built once: the writer runs it for every report.
+static UPCOMING_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM reservations
+         WHERE customer_id = ?1 AND restaurant_id = ?2 AND start_at >= ?3
+           AND status IN ({})
+         ORDER BY start_at LIMIT 1",
+        placeholders(4, UPCOMING_STATUSES.len())
+    )
+});
+
 /// The customer's earliest reservation with an upcoming status that starts at or after
 /// `not_before` (the call's time less the grace period).
 pub fn find_upcoming_reservation(
@@ -104,22 +130,11 @@ pub fn find_upcoming_reservation(
     customer_id: &str,
     not_before: i64,
 ) -> rusqlite::Result<Option<Reservation>> {
+    let mut args: Vec<&dyn ToSql> = vec![&customer_id, &restaurant_id, &not_before];
+    args.extend(UPCOMING_STATUSES.iter().map(|s| s as &dyn ToSql));
     optional(
-        conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM reservations
-             WHERE customer_id = ?1 AND restaurant_id = ?2 AND start_at >= ?3
-               AND status IN ('PENDING', 'PENDING_PAYMENT', 'CONFIRMED',
-                              'CONFIRMED_PENDING_PAYMENT', 'MANUALLY_CONFIRMED', 'DOUBLE_CONFIRMED')
-             ORDER BY start_at LIMIT 1"
-        ))?
-        .query_row(params![customer_id, restaurant_id, not_before], from_row),
-    )
-}
-
-pub fn find_reservation(conn: &Connection, id: &str) -> rusqlite::Result<Option<Reservation>> {
-    optional(
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM reservations WHERE id = ?1"))?
-            .query_row([id], from_row),
+        conn.prepare_cached(&UPCOMING_SQL)?
+            .query_row(args.as_slice(), from_row),
     )
 }
 
@@ -196,52 +211,55 @@ pub fn set_cancel_reason(conn: &Connection, id: &str, reason: &str) -> rusqlite:
     Ok(())
 }
 
-/// What a page of reservations is filtered by.
-#[derive(Debug, Default, Clone)]
-pub struct ReservationFilter {
-    pub start_at_from: Option<i64>,
-    pub start_at_to: Option<i64>,
-    /// Empty: every status.
-    pub statuses: Vec<String>,
-    /// Keyset position: only reservations after this `(start_at, id)`.
-    pub after: Option<(i64, String)>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Up to `limit` reservations ordered by `(start_at, id)`. Paging by position rather than by
-/// offset keeps a cursor stable while reservations are added: nothing is skipped or repeated.
-pub fn list_reservations_page(
-    conn: &Connection,
-    restaurant_id: &str,
-    filter: &ReservationFilter,
-    limit: u32,
-) -> rusqlite::Result<Vec<Reservation>> {
-    let statuses = if filter.statuses.is_empty() {
-        None
-    } else {
-        Some(format!(",{},", filter.statuses.join(",")))
-    };
-    let (after_start, after_id) = filter.after.clone().unzip();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM reservations
-         WHERE restaurant_id = ?1
-           AND (?2 IS NULL OR start_at >= ?2)
-           AND (?3 IS NULL OR start_at <= ?3)
-           AND (?4 IS NULL OR instr(?4, ',' || status || ',') > 0)
-           AND (?5 IS NULL OR (start_at, id) > (?5, ?6))
-         ORDER BY start_at, id
-         LIMIT ?7"
-    ))?;
-    stmt.query_map(
-        params![
-            restaurant_id,
-            filter.start_at_from,
-            filter.start_at_to,
-            statuses,
-            after_start,
-            after_id,
-            limit
-        ],
-        from_row,
-    )?
-    .collect()
+    pub(super) fn database_with_a_customer() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        conn.execute_batch(
+            "INSERT INTO restaurants (id, name, country, timezone, created_at)
+             VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0);
+             INSERT INTO customers (id, restaurant_id, phone_e164, source, created_at)
+             VALUES ('cus_1', 'rst_1', '+33612345678', 'API', 0);",
+        )
+        .expect("seed");
+        conn
+    }
+
+    pub(super) fn reserve(conn: &Connection, start_at: i64, status: &str) -> String {
+        insert_reservation(
+            conn,
+            &NewReservation {
+                restaurant_id: "rst_1",
+                customer_id: Some("cus_1"),
+                external_id: None,
+                start_at,
+                party_size: 2,
+                status,
+                source: "WEBSITE",
+            },
+        )
+        .expect("insert")
+    }
+
+    #[test]
+    fn every_upcoming_status_and_no_closed_one_counts_as_an_upcoming_reservation() {
+        let conn = database_with_a_customer();
+        for status in CLOSED_STATUSES {
+            reserve(&conn, 1_000, status);
+        }
+        assert!(
+            find_upcoming_reservation(&conn, "rst_1", "cus_1", 0)
+                .expect("find")
+                .is_none()
+        );
+
+        for (n, status) in UPCOMING_STATUSES.iter().enumerate() {
+            let id = reserve(&conn, 900 - n as i64, status);
+            let found = find_upcoming_reservation(&conn, "rst_1", "cus_1", 0).expect("find");
+            assert_eq!(found.map(|r| r.id), Some(id), "{status}");
+        }
+    }
 }

@@ -7,10 +7,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::input::{bool_field, check_length, path_id, query_pairs, read_object, string_field};
+use super::input::{bool_field, path_id, query_pairs, read_object, string_field};
 use super::reservation_input::phone;
 use crate::auth::Authenticated;
-use crate::bookings;
+use crate::bookings::{self, rules};
 use crate::db::customers::find_customer_by_phone;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -47,14 +47,10 @@ pub async fn update_customer(
     let id = path_id(id, "customer")?;
     let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
     // `"name": null` clears the name; an absent name leaves it.
-    let name = match string_field(&body, "name")? {
-        Some(n) if !n.trim().is_empty() => {
-            check_length(n.trim(), "name", 1..=200)?;
-            Some(Some(n.trim().to_string()))
-        }
-        Some(_) => Some(None),
-        None if body.contains_key("name") => Some(None),
-        None => None,
+    let name = if body.contains_key("name") {
+        Some(rules::name(string_field(&body, "name")?, "name")?)
+    } else {
+        None
     };
     let suppressed = bool_field(&body, "whatsapp_suppressed")?;
     let rid = auth.restaurant.id.clone();

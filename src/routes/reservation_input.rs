@@ -1,48 +1,15 @@
 //! Reading reservation requests (SPEC §7): bodies for create and patch, the list's filters and
 //! its opaque cursor. What comes out can no longer be wrong.
 
-use jiff::tz::TimeZone;
 use serde_json::Value;
 
-use super::input::{Object, check_length, integer_field, required, string_field};
-use crate::bookings::{BookingPatch, CustomerChange, CustomerFields, NewBooking, SOURCES};
-use crate::db::reservations::{ReservationFilter, is_known_status};
+use super::input::{Object, integer_field, required, string_field};
+use crate::bookings::rules::{self, instant, party_size, status};
+use crate::bookings::{BookingPatch, BookingRequest, CustomerChange, CustomerRequest, NewBooking};
+use crate::db::reservations::ReservationFilter;
 use crate::db::restaurants::Restaurant;
 use crate::error::ApiError;
-use crate::phone::{Caller, E164};
-use crate::time::parse_instant;
-
-/// A date-time with an offset, or restaurant-local without one.
-fn instant(text: &str, tz: &TimeZone, field: &'static str) -> Result<i64, ApiError> {
-    parse_instant(text, tz).ok_or_else(|| {
-        ApiError::validation(
-            field,
-            format!("{field} must be an ISO-8601 date-time, like 2026-05-10T20:30:00+02:00"),
-        )
-    })
-}
-
-fn status(text: &str) -> Result<String, ApiError> {
-    if is_known_status(text) {
-        Ok(text.to_string())
-    } else {
-        Err(ApiError::validation(
-            "status",
-            format!("{text:?} is not a reservation status"),
-        ))
-    }
-}
-
-fn party_size(n: i64) -> Result<i64, ApiError> {
-    if n >= 1 {
-        Ok(n)
-    } else {
-        Err(ApiError::validation(
-            "party_size",
-            "party_size must be at least 1",
-        ))
-    }
-}
+use crate::phone::E164;
 
 /// A phone number of a customer, read with the restaurant's country.
 pub(super) fn phone(
@@ -50,40 +17,21 @@ pub(super) fn phone(
     restaurant: &Restaurant,
     field: &'static str,
 ) -> Result<E164, ApiError> {
-    match Caller::parse(text, &restaurant.country) {
-        Ok(Caller::Number(n)) => Ok(n),
-        _ => Err(ApiError::validation(
-            field,
-            format!(
-                "{field} is not a valid phone number for {}",
-                restaurant.country
-            ),
-        )),
-    }
+    Ok(rules::phone_number(text, restaurant, field)?)
 }
 
-fn customer_name(body: &Object) -> Result<Option<String>, ApiError> {
+/// `customer.name` and `customer.phone_number` as strings, or a 400 naming the one that is not.
+fn customer_fields(body: &Object) -> Result<CustomerRequest<'_>, ApiError> {
     let name = string_field(body, "name").map_err(|_| {
         ApiError::malformed(Some("customer.name"), "customer.name must be a string")
     })?;
-    match name.map(str::trim) {
-        Some(n) if !n.is_empty() => {
-            check_length(n, "customer.name", 1..=200)?;
-            Ok(Some(n.to_string()))
-        }
-        _ => Ok(None),
-    }
-}
-
-fn customer_phone(body: &Object, restaurant: &Restaurant) -> Result<Option<E164>, ApiError> {
-    let text = string_field(body, "phone_number").map_err(|_| {
+    let phone_number = string_field(body, "phone_number").map_err(|_| {
         ApiError::malformed(
             Some("customer.phone_number"),
             "customer.phone_number must be a string",
         )
     })?;
-    text.map(|t| phone(t, restaurant, "customer.phone_number"))
-        .transpose()
+    Ok(CustomerRequest { name, phone_number })
 }
 
 /// `customer` as a JSON object, `None` for `null`; anything else is a 400.
@@ -98,38 +46,18 @@ fn customer_object(body: &Object) -> Result<Option<&Object>, ApiError> {
     }
 }
 
+/// Wrong types are a 400 here; the rules of a reservation (422) are the booking's own, the same
+/// for `reservation add` and the import.
 pub(super) fn parse_new(body: &Object, restaurant: &Restaurant) -> Result<NewBooking, ApiError> {
-    let tz = restaurant.time_zone();
-    let start_at = required(string_field(body, "start_at")?, "start_at")?;
-    let size = required(integer_field(body, "party_size")?, "party_size")?;
-    let customer = match customer_object(body)? {
-        None => None,
-        Some(c) => Some(CustomerFields {
-            name: customer_name(c)?,
-            phone: customer_phone(c, restaurant)?.ok_or_else(|| {
-                ApiError::validation("customer.phone_number", "customer.phone_number is required")
-            })?,
-        }),
+    let request = BookingRequest {
+        start_at: required(string_field(body, "start_at")?, "start_at")?,
+        party_size: required(integer_field(body, "party_size")?, "party_size")?,
+        customer: customer_object(body)?.map(customer_fields).transpose()?,
+        status: string_field(body, "status")?,
+        source: string_field(body, "source")?,
+        external_id: string_field(body, "external_id")?,
     };
-    let source = string_field(body, "source")?.unwrap_or("WEBSITE");
-    if !SOURCES.contains(&source) {
-        return Err(ApiError::validation(
-            "source",
-            format!("{source:?} is not a reservation source"),
-        ));
-    }
-    let external_id = string_field(body, "external_id")?;
-    if let Some(x) = external_id {
-        check_length(x, "external_id", 1..=128)?;
-    }
-    Ok(NewBooking {
-        customer,
-        start_at: instant(start_at, &tz, "start_at")?,
-        party_size: party_size(size)?,
-        status: status(string_field(body, "status")?.unwrap_or("CONFIRMED"))?,
-        source: source.to_string(),
-        external_id: external_id.map(str::to_string),
-    })
+    Ok(request.check(restaurant)?)
 }
 
 pub(super) fn parse_patch(
@@ -150,10 +78,16 @@ pub(super) fn parse_patch(
                     })?;
                 CustomerChange::Attach(id.to_string())
             }
-            Some(c) => CustomerChange::Fields {
-                name: customer_name(c)?,
-                phone: customer_phone(c, restaurant)?,
-            },
+            Some(c) => {
+                let fields = customer_fields(c)?;
+                CustomerChange::Fields {
+                    name: rules::name(fields.name, "customer.name")?,
+                    phone: fields
+                        .phone_number
+                        .map(|t| phone(t, restaurant, "customer.phone_number"))
+                        .transpose()?,
+                }
+            }
         })
     } else {
         None
@@ -170,7 +104,6 @@ pub(super) fn parse_patch(
     })
 }
 
-/// Runs a booking change as one job of the single writer and answers with the reservation.
 const MAX_LIMIT: u32 = 200;
 
 /// `start_at:id` of the last row of a page, hex-encoded so that clients treat it as opaque.

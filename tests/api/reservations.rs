@@ -117,6 +117,11 @@ async fn every_rule_of_a_new_reservation_answers_with_the_field() {
             "party_size",
         ),
         (
+            json!({"start_at": "2099-07-14T20:30", "party_size": 1001}),
+            422,
+            "party_size",
+        ),
+        (
             json!({"start_at": "2099-07-14T20:30", "party_size": 2, "status": "LATE"}),
             422,
             "status",
