@@ -11,7 +11,6 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Notify;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::config::{Config, TransportKind};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
@@ -98,8 +97,6 @@ fn open_storage(path: &Path, max_pending_writes: usize) -> Result<Storage, DbErr
 
 /// The one route table.
 fn routes(state: AppState) -> Router {
-    // A client that sent its head has as long again to send its body.
-    let body_timeout = Duration::from_millis(state.config.server.header_timeout_ms);
     Router::new()
         .route(
             "/api/partner/v1/missed-calls",
@@ -129,7 +126,6 @@ fn routes(state: AppState) -> Router {
         )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(axum::middleware::from_fn(routes::request_layer))
         .with_state(state)
 }
@@ -230,17 +226,22 @@ impl App {
             };
             reason.unwrap_or_else(|_| "a database thread ended".into())
         };
-        tokio::select! {
-            () = &mut serve => return Ok(()),
+        // `serve` ends once shutdown was asked for and every connection closed; a report whose
+        // PBX hung up, or a result still being stored, may outlive both, so the drain below
+        // runs whichever finished first.
+        let served = tokio::select! {
+            () = &mut serve => true,
             reason = died => {
                 tracing::error!(reason = %reason, "stopping: the database can no longer be written");
                 return Err(std::io::Error::other(reason));
             }
-            () = stopping.notified() => {}
-        }
+            () = stopping.notified() => false,
+        };
         let in_flight = self.pipeline.in_flight().clone();
         let drain = async move {
-            serve.await;
+            if !served {
+                serve.await;
+            }
             in_flight.close();
             in_flight.wait().await;
         };

@@ -1,6 +1,7 @@
 //! The missed-call pipeline (SPEC §1): idempotency, caller, customer, reservation, gates, then
 //! the dispatch outside any transaction and a second short job that records its result.
 
+mod dispatch;
 pub mod gates;
 mod ledger;
 pub mod outcome;
@@ -22,10 +23,10 @@ use crate::db::{DbError, StorageFault, Writer};
 use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
 use crate::whatsapp::template::{Variables, build_payload};
-use crate::whatsapp::{DispatchResult, Outgoing, Transport};
+use crate::whatsapp::{Outgoing, Transport};
 use gates::{Gate, GateInput, Guest, Outbound};
 pub use ledger::recover_interrupted;
-use ledger::{Claimed, claim_call_row, record_result};
+use ledger::{Claimed, claim_call_row};
 use outcome::Outcome;
 
 /// A missed call as the edge parsed it: nothing here can be malformed.
@@ -109,10 +110,6 @@ impl Claim {
     }
 }
 
-/// Back-off between attempts to store a send's result while the database cannot commit.
-const RECORD_RETRY_FIRST: Duration = Duration::from_millis(100);
-const RECORD_RETRY_MAX: Duration = Duration::from_secs(5);
-
 /// Runs reports through the pipeline; cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -190,91 +187,6 @@ impl Pipeline {
         };
         log_outcome(&handled);
         Ok(handled)
-    }
-
-    /// Step 8: the send, outside any transaction. A claim that cannot get a dispatch thread
-    /// within `whatsapp.timeout_ms` ends `FAILED busy` instead of piling up behind a slow API.
-    async fn send(&self, claim: &Claim) -> DispatchResult {
-        if !self.transport.blocks() {
-            return self.transport.send(&claim.message());
-        }
-        let slot = tokio::time::timeout(self.slot_wait, self.dispatch_slots.acquire()).await;
-        let _slot = match slot {
-            Ok(Ok(slot)) => slot,
-            Ok(Err(_)) => return failed("transport", "the dispatch threads are shut down"),
-            Err(_) => {
-                return failed(
-                    "busy",
-                    "every dispatch thread stayed busy for whatsapp.timeout_ms",
-                );
-            }
-        };
-        let transport = Arc::clone(&self.transport);
-        let message = claim.message();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            transport.send(&message)
-        })
-        .await
-        .unwrap_or_else(|e| failed("transport", &format!("the dispatch thread failed: {e}")))
-    }
-
-    /// Stores how the send ended. When the database cannot commit, the caller hears so at once
-    /// and the result is stored in the background, with back-off, for as long as the process
-    /// lives: the row never stays DISPATCHING behind a send that ended.
-    async fn record(&self, row: CallRow, result: DispatchResult) -> Result<CallRow, PipelineError> {
-        let attempt = {
-            let (row, result) = (row.clone(), result.clone());
-            self.writer
-                .run(move |conn| record_result(conn, &row, &result, now_ms()))
-                .await
-        };
-        let source = match attempt {
-            Err(PipelineError::Db(e)) if e.is_storage_fault() || matches!(e, DbError::Busy) => e,
-            other => return other,
-        };
-        tracing::warn!(
-            call.id = %row.id, db.error = %source,
-            "the result of a send could not be stored; retrying until it is"
-        );
-        let call_id = row.id.clone();
-        let writer = self.writer.clone();
-        self.in_flight
-            .spawn(async move { store_until_committed(writer, row, result).await });
-        Err(PipelineError::ResultNotRecorded { call_id, source })
-    }
-}
-
-async fn store_until_committed(writer: Writer, row: CallRow, result: DispatchResult) {
-    let mut pause = RECORD_RETRY_FIRST;
-    loop {
-        tokio::time::sleep(pause).await;
-        let (r, res) = (row.clone(), result.clone());
-        match writer
-            .run(move |conn| record_result(conn, &r, &res, now_ms()))
-            .await
-        {
-            Ok(call) => {
-                tracing::info!(call.id = %call.id, outcome = %call.outcome, "the result of a send is stored");
-                return;
-            }
-            Err(PipelineError::Db(DbError::WriterGone)) => return,
-            Err(e) if e.is_storage_fault() || matches!(e, PipelineError::Db(DbError::Busy)) => {
-                pause = (pause * 2).min(RECORD_RETRY_MAX);
-            }
-            Err(e) => {
-                tracing::error!(call.id = %row.id, error = %e, "the result of a send cannot be stored");
-                return;
-            }
-        }
-    }
-}
-
-fn failed(code: &str, message: &str) -> DispatchResult {
-    DispatchResult::Failed {
-        code: code.into(),
-        message: message.into(),
     }
 }
 

@@ -8,7 +8,10 @@ use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
+use http_body_util::LengthLimitError;
+
 use crate::error::ApiError;
+use crate::listener::BodyTimedOut;
 
 pub type Object = Map<String, Value>;
 
@@ -22,17 +25,19 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    // The body's deadline is set by the route table's body-timeout layer; its error is the
-    // only one here that is not about size.
+    // The connection gives the whole body a deadline (`listener::BodyTimedOut`).
     to_bytes(body, limit).await.map_err(|e| {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(c) = cause {
-            if c.is::<tower_http::timeout::TimeoutError>() {
+            if c.is::<BodyTimedOut>() {
                 return ApiError::RequestTimeout;
+            }
+            if c.is::<LengthLimitError>() {
+                return ApiError::PayloadTooLarge { limit };
             }
             cause = c.source();
         }
-        ApiError::PayloadTooLarge { limit }
+        ApiError::malformed(None, "the body could not be read")
     })
 }
 

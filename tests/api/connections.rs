@@ -54,6 +54,21 @@ async fn a_uri_over_8_kib_is_refused_414_in_the_error_envelope() {
 }
 
 #[tokio::test]
+async fn a_uri_larger_than_the_head_buffer_is_still_refused_414_not_431() {
+    let app = spawn_app().await;
+    let path = format!(
+        "/api/partner/v1/missed-calls/call_{}",
+        "a".repeat(40 * 1024)
+    );
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+    let (status, head, body) = raw(&app.address, request.as_bytes()).await;
+
+    assert_eq!(status, 414);
+    assert_enveloped(&head, &body, "URI_TOO_LONG");
+}
+
+#[tokio::test]
 async fn headers_too_large_or_too_many_are_refused_431_in_the_error_envelope() {
     let app = spawn_app().await;
     let large = format!(
@@ -99,6 +114,57 @@ async fn a_body_that_stops_arriving_is_answered_408_and_records_nothing() {
     assert_eq!(status, 408);
     assert_enveloped(&head, &body, "REQUEST_TIMEOUT");
     assert_eq!(app.ledger_rows(), 0);
+}
+
+#[tokio::test]
+async fn a_body_trickled_a_byte_at_a_time_is_cut_off_408_within_header_timeout() {
+    let app = spawn_app_with(|c| c.server.header_timeout_ms = 500).await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&host).await.expect("connect");
+    let head = format!(
+        "POST /api/partner/v1/missed-calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n",
+        app.restaurant.token
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    // The slow client: one byte every 100 ms, never a pause long enough for a per-read timeout.
+    let trickle = async {
+        for _ in 0..1000 {
+            if stream.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), trickle).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("REQUEST_TIMEOUT"), "{text}");
+    assert_eq!(app.ledger_rows(), 0);
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_idle_timeout() {
+    let app = spawn_app_with(|c| c.server.idle_timeout_ms = 200).await;
+    let mut stream = TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET /api/partner/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        app.restaurant.token
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+
+    let mut answer = Vec::new();
+    let closed =
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+
+    assert!(text.starts_with("HTTP/1.1 200"), "answered first: {text}");
+    assert!(closed.is_ok(), "then closed by the server while idle");
 }
 
 #[tokio::test]

@@ -126,6 +126,14 @@ pub async fn spawn_app() -> TestApp {
 /// The app with its configuration adjusted first; the database is seeded wherever
 /// `database.path` then points (a test may move it, e.g. onto a small file system).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_transport(adjust, None).await
+}
+
+/// Like `spawn_app_with`, sending through `transport` instead of the real `cloud` client.
+pub async fn spawn_app_with_transport(
+    adjust: impl FnOnce(&mut Config),
+    transport: Option<std::sync::Arc<dyn ringback::whatsapp::Transport>>,
+) -> TestApp {
     ringback::telemetry::init_for_tests();
     let dir = tempfile::tempdir().expect("tempdir");
     let whatsapp = FakeWhatsApp::start().await;
@@ -136,7 +144,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let conn = ringback::db::open(&db_path).expect("db");
         seed_restaurant(&conn, "Chez Test", "FR", "Europe/Paris")
     };
-    let app = App::build(config).await.expect("app builds");
+    let app = match transport {
+        Some(transport) => App::build_with_transport(config, transport).await,
+        None => App::build(config).await,
+    }
+    .expect("app builds");
     let writer = app.writer();
     let address = format!("http://{}", app.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();

@@ -81,12 +81,28 @@ impl Server {
     }
 
     /// SIGTERM, then waits for the exit; returns the exit code.
-    pub async fn terminate(mut self) -> Option<i32> {
+    pub async fn terminate(self) -> Option<i32> {
+        self.sigterm();
+        self.exit_code().await
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn sigterm(&self) {
         let pid = nix::unistd::Pid::from_raw(i32::try_from(self.pid()).expect("pid"));
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    }
+
+    /// Waits for the process to exit; returns its exit code.
+    pub async fn exit_code(mut self) -> Option<i32> {
         tokio::task::spawn_blocking(move || self.child.wait().expect("wait").code())
             .await
             .expect("join")
+    }
+
+    /// Waits until the log has a line containing `text` (a test fails after 20 s).
+    pub async fn wait_for_log(&self, text: &str) {
+        crate::helpers::eventually(&format!("log line {text:?}"), || self.log().contains(text))
+            .await;
     }
 
     /// The process's peak resident memory (`VmHWM`), in bytes.

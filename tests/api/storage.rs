@@ -224,10 +224,15 @@ fn hold_writer(writer: &Writer) -> std::sync::mpsc::Sender<()> {
     release
 }
 
-async fn until_queued(writer: &Writer, n: usize) {
-    while writer.stats().pending.load(Ordering::SeqCst) < n {
+/// Waits until `n` jobs more than `since` were put in the writer's queue.
+async fn until_queued(writer: &Writer, since: u64, n: u64) {
+    while writer.stats().queued.load(Ordering::SeqCst) < since + n {
         tokio::task::yield_now().await;
     }
+}
+
+fn queued(writer: &Writer) -> u64 {
+    writer.stats().queued.load(Ordering::SeqCst)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,6 +252,7 @@ async fn a_storage_fault_in_one_job_commits_nothing_of_its_batch_and_the_next_ba
     )
     .expect("cap");
     let (writer, _stopped) = Writer::start(conn, 100).expect("writer");
+    let since = queued(&writer);
     let release = hold_writer(&writer);
     let jobs: Vec<_> = (0..10)
         .map(|i| {
@@ -264,7 +270,7 @@ async fn a_storage_fault_in_one_job_commits_nothing_of_its_batch_and_the_next_ba
             })
         })
         .collect();
-    until_queued(&writer, 10).await;
+    until_queued(&writer, since, 1 + 10).await;
 
     drop(release);
     let mut answers = Vec::new();
@@ -302,6 +308,7 @@ async fn a_storage_fault_in_one_job_commits_nothing_of_its_batch_and_the_next_ba
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_write_queue_answers_503_service_busy_and_records_nothing() {
     let app = spawn_app_with(|c| c.database.max_pending_writes = 2).await;
+    let since = queued(&app.writer);
     let release = hold_writer(&app.writer);
     let queued: Vec<_> = (0..2)
         .map(|i| {
@@ -310,7 +317,7 @@ async fn a_full_write_queue_answers_503_service_busy_and_records_nothing() {
             tokio::spawn(async move { post(&address, &token, &body).await })
         })
         .collect();
-    until_queued(&app.writer, 2).await;
+    until_queued(&app.writer, since, 1 + 2).await;
 
     let refused = app
         .report(json!({"caller_phone_number": "+33612345679", "external_call_id": "refused"}))
@@ -343,57 +350,85 @@ async fn a_full_write_queue_answers_503_service_busy_and_records_nothing() {
     assert_eq!(app.ledger_rows(), 2);
 }
 
+/// A WhatsApp that takes every message, but only once the test says so: a send that holds its
+/// dispatch thread for as long as the test needs, whatever `timeout_ms` says.
+struct Stalled {
+    released: std::sync::Mutex<bool>,
+    wake: std::sync::Condvar,
+    sends: std::sync::atomic::AtomicUsize,
+}
+
+impl Stalled {
+    fn release(&self) {
+        *self.released.lock().expect("lock") = true;
+        self.wake.notify_all();
+    }
+}
+
+impl ringback::whatsapp::Transport for Stalled {
+    fn send(&self, message: &ringback::whatsapp::Outgoing) -> ringback::whatsapp::DispatchResult {
+        self.sends.fetch_add(1, Ordering::SeqCst);
+        let mut released = self.released.lock().expect("lock");
+        while !*released {
+            released = self.wake.wait(released).expect("wait");
+        }
+        ringback::whatsapp::DispatchResult::Sent {
+            message_id: format!("wamid.{}", message.call_id),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_that_waits_past_timeout_ms_for_a_dispatch_thread_ends_failed_busy_and_refunded() {
-    let app = spawn_app_with(|c| {
-        c.whatsapp.dispatch_threads = 1;
-        c.whatsapp.timeout_ms = 300;
-    })
+    let stalled = std::sync::Arc::new(Stalled {
+        released: std::sync::Mutex::new(false),
+        wake: std::sync::Condvar::new(),
+        sends: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let app = spawn_app_with_transport(
+        |c| {
+            c.whatsapp.dispatch_threads = 1;
+            c.whatsapp.timeout_ms = 200;
+        },
+        Some(stalled.clone()),
+    )
     .await;
     app.update_restaurant(RestaurantChanges {
         balance_cents: Some(Some(1_000)),
         message_cost_cents: Some(10),
         ..Default::default()
     });
-    app.whatsapp.set(Behaviour::Hold);
-
-    let reports: Vec<_> = (0..4)
-        .map(|i| {
-            let (address, token) = (app.address.clone(), app.restaurant.token.clone());
-            let body = json!({"caller_phone_number": format!("+3361234500{i}"), "external_call_id": format!("slow-{i}")});
-            tokio::spawn(async move { post(&address, &token, &body).await })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for report in reports {
-        answers.push(report.await.expect("join"));
+    let report = |i: usize| {
+        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+        let body = json!({"caller_phone_number": format!("+3361234500{i}"), "external_call_id": format!("slow-{i}")});
+        tokio::spawn(async move { post(&address, &token, &body).await })
+    };
+    let first = report(0);
+    while stalled.sends.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
     }
-    app.whatsapp.release();
 
-    let busy = answers
-        .iter()
-        .filter(|(_, a)| a["error"]["details"]["whatsapp_error"]["code"] == "busy")
-        .count();
-    assert!(
-        answers.iter().all(|(status, _)| *status == 502),
-        "{answers:?}"
-    );
-    assert!(
-        busy >= 2,
-        "claims behind the busy thread gave up: {answers:?}"
-    );
-    assert!(
-        app.whatsapp.requests().len() <= 4 - busy,
+    // The only dispatch thread is taken: these three wait for it, and give up.
+    let mut waiting = Vec::new();
+    for i in 1..4 {
+        waiting.push(report(i).await.expect("join"));
+    }
+    stalled.release();
+    let (first_status, _) = first.await.expect("join");
+
+    assert_eq!(first_status, 201, "the send that had the thread went out");
+    for (status, answer) in &waiting {
+        assert_eq!(*status, 502, "{answer}");
+        assert_eq!(answer["error"]["details"]["whatsapp_error"]["code"], "busy");
+    }
+    assert_eq!(
+        stalled.sends.load(Ordering::SeqCst),
+        1,
         "a busy claim sends nothing"
     );
-    assert_eq!(app.balance(), Some(1_000), "every failed claim is refunded");
-    let failed_busy: i64 = app
-        .db()
-        .query_row(
-            "SELECT COUNT(*) FROM calls WHERE outcome = 'FAILED' AND error_code = 'busy'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(failed_busy as usize, busy);
+    assert_eq!(
+        app.balance(),
+        Some(1_000 - 10),
+        "every busy claim is refunded"
+    );
 }

@@ -6,12 +6,12 @@
 //! Idle or half-sent connections therefore hold a bounded number of descriptors and a bounded
 //! buffer each: the rest wait in the kernel's listen backlog, costing the process nothing.
 
+mod deadline;
+mod watched;
+
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::Router;
@@ -20,7 +20,6 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
@@ -28,8 +27,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
 
-use crate::error::ErrorEnvelope;
-use crate::secret::random_alphanumeric;
+pub use deadline::BodyTimedOut;
+use deadline::Deadline;
+use watched::Watched;
 
 /// Bytes hyper may buffer for one request head. A larger head is refused `431`; with
 /// `max_connections` this bounds what half-sent heads can take from memory.
@@ -170,7 +170,9 @@ async fn serve_connection(
         service_activity.request_started();
         let guard = InRequest(Arc::clone(&service_activity));
         let mut router = router.clone();
-        let response = router.call(request.map(Body::new));
+        let body_limit = limits.header_timeout;
+        let request = request.map(|b| Body::new(Deadline::new(Body::new(b), body_limit)));
+        let response = router.call(request);
         async move {
             let response = response.await;
             drop(guard);
@@ -220,147 +222,5 @@ async fn serve_connection(
                 connection.as_mut().graceful_shutdown();
             }
         }
-    }
-}
-
-/// The TCP stream as hyper sees it: reads mark the connection's activity, and a response hyper
-/// writes on its own (it carries no `x-request-id`, which every routed response has) is
-/// replaced by the same status in the error envelope.
-struct Watched {
-    stream: TcpStream,
-    activity: Arc<Activity>,
-    /// Our replacement of hyper's own answer, and how much of it is written.
-    rewrite: Option<(Vec<u8>, usize)>,
-    /// After a replaced answer hyper closes the connection; anything more it writes is dropped.
-    rewritten: bool,
-}
-
-impl Watched {
-    fn new(stream: TcpStream, activity: Arc<Activity>) -> Watched {
-        Watched {
-            stream,
-            activity,
-            rewrite: None,
-            rewritten: false,
-        }
-    }
-}
-
-impl AsyncRead for Watched {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        ready!(Pin::new(&mut self.stream).poll_read(cx, buf))?;
-        if buf.filled().len() > before {
-            self.activity.bytes_arrived();
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncWrite for Watched {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if self.rewritten {
-            return Poll::Ready(Ok(buf.len()));
-        }
-        if self.rewrite.is_none()
-            && let Some(status) = unrouted_status(buf)
-        {
-            self.rewrite = Some((enveloped(status), 0));
-        }
-        let this = &mut *self;
-        let Some((bytes, written)) = &mut this.rewrite else {
-            return Pin::new(&mut this.stream).poll_write(cx, buf);
-        };
-        while *written < bytes.len() {
-            let n = ready!(Pin::new(&mut this.stream).poll_write(cx, &bytes[*written..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            *written += n;
-        }
-        this.rewrite = None;
-        this.rewritten = true;
-        // Hyper's own bytes count as written: they were answered by ours.
-        Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
-/// The status of a response that hyper wrote on its own, or `None` for a routed response.
-fn unrouted_status(buf: &[u8]) -> Option<u16> {
-    let rest = buf.strip_prefix(b"HTTP/1.1 ")?;
-    let status: u16 = std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?;
-    if status < 400 {
-        return None;
-    }
-    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    (!head.contains("\r\nx-request-id:")).then_some(status)
-}
-
-/// A whole response for `status` in the error envelope, with a request id; the connection closes.
-fn enveloped(status: u16) -> Vec<u8> {
-    let (code, message) = match status {
-        400 => ("MALFORMED_REQUEST", "the request is not valid HTTP/1.1"),
-        414 => ("URI_TOO_LONG", "the request URI is too long"),
-        431 => (
-            "HEADERS_TOO_LARGE",
-            "the request headers are too large or too many",
-        ),
-        505 => (
-            "HTTP_VERSION_NOT_SUPPORTED",
-            "only HTTP/1.0 and HTTP/1.1 are served",
-        ),
-        _ => ("INTERNAL_ERROR", "the request could not be served"),
-    };
-    let request_id = format!("req_{}", random_alphanumeric(20));
-    let body = ErrorEnvelope {
-        code,
-        message: message.into(),
-        details: serde_json::json!({}),
-    }
-    .to_json(&request_id)
-    .to_string();
-    let reason = axum::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Error");
-    format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
-         x-request-id: {request_id}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_response_of_hyper_itself_is_recognised_by_its_missing_request_id() {
-        let hyper_431 =
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
-        let routed = b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\nx-request-id: req_1\r\n\r\n{}";
-        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
-
-        assert_eq!(unrouted_status(hyper_431), Some(431));
-        assert_eq!(unrouted_status(routed), None);
-        assert_eq!(unrouted_status(ok), None);
     }
 }
