@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use http_body::{Frame, SizeHint};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 /// The error a body gives once its deadline passed; the edge answers it `408`.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +17,10 @@ pub struct BodyTimedOut;
 
 pub(super) struct Deadline {
     inner: Body,
-    expires: Pin<Box<Sleep>>,
+    at: Instant,
+    /// Armed only when the body makes the reader wait: a small body already read with its head
+    /// costs no timer.
+    expires: Option<Pin<Box<Sleep>>>,
 }
 
 impl Deadline {
@@ -25,7 +28,8 @@ impl Deadline {
     pub(super) fn new(inner: Body, limit: Duration) -> Deadline {
         Deadline {
             inner,
-            expires: Box::pin(tokio::time::sleep(limit)),
+            at: Instant::now() + limit,
+            expires: None,
         }
     }
 }
@@ -41,7 +45,11 @@ impl http_body::Body for Deadline {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
             return Poll::Ready(frame);
         }
-        if self.expires.as_mut().poll(cx).is_ready() {
+        let at = self.at;
+        let expires = self
+            .expires
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        if expires.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut))));
         }
         Poll::Pending

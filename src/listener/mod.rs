@@ -21,7 +21,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -100,19 +100,16 @@ enum Phase {
     Idle(Instant),
 }
 
+/// Where the connection stands. Updated on the request path (a lock nobody else holds for
+/// long); read by the connection's watchdog tick, so a request costs no timer of its own.
 struct Activity {
     phase: Mutex<Phase>,
-    changed: Notify,
 }
 
 impl Activity {
     fn update(&self, change: impl FnOnce(Phase) -> Phase) {
         if let Ok(mut phase) = self.phase.lock() {
-            let next = change(*phase);
-            if next != *phase {
-                *phase = next;
-                self.changed.notify_one();
-            }
+            *phase = change(*phase);
         }
     }
 
@@ -161,7 +158,6 @@ async fn serve_connection(
 ) {
     let activity = Arc::new(Activity {
         phase: Mutex::new(Phase::Head(Instant::now())),
-        changed: Notify::new(),
     });
     let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
     let service_activity = Arc::clone(&activity);
@@ -195,14 +191,13 @@ async fn serve_connection(
         Phase::Idle(since) => Some(since + limits.idle_timeout),
         Phase::Busy(_) => None,
     };
+    // The timeouts are checked on a tick, a quarter of the shorter one: a connection closes at
+    // most that late, and a request re-arms no timer.
+    let tick = (limits.header_timeout.min(limits.idle_timeout) / 4)
+        .clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut ticks = tokio::time::interval_at(Instant::now() + tick, tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let deadline = deadline_of(activity.phase());
-        let expired = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(e) = result {
@@ -210,13 +205,12 @@ async fn serve_connection(
                 }
                 return;
             }
-            () = expired => {
+            _ = ticks.tick() => {
                 // Dropping the connection closes it; nothing is in flight on it.
                 if deadline_of(activity.phase()).is_some_and(|at| at <= Instant::now()) {
                     return;
                 }
             }
-            () = activity.changed.notified() => {}
             () = stop.cancelled(), if !stopping => {
                 stopping = true;
                 connection.as_mut().graceful_shutdown();

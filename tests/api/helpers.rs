@@ -306,3 +306,16 @@ pub fn stored_outcome(app: &TestApp, external_call_id: &str) -> Option<String> {
         )
         .ok()
 }
+
+/// Posts a missed-call report to the server at `address` as `token`; returns `(status, body)`.
+pub async fn post_json(address: &str, token: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{address}/api/partner/v1/missed-calls"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}

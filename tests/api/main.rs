@@ -23,3 +23,4 @@ mod secrets;
 mod soak;
 mod storage;
 mod survival;
+mod writer;

@@ -7,9 +7,8 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 
 use ringback::db::restaurants::RestaurantChanges;
-use ringback::db::{DbError, StorageFault, Writer};
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
 
@@ -102,7 +101,7 @@ async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing
             let (address, token) = (app.address.clone(), app.restaurant.token.clone());
             let body = json!({"caller_phone_number": format!("+3361234560{i}"),
                               "external_call_id": format!("held-{i}")});
-            tokio::spawn(async move { post(&address, &token, &body).await })
+            tokio::spawn(async move { post_json(&address, &token, &body).await })
         })
         .collect();
     app.whatsapp.wait_for_requests(5).await;
@@ -113,7 +112,7 @@ async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing
     let mut unavailable = 0;
     for i in 0..5_000 {
         let body = json!({"caller_phone_number": format!("+336{:08}", i), "external_call_id": format!("load-{i}")});
-        let (status, answer) = post(&app.address, &quiet.token, &body).await;
+        let (status, answer) = post_json(&app.address, &quiet.token, &body).await;
         match status {
             201 => acknowledged.push(answer["data"]["id"].as_str().expect("id").to_string()),
             503 => {
@@ -131,7 +130,7 @@ async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing
     for answer in held {
         held_answers.push(answer.await.expect("join"));
     }
-    let (in_progress, _) = post(
+    let (in_progress, _) = post_json(
         &app.address,
         &app.restaurant.token,
         &json!({"caller_phone_number": "+33612345600", "external_call_id": "held-0"}),
@@ -164,7 +163,7 @@ async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing
     .await;
     for i in 0..5 {
         let body = json!({"caller_phone_number": format!("+3361234560{i}"), "external_call_id": format!("held-{i}")});
-        let (status, replay) = post(&app.address, &app.restaurant.token, &body).await;
+        let (status, replay) = post_json(&app.address, &app.restaurant.token, &body).await;
         assert_eq!(status, 201, "{replay}");
         assert_eq!(replay["data"]["outcome"], "SKIPPED_DUPLICATE");
         assert_eq!(replay["data"]["original_outcome"], "SENT");
@@ -184,170 +183,13 @@ async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing
         "no row for a 503, none lost"
     );
     assert_eq!(app.balance(), Some(10_000 - 5 * 10), "five messages paid");
-    let (status, _) = post(
+    let (status, _) = post_json(
         &app.address,
         &quiet.token,
         &json!({"caller_phone_number": "+33699999999"}),
     )
     .await;
     assert_eq!(status, 201, "service resumed by itself");
-}
-
-async fn post(address: &str, token: &str, body: &Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{address}/api/partner/v1/missed-calls"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json"))
-}
-
-/// Holds the writer inside a job until the returned sender is dropped, so that every job queued
-/// meanwhile lands in the next batch, whole.
-fn hold_writer(writer: &Writer) -> std::sync::mpsc::Sender<()> {
-    let (release, wait) = std::sync::mpsc::channel::<()>();
-    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
-    let w = writer.clone();
-    tokio::spawn(async move {
-        let _ = w
-            .run(move |_| {
-                let _ = held_tx.send(());
-                let _ = wait.recv();
-                Ok::<_, DbError>(())
-            })
-            .await;
-    });
-    held_rx.recv().expect("the writer took the holding job");
-    release
-}
-
-/// Waits until `n` jobs more than `since` were put in the writer's queue.
-async fn until_queued(writer: &Writer, since: u64, n: u64) {
-    while writer.stats().queued.load(Ordering::SeqCst) < since + n {
-        tokio::task::yield_now().await;
-    }
-}
-
-fn queued(writer: &Writer) -> u64 {
-    writer.stats().queued.load(Ordering::SeqCst)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_storage_fault_in_one_job_commits_nothing_of_its_batch_and_the_next_batch_commits() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let conn = ringback::db::open_write_connection(&dir.path().join("w.db")).expect("open");
-    conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
-        .expect("table");
-    let pages: i64 = conn
-        .query_row("PRAGMA page_count", [], |r| r.get(0))
-        .expect("pages");
-    // The file may grow by a few pages only: a large row then fails with SQLITE_FULL.
-    conn.query_row(
-        &format!("PRAGMA max_page_count = {}", pages + 4),
-        [],
-        |_| Ok(()),
-    )
-    .expect("cap");
-    let (writer, _stopped) = Writer::start(conn, 100).expect("writer");
-    let since = queued(&writer);
-    let release = hold_writer(&writer);
-    let jobs: Vec<_> = (0..10)
-        .map(|i| {
-            let writer = writer.clone();
-            tokio::spawn(async move {
-                writer
-                    .run(move |conn| {
-                        conn.execute("INSERT INTO t (v) VALUES (?1)", [i])?;
-                        if i == 5 {
-                            conn.execute("INSERT INTO t (v) VALUES (zeroblob(65536))", [])?;
-                        }
-                        Ok::<_, DbError>(())
-                    })
-                    .await
-            })
-        })
-        .collect();
-    until_queued(&writer, since, 1 + 10).await;
-
-    drop(release);
-    let mut answers = Vec::new();
-    for job in jobs {
-        answers.push(job.await.expect("join"));
-    }
-    writer
-        .run(|conn| {
-            conn.execute("INSERT INTO t (v) VALUES (100)", [])?;
-            Ok::<_, DbError>(())
-        })
-        .await
-        .expect("the next batch");
-    let rows: Vec<i64> = writer
-        .run(|conn| {
-            let mut stmt = conn.prepare("SELECT v FROM t")?;
-            let rows = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            Ok::<_, DbError>(rows)
-        })
-        .await
-        .expect("rows");
-
-    assert!(
-        answers
-            .iter()
-            .all(|a| matches!(a, Err(e) if e.is_storage_fault())),
-        "every job of the batch hears of the fault: {answers:?}"
-    );
-    assert_eq!(rows, vec![100], "nothing of the failed batch is committed");
-    assert_eq!(writer.stats().failed_batches.load(Ordering::SeqCst), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_write_queue_answers_503_service_busy_and_records_nothing() {
-    let app = spawn_app_with(|c| c.database.max_pending_writes = 2).await;
-    let since = queued(&app.writer);
-    let release = hold_writer(&app.writer);
-    let queued: Vec<_> = (0..2)
-        .map(|i| {
-            let (address, token) = (app.address.clone(), app.restaurant.token.clone());
-            let body = json!({"caller_phone_number": format!("+3361234567{i}"), "external_call_id": format!("queued-{i}")});
-            tokio::spawn(async move { post(&address, &token, &body).await })
-        })
-        .collect();
-    until_queued(&app.writer, since, 1 + 2).await;
-
-    let refused = app
-        .report(json!({"caller_phone_number": "+33612345679", "external_call_id": "refused"}))
-        .await;
-    let retry_after = refused.headers().get("retry-after").cloned();
-    let (status, body) = (
-        refused.status().as_u16(),
-        refused.json::<Value>().await.expect("json"),
-    );
-    drop(release);
-    for job in queued {
-        assert_eq!(job.await.expect("join").0, 201);
-    }
-
-    assert_eq!(status, 503);
-    assert_eq!(body["error"]["code"], "SERVICE_BUSY");
-    assert_eq!(
-        retry_after.as_ref().and_then(|v| v.to_str().ok()),
-        Some("1")
-    );
-    let refused_rows: i64 = app
-        .db()
-        .query_row(
-            "SELECT COUNT(*) FROM calls WHERE external_call_id = 'refused'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(refused_rows, 0);
-    assert_eq!(app.ledger_rows(), 2);
 }
 
 /// A WhatsApp that takes every message, but only once the test says so: a send that holds its
@@ -401,7 +243,7 @@ async fn a_claim_that_waits_past_timeout_ms_for_a_dispatch_thread_ends_failed_bu
     let report = |i: usize| {
         let (address, token) = (app.address.clone(), app.restaurant.token.clone());
         let body = json!({"caller_phone_number": format!("+3361234500{i}"), "external_call_id": format!("slow-{i}")});
-        tokio::spawn(async move { post(&address, &token, &body).await })
+        tokio::spawn(async move { post_json(&address, &token, &body).await })
     };
     let first = report(0);
     while stalled.sends.load(Ordering::SeqCst) == 0 {

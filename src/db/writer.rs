@@ -306,6 +306,3 @@ fn run_batch(
     }
     stuck.map_or(Ok(()), Err)
 }
-
-#[cfg(test)]
-mod tests;
