@@ -8,10 +8,15 @@ use std::time::Duration;
 use super::{DbError, Stopped, open_write_connection, spawn_watched};
 
 const EVERY: Duration = Duration::from_secs(1);
-/// Past this size a checkpoint waits for the writer, so that the WAL cannot grow without bound.
-/// Passive checkpoints keep it far below this in practice; this is a safety valve only, since a
-/// waiting checkpoint holds up every report meanwhile.
+/// Past this size, each tick also tries to start the WAL over (RESTART) without waiting: under
+/// steady load some reader always holds a snapshot, so passive checkpoints alone never let the
+/// WAL restart, and it would grow until the valve below.
+const WAL_RESTART_BYTES: u64 = 64 * 1024 * 1024;
+/// Past this size a checkpoint waits for the writer and the readers, so that the WAL cannot grow
+/// without bound. A safety valve only, since a waiting checkpoint holds up every report meanwhile.
 const WAL_LIMIT_BYTES: u64 = 1024 * 1024 * 1024;
+/// How long the valve's checkpoint may wait for readers and the writer.
+const VALVE_WAIT: Duration = Duration::from_secs(5);
 
 /// Keeps the checkpoint thread alive; it stops when the last clone is dropped.
 #[derive(Clone)]
@@ -29,10 +34,12 @@ impl Checkpointer {
             // not every second in between.
             let mut failing = false;
             while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
-                let mode = match std::fs::metadata(&wal) {
-                    Ok(m) if m.len() > WAL_LIMIT_BYTES => "RESTART",
-                    _ => "PASSIVE",
+                let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+                let (mode, wait) = match size {
+                    s if s > WAL_LIMIT_BYTES => ("RESTART", VALVE_WAIT),
+                    _ => ("PASSIVE", Duration::ZERO),
                 };
+                let _ = conn.busy_timeout(wait);
                 let pragma = format!("PRAGMA wal_checkpoint({mode})");
                 match conn.query_row(&pragma, [], |_| Ok(())) {
                     Err(e) if !failing => {
@@ -44,6 +51,12 @@ impl Checkpointer {
                         tracing::info!("WAL checkpoints work again");
                     }
                     _ => {}
+                }
+                if mode == "PASSIVE" && size > WAL_RESTART_BYTES {
+                    // Follows a passive pass that copied nearly everything, so it holds the
+                    // write lock only for the last frames; with busy timeout 0 it gives up at
+                    // once when the writer or a reader is in the way, and the next tick retries.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
                 }
             }
         })
