@@ -102,7 +102,7 @@ pub fn instant(text: &str, tz: &TimeZone, field: &'static str) -> Result<i64, Bo
         invalid(
             field,
             format!(
-                "{field} {text:?} is not an ISO-8601 date-time, like 2026-05-10T20:30:00+02:00"
+                "{field} {text:?} is not a date and time in 2000–2099, like 2026-05-10T20:30:00+02:00 (an offset within ±23:59, or none for the restaurant's local time)"
             ),
         )
     })

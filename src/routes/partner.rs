@@ -83,7 +83,7 @@ pub fn parse_report(
             let at = parse_instant(text, &tz).ok_or_else(|| {
                 ApiError::validation(
                     "occurred_at",
-                    "occurred_at must be an ISO-8601 date-time, like 2026-05-10T12:23:00Z",
+                    "occurred_at must be a date and time in 2000–2099, like 2026-05-10T12:23:00Z (an offset within ±23:59, or none for the restaurant's local time)",
                 )
             })?;
             let skew = max_future_skew_seconds;
