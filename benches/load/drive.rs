@@ -15,6 +15,18 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Every client's figures as one, over the time since `started`.
+    pub async fn gather(tasks: Vec<tokio::task::JoinHandle<Stats>>, started: Instant) -> Stats {
+        let mut total = Stats::default();
+        for task in tasks {
+            let stats = task.await.expect("client");
+            total.latencies.extend(stats.latencies);
+            total.errors += stats.errors;
+        }
+        total.elapsed = started.elapsed();
+        total
+    }
+
     pub fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
@@ -111,14 +123,7 @@ pub async fn closed_loop(target: &Target, clients: usize, duration: Duration) ->
             })
         })
         .collect();
-    let mut total = Stats::default();
-    for task in tasks {
-        let stats = task.await.expect("client");
-        total.latencies.extend(stats.latencies);
-        total.errors += stats.errors;
-    }
-    total.elapsed = started.elapsed();
-    total
+    Stats::gather(tasks, started).await
 }
 
 /// A steady `rate` of reports per second for `duration`, whatever the answers' pace (open loop).

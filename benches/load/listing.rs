@@ -93,14 +93,7 @@ impl Pages {
                 })
             })
             .collect();
-        let mut total = Stats::default();
-        for task in tasks {
-            let stats = task.await.expect("client");
-            total.latencies.extend(stats.latencies);
-            total.errors += stats.errors;
-        }
-        total.elapsed = started.elapsed();
-        total
+        Stats::gather(tasks, started).await
     }
 }
 
