@@ -1,0 +1,266 @@
+//! Typed configuration: defaults, then the TOML file, then `RINGBACK_<SECTION>_<KEY>` environment
+//! variables, then command-line flags. An unknown key or a bad value stops start-up naming it.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub whatsapp: WhatsAppConfig,
+    pub missed_calls: MissedCallsConfig,
+    pub log: LogConfig,
+    /// The file the configuration was read from, so that a bad value can name its line.
+    #[serde(skip)]
+    pub source: Option<load::FileSource>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub max_body_bytes: usize,
+    pub header_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub max_connections: usize,
+    /// PEM certificate chain and private key; both set → HTTPS on `listen`, both empty → HTTP.
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    /// Serve `GET /metrics`.
+    pub metrics: bool,
+    /// Requests per minute per partner token; `0` turns the limit off.
+    pub rate_limit_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub path: PathBuf,
+    pub max_pending_writes: usize,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    Cloud,
+    Sandbox,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsAppConfig {
+    pub transport: TransportKind,
+    pub api_base: String,
+    pub timeout_ms: u64,
+    pub dispatch_threads: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MissedCallsConfig {
+    pub cooldown_minutes: i64,
+    pub stale_after_minutes: i64,
+    pub reservation_grace_minutes: i64,
+    pub max_future_skew_seconds: i64,
+    /// Ledger rows older than this many days are deleted; `0` keeps them forever.
+    pub retention_days: i64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter: a level (`info`) or directives (`info,ringback=debug`).
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 16384,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 512,
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
+            metrics: true,
+            rate_limit_per_minute: 600,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            path: PathBuf::from("ringback.db"),
+            max_pending_writes: 10_000,
+        }
+    }
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        WhatsAppConfig {
+            transport: TransportKind::Cloud,
+            api_base: "https://graph.facebook.com/v21.0".into(),
+            timeout_ms: 10_000,
+            dispatch_threads: 16,
+        }
+    }
+}
+
+impl Default for MissedCallsConfig {
+    fn default() -> Self {
+        MissedCallsConfig {
+            cooldown_minutes: 360,
+            stale_after_minutes: 1440,
+            reservation_grace_minutes: 120,
+            max_future_skew_seconds: 300,
+            retention_days: 400,
+        }
+    }
+}
+
+/// Read by `restaurant whatsapp` so that the secret need not be typed on the command line; it is
+/// not a configuration key.
+pub const ACCESS_TOKEN_VAR: &str = "RINGBACK_ACCESS_TOKEN";
+
+mod load;
+mod validate;
+
+pub use load::{ConfigError, FileSource};
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use toml::Table;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_overrides_defaults_with_typed_values() {
+        let cfg = Config::load(
+            None,
+            env(&[
+                ("RINGBACK_DATABASE_PATH", "123"),
+                ("RINGBACK_WHATSAPP_TIMEOUT_MS", "2500"),
+                ("RINGBACK_MISSED_CALLS_COOLDOWN_MINUTES", "60"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(cfg.database.path, PathBuf::from("123"));
+        assert_eq!(cfg.whatsapp.timeout_ms, 2500);
+        assert_eq!(cfg.missed_calls.cooldown_minutes, 60);
+    }
+
+    #[test]
+    fn an_unknown_environment_key_is_named() {
+        let err =
+            Config::load(None, env(&[("RINGBACK_SERVER_PORT", "1")])).expect_err("unknown key");
+        assert!(err.to_string().contains("RINGBACK_SERVER_PORT"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_file_key_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1\"\nport = 3\n").expect("write");
+        let err = Config::load(Some(&path), env(&[])).expect_err("unknown key");
+        assert!(err.to_string().contains("port"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_lists_every_key_with_its_default() {
+        let example: Table =
+            toml::from_str(include_str!("../../config.example.toml")).expect("example parses");
+        let defaults = Table::try_from(Config::default()).expect("defaults");
+        assert_eq!(example, defaults);
+    }
+
+    #[test]
+    fn a_bad_value_is_named() {
+        let mut cfg = Config::default();
+        cfg.whatsapp.dispatch_threads = 0;
+        let err = cfg.validate().expect_err("bad value");
+        assert!(
+            err.to_string().contains("whatsapp.dispatch_threads"),
+            "{err}"
+        );
+    }
+
+    fn load_file(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).expect("write");
+        Config::load(Some(Path::new(&path)), env(&[])).and_then(|c| c.validate().map(|()| c))
+    }
+
+    #[test]
+    fn a_bad_value_in_the_file_names_the_key_and_its_line() {
+        let err =
+            load_file("[server]\nlisten = \"127.0.0.1:1\"\n\n[whatsapp]\ntimeout_ms = \"fast\"\n")
+                .expect_err("bad value");
+        let text = err.to_string();
+        assert!(text.contains("whatsapp.timeout_ms"), "{text}");
+        assert!(text.contains("line 5"), "{text}");
+    }
+
+    #[test]
+    fn a_value_out_of_range_in_the_file_names_the_key_and_its_line() {
+        let err =
+            load_file("# threads\n[whatsapp]\ndispatch_threads = 0\n").expect_err("bad value");
+        let text = err.to_string();
+        assert!(text.contains("whatsapp.dispatch_threads"), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+    }
+
+    #[test]
+    fn a_toml_syntax_error_names_its_line_and_column() {
+        let err = load_file("[server]\nlisten = \"127.0.0.1:1\"\nmax_body_bytes = = 3\n")
+            .expect_err("syntax error");
+        let text = err.to_string();
+        assert!(text.contains("line 3, column 18"), "{text}");
+    }
+
+    #[test]
+    fn the_access_token_variable_is_not_a_configuration_key() {
+        Config::load(None, env(&[(ACCESS_TOKEN_VAR, "EAAGxyz")])).expect("ignored");
+    }
+
+    #[test]
+    fn tls_needs_both_a_certificate_and_a_key() {
+        let mut cfg = Config::default();
+        cfg.server.tls_cert = PathBuf::from("/etc/ringback/cert.pem");
+        let err = cfg.validate().expect_err("half TLS");
+        assert!(err.to_string().contains("server.tls_key"), "{err}");
+    }
+}

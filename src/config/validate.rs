@@ -1,0 +1,115 @@
+//! The checks the types alone do not make; each error names the key, and its line in the file.
+
+use std::net::SocketAddr;
+
+use super::{Config, ConfigError};
+
+impl Config {
+    /// Checks every value that the types alone do not; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| Err(self.invalid(key, message));
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            return invalid(
+                "server.listen",
+                "must be an address and port, like 127.0.0.1:8080",
+            );
+        }
+        if !(256..=10 * 1024 * 1024).contains(&self.server.max_body_bytes) {
+            return invalid("server.max_body_bytes", "must be between 256 and 10485760");
+        }
+        for (key, value) in [
+            ("server.header_timeout_ms", self.server.header_timeout_ms),
+            ("server.idle_timeout_ms", self.server.idle_timeout_ms),
+        ] {
+            if !(100..=3_600_000).contains(&value) {
+                return invalid(key, "must be between 100 and 3600000");
+            }
+        }
+        if !(1..=65_536).contains(&self.server.max_connections) {
+            return invalid("server.max_connections", "must be between 1 and 65536");
+        }
+        if !(1..=1_000_000).contains(&self.database.max_pending_writes) {
+            return invalid(
+                "database.max_pending_writes",
+                "must be between 1 and 1000000",
+            );
+        }
+        if self.database.path.as_os_str().is_empty() {
+            return invalid("database.path", "must not be empty");
+        }
+        let base = &self.whatsapp.api_base;
+        if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() < 10 {
+            return invalid("whatsapp.api_base", "must be an http:// or https:// URL");
+        }
+        if !(1..=600_000).contains(&self.whatsapp.timeout_ms) {
+            return invalid("whatsapp.timeout_ms", "must be between 1 and 600000");
+        }
+        if !(1..=256).contains(&self.whatsapp.dispatch_threads) {
+            return invalid("whatsapp.dispatch_threads", "must be between 1 and 256");
+        }
+        let server = &self.server;
+        if server.tls_cert.as_os_str().is_empty() != server.tls_key.as_os_str().is_empty() {
+            let key = if server.tls_cert.as_os_str().is_empty() {
+                "server.tls_cert"
+            } else {
+                "server.tls_key"
+            };
+            return invalid(key, "tls_cert and tls_key are set together, or neither is");
+        }
+        if server.rate_limit_per_minute > 1_000_000 {
+            return invalid(
+                "server.rate_limit_per_minute",
+                "must be between 0 (off) and 1000000",
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return invalid(
+                "log.level",
+                "must be a level (error, warn, info, debug, trace) or tracing directives",
+            );
+        }
+        if !(0..=36_500).contains(&self.missed_calls.retention_days) {
+            return invalid(
+                "missed_calls.retention_days",
+                "must be between 0 (keep forever) and 36500",
+            );
+        }
+        let mc = &self.missed_calls;
+        for (key, value) in [
+            ("missed_calls.cooldown_minutes", mc.cooldown_minutes),
+            ("missed_calls.stale_after_minutes", mc.stale_after_minutes),
+            (
+                "missed_calls.reservation_grace_minutes",
+                mc.reservation_grace_minutes,
+            ),
+            (
+                "missed_calls.max_future_skew_seconds",
+                mc.max_future_skew_seconds,
+            ),
+        ] {
+            if !(0..=10 * 365 * 24 * 60 * 60).contains(&value) {
+                return invalid(key, "must be zero or a positive number of a sane size");
+            }
+        }
+        Ok(())
+    }
+
+    fn invalid(&self, key: &str, message: &str) -> ConfigError {
+        let at_line = self
+            .source
+            .as_ref()
+            .and_then(|s| Some((s, s.line_of(key)?)));
+        match at_line {
+            Some((source, line)) => ConfigError::File {
+                path: source.path.clone(),
+                line,
+                key: key.into(),
+                message: message.into(),
+            },
+            None => ConfigError::Invalid {
+                key: key.into(),
+                message: message.into(),
+            },
+        }
+    }
+}
