@@ -42,13 +42,24 @@ pub struct App {
     pipeline: Pipeline,
     writer: Writer,
     limits: Limits,
+    started: Started,
     /// Resolve if the writer or the checkpointer thread dies.
     writer_stopped: Stopped,
     checkpointer_stopped: Stopped,
 }
 
+/// What the start-up log line says.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub database: String,
+    pub transport: TransportKind,
+    pub restaurants_enabled: i64,
+    pub tls: bool,
+}
+
 /// The database side of the app, opened together on a blocking thread.
 struct Storage {
+    restaurants_enabled: i64,
     reads: ReadPool,
     writer: Writer,
     writer_stopped: Stopped,
@@ -82,11 +93,13 @@ fn open_storage(path: &Path, max_pending_writes: usize) -> Result<Storage, DbErr
             "dispatches interrupted by a restart are now FAILED; a retry sends them"
         );
     }
+    let restaurants_enabled = db::restaurants::count_enabled(&conn)?;
     let reads = db::open_read_pool(path, 16)?;
     let (writer, writer_stopped) =
         Writer::start(conn, max_pending_writes).map_err(|e| DbError::Task(e.to_string()))?;
     let (checkpointer, checkpointer_stopped) = Checkpointer::start(path)?;
     Ok(Storage {
+        restaurants_enabled,
         reads,
         writer,
         writer_stopped,
@@ -175,6 +188,12 @@ impl App {
             idle_timeout: Duration::from_millis(config.server.idle_timeout_ms),
             max_connections: config.server.max_connections,
         };
+        let started = Started {
+            database: path.display().to_string(),
+            transport: config.whatsapp.transport,
+            restaurants_enabled: storage.restaurants_enabled,
+            tls: !config.server.tls_cert.as_os_str().is_empty(),
+        };
         let state = AppState {
             pipeline: pipeline.clone(),
             writer: storage.writer.clone(),
@@ -188,6 +207,7 @@ impl App {
             pipeline,
             writer: storage.writer,
             limits,
+            started,
             writer_stopped: storage.writer_stopped,
             checkpointer_stopped: storage.checkpointer_stopped,
         })
@@ -196,6 +216,11 @@ impl App {
     /// The app's single writer: for tests that need to reach the database thread itself.
     pub fn writer(&self) -> Writer {
         self.writer.clone()
+    }
+
+    /// What the app was started with, for the start-up log line.
+    pub fn started(&self) -> &Started {
+        &self.started
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

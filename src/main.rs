@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             message: e.to_string(),
         });
     }
-    telemetry::init("info");
+    telemetry::init(&config.log);
     let result = match cli.command {
         Command::Serve { .. } => server::serve(config, None),
         Command::Demo { .. } => server::serve_demo(config),

@@ -39,11 +39,20 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
     runtime.block_on(async move {
         let app = App::build(config).await.map_err(|e| fail(e.to_string()))?;
         let addr = app.local_addr()?;
-        let base_url = format!("http://{addr}");
+        let started = app.started().clone();
+        let scheme = if started.tls { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         if let Some(banner) = banner {
             println!("{}", banner(&base_url));
         }
-        tracing::info!("listening on {base_url}");
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            database = %started.database,
+            listen = %base_url,
+            transport = started.transport.as_str(),
+            restaurants_enabled = started.restaurants_enabled,
+            "ringback started"
+        );
         app.run_until_stopped(shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())

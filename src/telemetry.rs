@@ -1,15 +1,20 @@
-//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default `info`).
+//! Logging: `tracing` to stderr, as text or one JSON object per line (`log.format`), filtered by
+//! `log.level` (or `RUST_LOG`, when set, for a one-off debugging session).
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::config::{LogConfig, LogFormat};
+
 /// Crates whose debug output would show request headers, and so the WhatsApp access token.
-/// They stay at `warn` whatever `RUST_LOG` says.
+/// They stay at `warn` whatever the level says.
 const QUIET: [&str; 3] = ["ureq=warn", "ureq_proto=warn", "hyper=warn"];
 
 fn filter(default: &str) -> EnvFilter {
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(default))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     for directive in QUIET {
         if let Ok(d) = directive.parse() {
             filter = filter.add_directive(d);
@@ -19,14 +24,25 @@ fn filter(default: &str) -> EnvFilter {
 }
 
 /// Installs the process-wide subscriber. Safe to call more than once (later calls do nothing).
-pub fn init(default: &str) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter(default))
+pub fn init(log: &LogConfig) {
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(&log.level))
         .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match log.format {
         // Colour codes only for a person at a terminal, never in a log file.
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        // One object per line, the event's fields at the top level beside the request's span
+        // (route, request id), so that a collector can index them.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 /// For tests: logs go to the test harness's captured output, and only when `TEST_LOG` is set.

@@ -49,6 +49,15 @@ pub enum TransportKind {
     Sandbox,
 }
 
+impl TransportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Cloud => "cloud",
+            TransportKind::Sandbox => "sandbox",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct WhatsAppConfig {

@@ -114,6 +114,15 @@ pub fn list_restaurants(conn: &Connection) -> rusqlite::Result<Vec<Restaurant>> 
     stmt.query_map([], from_row)?.collect()
 }
 
+/// How many restaurants have the missed-calls feature on (for the start-up line).
+pub fn count_enabled(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM restaurants WHERE missed_calls_enabled = 1",
+        [],
+        |r| r.get(0),
+    )
+}
+
 /// Returns false when no such restaurant exists.
 pub fn update_restaurant(
     conn: &Connection,
