@@ -16,6 +16,9 @@ use crate::config::{Config, TransportKind};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::listener::{self, Limits};
 use crate::missed_call::{Pipeline, recover_interrupted};
+use crate::ops::health;
+use crate::ops::metrics::Metrics;
+use crate::rate_limit::RateLimit;
 use crate::routes::{self, customers, partner, reservations};
 use crate::state::AppState;
 use crate::whatsapp::Transport;
@@ -137,9 +140,15 @@ fn routes(state: AppState) -> Router {
             "/api/partner/v1/customers/{id}",
             axum::routing::patch(customers::update_customer),
         )
+        .route("/healthz", get(health::get_health))
+        .route("/readyz", get(health::get_readiness))
+        .route("/metrics", get(health::get_metrics))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(axum::middleware::from_fn(routes::request_layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            routes::request_layer,
+        ))
         .with_state(state)
 }
 
@@ -177,7 +186,13 @@ impl App {
 
         let addr = config.server.listen.clone();
         let listener = bind(&addr).map_err(|source| StartError::Listen { addr, source })?;
+        let metrics = Metrics::new();
+        let batches = metrics.clone();
+        storage
+            .writer
+            .observe_batches(move |jobs| batches.write_batch(jobs));
         let pipeline = Pipeline::new(
+            metrics.clone(),
             storage.writer.clone(),
             transport,
             &config.whatsapp,
@@ -194,12 +209,15 @@ impl App {
             restaurants_enabled: storage.restaurants_enabled,
             tls: !config.server.tls_cert.as_os_str().is_empty(),
         };
+        let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);
         let state = AppState {
             pipeline: pipeline.clone(),
             writer: storage.writer.clone(),
             reads: storage.reads,
             config: Arc::new(config),
             checkpointer: storage.checkpointer,
+            metrics,
+            rate_limit,
         };
         Ok(App {
             listener,

@@ -63,6 +63,11 @@ impl FromRequestParts<AppState> for Authenticated {
         })
         .await?;
         let (token, restaurant) = found.ok_or(ApiError::Unauthorized)?;
+        // After the lookup: the limit is per token, and a replay counts like any request.
+        state
+            .rate_limit
+            .check(&token.id)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
         Ok(Authenticated { token, restaurant })
     }
 }

@@ -59,6 +59,9 @@ pub enum ApiError {
     /// 414 `URI_TOO_LONG`: refused before routing.
     #[error("the request URI is longer than {limit} bytes")]
     UriTooLong { limit: usize },
+    /// 429 `RATE_LIMITED`, with `Retry-After`: the token used up `server.rate_limit_per_minute`.
+    #[error("too many requests for this token; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// 503 `SERVICE_BUSY`, with `Retry-After: 1`: the write queue is full; nothing was recorded.
     #[error("the service is busy; nothing was recorded, retry in a moment")]
     ServiceBusy,
@@ -163,6 +166,11 @@ impl ApiError {
                 "URI_TOO_LONG",
                 json!({"max_uri_bytes": limit}),
             ),
+            RateLimited { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                json!({"retry_after_seconds": retry_after_secs}),
+            ),
             ServiceBusy => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_BUSY", none),
             StorageUnavailable { call_id } => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -193,6 +201,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::CallInProgress { .. } | ApiError::ServiceBusy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             ApiError::StorageUnavailable { .. } => {
                 headers.insert(
@@ -299,6 +310,12 @@ mod tests {
             ),
             (ApiError::RequestTimeout, 408),
             (ApiError::UriTooLong { limit: 1 }, 414),
+            (
+                ApiError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
             (ApiError::ServiceBusy, 503),
             (ApiError::StorageUnavailable { call_id: None }, 503),
             (ApiError::Internal("x".into()), 500),

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::db::{Checkpointer, ReadPool, Writer};
 use crate::missed_call::Pipeline;
+use crate::ops::metrics::Metrics;
+use crate::rate_limit::RateLimit;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,4 +17,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Keeps the WAL checkpoint thread running as long as the app is.
     pub checkpointer: Checkpointer,
+    pub metrics: Metrics,
+    /// Requests per partner token (`server.rate_limit_per_minute`).
+    pub rate_limit: RateLimit,
 }

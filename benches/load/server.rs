@@ -70,7 +70,8 @@ impl Drop for ServerProcess {
 
 pub fn config(db: &Path, transport: &str, api_base: &str) -> String {
     format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[database]\npath = {db:?}\n\
+        // The per-token rate limit is off: one token drives the whole load.
+        "[server]\nlisten = \"127.0.0.1:0\"\nrate_limit_per_minute = 0\n[database]\npath = {db:?}\n\
          [whatsapp]\ntransport = \"{transport}\"\napi_base = \"{api_base}\"\n"
     )
 }

@@ -10,9 +10,9 @@
 //! it is answered with the fault, and the thread goes on with the next batch.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -126,6 +126,22 @@ pub struct WriterStats {
     pub batches: AtomicU64,
     /// Batches rolled back whole because of a storage fault.
     pub failed_batches: AtomicU64,
+    /// Told the size of every batch, committed or not (the metrics' batch-size histogram).
+    batch_observer: BatchObserver,
+}
+
+/// A callback set once, after the writer started.
+#[derive(Default)]
+struct BatchObserver(OnceLock<Box<dyn Fn(usize) + Send + Sync>>);
+
+impl std::fmt::Debug for BatchObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "set"
+        } else {
+            "unset"
+        })
+    }
 }
 
 /// A handle on the writer thread; cheap to clone. The thread stops when the last handle is dropped.
@@ -167,6 +183,12 @@ impl Writer {
 
     pub fn stats(&self) -> &WriterStats {
         &self.stats
+    }
+
+    /// Calls `observe` with the number of jobs of every batch from now on. Set once; a second
+    /// observer is ignored.
+    pub fn observe_batches(&self, observe: impl Fn(usize) + Send + Sync + 'static) {
+        let _ = self.stats.batch_observer.0.set(Box::new(observe));
     }
 
     /// Runs `work` as one job of the writer and waits, without blocking the runtime, for its
@@ -232,6 +254,9 @@ fn serve(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &Writer
         }
         stats.pending.fetch_sub(batch.len(), Ordering::SeqCst);
         stats.taken.fetch_add(batch.len() as u64, Ordering::SeqCst);
+        if let Some(observe) = stats.batch_observer.0.get() {
+            observe(batch.len());
+        }
         if let Err(reason) = run_batch(conn, batch, stats) {
             // Going on would run every later job inside a transaction nobody can end: stop, so
             // that the process exits and its supervisor starts it afresh.

@@ -2,7 +2,7 @@
 //! ended — retried until it commits, so that no row stays DISPATCHING while the process lives.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::ledger::record_result;
 use super::{Claim, Pipeline, PipelineError};
@@ -19,6 +19,20 @@ impl Pipeline {
     /// Step 8: the send, outside any transaction. A claim that cannot get a dispatch thread
     /// within `whatsapp.timeout_ms` ends `FAILED busy` instead of piling up behind a slow API.
     pub(super) async fn send(&self, claim: &Claim) -> DispatchResult {
+        let started = Instant::now();
+        self.metrics.whatsapp_inflight(1.0);
+        let result = self.dispatch(claim).await;
+        self.metrics.whatsapp_inflight(-1.0);
+        let label = match &result {
+            DispatchResult::Sent { .. } => "sent",
+            DispatchResult::Undeliverable { .. } => "undeliverable",
+            DispatchResult::Failed { .. } => "failed",
+        };
+        self.metrics.dispatch(label, started.elapsed());
+        result
+    }
+
+    async fn dispatch(&self, claim: &Claim) -> DispatchResult {
         if !self.transport.blocks() {
             return self.transport.send(&claim.message());
         }

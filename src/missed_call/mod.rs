@@ -20,6 +20,7 @@ use crate::db::reservations::find_upcoming_reservation;
 use crate::db::restaurants::{Restaurant, find_restaurant};
 use crate::db::templates::TemplateType;
 use crate::db::{DbError, StorageFault, Writer};
+use crate::ops::metrics::Metrics;
 use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
 use crate::whatsapp::template::{Variables, build_payload};
@@ -45,6 +46,16 @@ pub struct Handled {
     pub call: CallRow,
     /// Set for a replay of a call that already ended: its stored outcome.
     pub original_outcome: Option<Outcome>,
+}
+
+impl Handled {
+    /// The outcome this report is answered with: a replay's is `SKIPPED_DUPLICATE`.
+    pub fn reported_outcome(&self) -> Outcome {
+        match self.original_outcome {
+            Some(_) => Outcome::SkippedDuplicate,
+            None => self.call.outcome,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +124,7 @@ impl Claim {
 /// Runs reports through the pipeline; cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
+    metrics: Metrics,
     writer: Writer,
     transport: Arc<dyn Transport>,
     /// Bounds the blocking threads that wait on WhatsApp (`whatsapp.dispatch_threads`).
@@ -126,12 +138,14 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(
+        metrics: Metrics,
         writer: Writer,
         transport: Arc<dyn Transport>,
         whatsapp: &WhatsAppConfig,
         rules: MissedCallsConfig,
     ) -> Pipeline {
         Pipeline {
+            metrics,
             writer,
             transport,
             dispatch_slots: Arc::new(Semaphore::new(whatsapp.dispatch_threads)),
@@ -186,6 +200,7 @@ impl Pipeline {
             }
         };
         log_outcome(&handled);
+        self.metrics.report(handled.reported_outcome());
         Ok(handled)
     }
 }
@@ -194,10 +209,7 @@ impl Pipeline {
 /// WhatsApp's error text stays in the ledger, not the log: it may quote the recipient.
 fn log_outcome(handled: &Handled) {
     let call = &handled.call;
-    let outcome = match handled.original_outcome {
-        Some(_) => Outcome::SkippedDuplicate,
-        None => call.outcome,
-    };
+    let outcome = handled.reported_outcome();
     let caller = mask(call.caller_e164.as_deref().unwrap_or(&call.caller_raw));
     let error = call.error_code.as_deref().unwrap_or("");
     if matches!(outcome, Outcome::Failed | Outcome::Undeliverable) {

@@ -9,13 +9,14 @@ pub mod reservations;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorEnvelope};
+use crate::ops::metrics::Metrics;
 use crate::secret::random_alphanumeric;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -36,7 +37,11 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 /// Gives every request an id and a span, logs it once, and writes the error envelope (which
 /// carries the id) for every error answer, including those of the fallbacks.
-pub async fn request_layer(mut request: Request, next: Next) -> Response {
+pub async fn request_layer(
+    State(metrics): State<Metrics>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let id = request
         .headers()
         .get(&REQUEST_ID)
@@ -78,7 +83,9 @@ pub async fn request_layer(mut request: Request, next: Next) -> Response {
     }
     // A report already logs its outcome; the request line matters when something went wrong.
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_millis() as u64;
+    let took = started.elapsed();
+    metrics.http(&route, status, took);
+    let latency_ms = took.as_millis() as u64;
     span.in_scope(|| {
         if status >= 400 {
             tracing::info!(http.status = status, latency_ms, "request finished");

@@ -54,6 +54,8 @@ pub fn test_config(db_path: PathBuf, api_base: &str) -> Config {
     config.database.path = db_path;
     config.whatsapp.api_base = api_base.to_string();
     config.whatsapp.timeout_ms = 2_000;
+    // Tests drive many requests with one token; the limit's own tests turn it on.
+    config.server.rate_limit_per_minute = 0;
     config
 }
 
@@ -318,4 +320,23 @@ pub async fn post_json(address: &str, token: &str, body: &Value) -> (u16, Value)
         .expect("request");
     let status = response.status().as_u16();
     (status, response.json().await.expect("json"))
+}
+
+/// Holds the writer inside a job until the returned sender is dropped, so that every job queued
+/// meanwhile lands in the next batch, whole.
+pub fn hold_writer(writer: &Writer) -> std::sync::mpsc::Sender<()> {
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let w = writer.clone();
+    tokio::spawn(async move {
+        let _ = w
+            .run(move |_| {
+                let _ = held_tx.send(());
+                let _ = wait.recv();
+                Ok::<_, ringback::db::DbError>(())
+            })
+            .await;
+    });
+    held_rx.recv().expect("the writer took the holding job");
+    release
 }

@@ -1,64 +1,15 @@
 //! SPEC §6.4 "The ledger never wedges": a full disk, a storage fault inside a group commit, a
 //! full write queue, and a slow Cloud API with every dispatch thread busy.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use ringback::db::restaurants::RestaurantChanges;
 use rusqlite::Connection;
 use serde_json::json;
 
+use crate::disk::SmallDisk;
 use crate::helpers::*;
-
-/// A small tmpfs of its own, so that a test can fill the disk under the database for real.
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    fn mount(size: &str) -> SmallDisk {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .expect("run mount (the fault tests run as root, as CI does)");
-        assert!(status.success(), "mounting a tmpfs needs root");
-        SmallDisk { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Takes every free byte with a filler file.
-    fn fill(&self) {
-        let mut filler = std::fs::File::create(self.filler()).expect("filler");
-        let chunk = vec![0u8; 4096];
-        while filler.write_all(&chunk).is_ok() {}
-        let _ = filler.sync_all();
-    }
-
-    /// Gives the space back.
-    fn free(&self) {
-        std::fs::remove_file(self.filler()).expect("remove the filler");
-    }
-
-    fn filler(&self) -> PathBuf {
-        self.path("filler")
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 fn outcomes(db: &Path, restaurant_id: &str) -> Vec<(String, String)> {
     let conn = Connection::open(db).expect("db");

@@ -27,25 +27,6 @@ fn count(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?)
 }
 
-/// Holds the writer inside a job until the returned sender is dropped, so that every job queued
-/// meanwhile lands in the next batch, whole.
-fn hold_writer(writer: &Writer) -> std::sync::mpsc::Sender<()> {
-    let (release, wait) = std::sync::mpsc::channel::<()>();
-    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
-    let w = writer.clone();
-    tokio::spawn(async move {
-        let _ = w
-            .run(move |_| {
-                let _ = held_tx.send(());
-                let _ = wait.recv();
-                Ok::<_, DbError>(())
-            })
-            .await;
-    });
-    held_rx.recv().expect("the writer took the holding job");
-    release
-}
-
 /// Waits until `n` jobs more than `since` were put in the writer's queue.
 async fn until_queued(writer: &Writer, since: u64, n: u64) {
     while writer.stats().queued.load(Ordering::SeqCst) < since + n {
