@@ -22,7 +22,7 @@ pub async fn get_health() -> Json<Value> {
 /// Ready when the database answers a read, its schema is this binary's, and the writer commits
 /// a probe within a second; else `503` naming each failing check.
 pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let read = db::read(&state.reads, |conn| db::schema_version(conn)).await;
+    let read = db::read(&state.reads, db::schema_version).await;
     let (database, migrations) = match read {
         Ok(version) if version == db::latest_schema_version() => (Ok(()), Ok(())),
         Ok(version) => (
