@@ -32,6 +32,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum StartError {
     #[error("database {path}: {source}")]
     Database { path: String, source: DbError },
+    #[error("{0}")]
+    Tls(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -45,6 +47,7 @@ pub struct App {
     pipeline: Pipeline,
     writer: Writer,
     limits: Limits,
+    tls: Option<listener::TlsAcceptor>,
     started: Started,
     /// Resolve if the writer or the checkpointer thread dies.
     writer_stopped: Stopped,
@@ -184,6 +187,12 @@ impl App {
         .map_err(|e| db_error(DbError::Task(e.to_string())))?
         .map_err(db_error)?;
 
+        let tls = if config.server.tls_cert.as_os_str().is_empty() {
+            None
+        } else {
+            let (cert, key) = (&config.server.tls_cert, &config.server.tls_key);
+            Some(listener::tls_acceptor(cert, key).map_err(StartError::Tls)?)
+        };
         let addr = config.server.listen.clone();
         let listener = bind(&addr).map_err(|source| StartError::Listen { addr, source })?;
         let metrics = Metrics::new();
@@ -207,7 +216,7 @@ impl App {
             database: path.display().to_string(),
             transport: config.whatsapp.transport,
             restaurants_enabled: storage.restaurants_enabled,
-            tls: !config.server.tls_cert.as_os_str().is_empty(),
+            tls: tls.is_some(),
         };
         let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);
         let state = AppState {
@@ -225,6 +234,7 @@ impl App {
             pipeline,
             writer: storage.writer,
             limits,
+            tls,
             started,
             writer_stopped: storage.writer_stopped,
             checkpointer_stopped: storage.checkpointer_stopped,
@@ -254,11 +264,17 @@ impl App {
     ) -> std::io::Result<()> {
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
-        let serve = listener::serve(self.listener, self.router, self.limits, async move {
-            shutdown.await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            notify.notify_one();
-        });
+        let serve = listener::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.tls,
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                notify.notify_one();
+            },
+        );
         let mut serve = std::pin::pin!(serve);
         let (writer_stopped, checkpointer_stopped) =
             (self.writer_stopped, self.checkpointer_stopped);

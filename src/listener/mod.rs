@@ -7,6 +7,7 @@
 //! buffer each: the rest wait in the kernel's listen backlog, costing the process nothing.
 
 mod deadline;
+mod tls;
 mod watched;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -29,6 +31,8 @@ use tower::Service;
 
 pub use deadline::BodyTimedOut;
 use deadline::Deadline;
+pub use tls::acceptor as tls_acceptor;
+pub use tokio_rustls::TlsAcceptor;
 use watched::Watched;
 
 /// Bytes hyper may buffer for one request head. A larger head is refused `431`; with
@@ -51,6 +55,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -78,9 +83,16 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let (router, stop) = (router.clone(), stop.clone());
+        let (router, stop, tls) = (router.clone(), stop.clone(), tls.clone());
         connections.spawn(async move {
-            serve_connection(stream, peer, router, limits, stop).await;
+            match tls {
+                None => serve_connection(stream, peer, router, limits, stop).await,
+                Some(tls) => {
+                    if let Some(stream) = handshake(&tls, stream, limits.header_timeout).await {
+                        serve_connection(stream, peer, router, limits, stop).await;
+                    }
+                }
+            }
             drop(slot);
         });
     }
@@ -149,13 +161,36 @@ impl Drop for InRequest {
     }
 }
 
-async fn serve_connection(
+/// The TLS handshake, which like a request head must be done within `server.header_timeout_ms`:
+/// a client that opens a connection and stalls holds its slot no longer than one that sends
+/// half a head.
+async fn handshake(
+    tls: &TlsAcceptor,
     stream: TcpStream,
+    within: Duration,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(within, tls.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake not done within the head timeout");
+            None
+        }
+    }
+}
+
+async fn serve_connection<S>(
+    stream: S,
     peer: SocketAddr,
     router: Router,
     limits: Limits,
     stop: CancellationToken,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity {
         phase: Mutex::new(Phase::Head(Instant::now())),
     });

@@ -8,17 +8,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
 use super::Activity;
 use crate::error::ErrorEnvelope;
 use crate::secret::random_alphanumeric;
 
-/// The TCP stream as hyper sees it: reads mark the connection's activity, and a response hyper
+/// The connection's stream (TCP, or TLS over it) as hyper sees it: reads mark the connection's activity, and a response hyper
 /// writes on its own (it carries no `x-request-id`, which every routed response has) is
 /// replaced by the same status in the error envelope.
-pub(super) struct Watched {
-    stream: TcpStream,
+pub(super) struct Watched<S> {
+    stream: S,
     activity: Arc<Activity>,
     /// A line end was read since the last response: the request line is complete. Hyper calls
     /// a head that outgrows its buffer "too large" (431) even when it is the URI (414).
@@ -32,8 +31,8 @@ pub(super) struct Watched {
     rewritten: bool,
 }
 
-impl Watched {
-    pub(super) fn new(stream: TcpStream, activity: Arc<Activity>) -> Watched {
+impl<S> Watched<S> {
+    pub(super) fn new(stream: S, activity: Arc<Activity>) -> Watched<S> {
         Watched {
             stream,
             activity,
@@ -45,7 +44,7 @@ impl Watched {
     }
 }
 
-impl AsyncRead for Watched {
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -63,7 +62,7 @@ impl AsyncRead for Watched {
     }
 }
 
-impl AsyncWrite for Watched {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

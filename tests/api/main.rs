@@ -25,4 +25,5 @@ mod secrets;
 mod soak;
 mod storage;
 mod survival;
+mod tls;
 mod writer;
