@@ -51,7 +51,7 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
             listen = %base_url,
             transport = started.transport.as_str(),
             restaurants_enabled = started.restaurants_enabled,
-            "ringback started"
+            "ringback started, listening on {base_url}"
         );
         app.run_until_stopped(shutdown_signal()).await?;
         tracing::info!("stopped");

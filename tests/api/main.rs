@@ -15,6 +15,7 @@ mod fake_whatsapp;
 mod gates;
 mod idempotency;
 mod invariants;
+mod logs;
 mod normalisation;
 mod ops;
 mod outcomes;

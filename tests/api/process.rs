@@ -52,10 +52,17 @@ impl Server {
         let collected = Arc::clone(&lines);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // Kept before the address is announced: a test reading the log then sees the line.
+                collected.lock().expect("lock").push(line.clone());
                 if let Some(at) = line.find("listening on http://") {
-                    let _ = found.send(line[at + "listening on ".len()..].trim().to_string());
+                    let _ = found.send(
+                        line[at + "listening on ".len()..]
+                            .split(|c: char| c.is_whitespace() || c == '"')
+                            .next()
+                            .unwrap_or_default()
+                            .to_string(),
+                    );
                 }
-                collected.lock().expect("lock").push(line);
             }
         });
         let address =
