@@ -11,9 +11,11 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TransportKind};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
+use crate::jobs;
 use crate::listener::{self, Limits};
 use crate::missed_call::{Pipeline, recover_interrupted};
 use crate::ops::health;
@@ -48,6 +50,7 @@ pub struct App {
     writer: Writer,
     limits: Limits,
     tls: Option<listener::TlsAcceptor>,
+    retention_days: i64,
     started: Started,
     /// Resolve if the writer or the checkpointer thread dies.
     writer_stopped: Stopped,
@@ -218,6 +221,7 @@ impl App {
             restaurants_enabled: storage.restaurants_enabled,
             tls: tls.is_some(),
         };
+        let config_retention_days = config.missed_calls.retention_days;
         let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);
         let state = AppState {
             pipeline: pipeline.clone(),
@@ -235,6 +239,7 @@ impl App {
             writer: storage.writer,
             limits,
             tls,
+            retention_days: config_retention_days,
             started,
             writer_stopped: storage.writer_stopped,
             checkpointer_stopped: storage.checkpointer_stopped,
@@ -262,6 +267,13 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let jobs_stop = CancellationToken::new();
+        let retention = tokio::spawn(jobs::retention::run(
+            self.writer.clone(),
+            self.retention_days,
+            jobs_stop.clone(),
+        ));
+        let _stop_jobs = jobs_stop.drop_guard();
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
         let serve = listener::serve(
@@ -279,9 +291,17 @@ impl App {
         let (writer_stopped, checkpointer_stopped) =
             (self.writer_stopped, self.checkpointer_stopped);
         let died = async move {
+            let retention_died = async {
+                match retention.await {
+                    // Finished (kept forever, or stopping): nothing to watch any more.
+                    Ok(()) => std::future::pending().await,
+                    Err(e) => Ok(format!("the retention job failed: {e}")),
+                }
+            };
             let reason = tokio::select! {
                 r = writer_stopped => r,
                 r = checkpointer_stopped => r,
+                r = retention_died => r,
             };
             reason.unwrap_or_else(|_| "a database thread ended".into())
         };

@@ -3,6 +3,7 @@
 pub mod calls;
 mod checkpoint;
 pub mod customers;
+pub mod erasure;
 pub mod reservations;
 pub mod restaurants;
 pub mod templates;

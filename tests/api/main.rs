@@ -22,6 +22,7 @@ mod outcomes;
 mod process;
 mod reads;
 mod reservations;
+mod retention;
 mod secrets;
 mod soak;
 mod storage;
