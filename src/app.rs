@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TransportKind};
+use crate::db::lock::{DatabaseLock, LockError};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::jobs;
 use crate::listener::{self, Limits};
@@ -36,6 +37,8 @@ pub enum StartError {
     Database { path: String, source: DbError },
     #[error("{0}")]
     Tls(String),
+    #[error(transparent)]
+    Locked(#[from] LockError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -52,6 +55,8 @@ pub struct App {
     tls: Option<listener::TlsAcceptor>,
     retention_days: i64,
     started: Started,
+    /// Held while the app lives: `restore` refuses, and a second server does not start.
+    _lock: DatabaseLock,
     /// Resolve if the writer or the checkpointer thread dies.
     writer_stopped: Stopped,
     checkpointer_stopped: Stopped,
@@ -181,6 +186,7 @@ impl App {
             path: path.display().to_string(),
             source,
         };
+        let lock = DatabaseLock::acquire(&path)?;
         let (open_path, max_pending) = (path.clone(), config.database.max_pending_writes);
         let storage = tokio::task::spawn_blocking(move || {
             crate::phone::warm_up();
@@ -241,6 +247,7 @@ impl App {
             tls,
             retention_days: config_retention_days,
             started,
+            _lock: lock,
             writer_stopped: storage.writer_stopped,
             checkpointer_stopped: storage.checkpointer_stopped,
         })

@@ -50,6 +50,16 @@ pub enum Command {
     Reservation(ReservationCommand),
     #[command(subcommand)]
     Calls(CallsCommand),
+    /// Write a consistent, checked copy of the database to FILE, also while the server runs.
+    Backup {
+        /// Where the copy goes (replaced if it exists); written beside it first, then renamed.
+        file: PathBuf,
+    },
+    /// Replace the database with the backup FILE; refuses while a server uses the database.
+    Restore {
+        /// The backup to restore; it is checked before anything is replaced.
+        file: PathBuf,
+    },
 }
 
 impl Command {
@@ -254,6 +264,15 @@ pub enum CustomerCommand {
     Unsuppress {
         #[arg(long)]
         restaurant: String,
+        #[arg(long)]
+        phone: String,
+    },
+    /// Erase a customer's name and number everywhere (calls keep their outcome and time).
+    Forget {
+        /// The restaurant's id (rst_…).
+        #[arg(long)]
+        restaurant: String,
+        /// The customer's phone number, in any format the restaurant's country reads.
         #[arg(long)]
         phone: String,
     },

@@ -19,6 +19,14 @@ impl E164 {
     pub fn from_stored(number: &str) -> E164 {
         E164(number.to_string())
     }
+
+    /// The national significant digits (`612345678` for `+33612345678`): what is left of the
+    /// number in any written format, national or international.
+    pub fn national_digits(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|n| n.national().to_string())
+            .unwrap_or_else(|_| self.0.trim_start_matches('+').to_string())
+    }
 }
 
 impl fmt::Display for E164 {
@@ -173,6 +181,12 @@ mod tests {
         }
         assert!(!is_hidden("+33612345678"));
         assert!(!is_hidden("+"));
+    }
+
+    #[test]
+    fn national_digits_drop_the_country_code() {
+        let number = normalise("06 12 34 56 78", "FR").expect("valid");
+        assert_eq!(number.national_digits(), "612345678");
     }
 
     #[test]

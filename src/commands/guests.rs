@@ -34,6 +34,9 @@ pub(super) fn customer(
         CustomerCommand::Unsuppress { restaurant, phone } => {
             customers::set_suppression(conn, &restaurant, &phone, false)?;
         }
+        CustomerCommand::Forget { .. } => {
+            return Err(super::fail("customer forget runs on its own connection"));
+        }
         CustomerCommand::List { restaurant, json } => {
             let list = customers::list_customers(conn, &restaurant)?;
             if json.json {

@@ -1,6 +1,8 @@
 //! Runs a parsed admin command: opens the database, runs the command in one transaction, and
 //! prints what `admin` returns (`serve` and `demo` are in `server`).
 
+mod backup;
+mod forget;
 mod guests;
 mod setup;
 
@@ -75,7 +77,17 @@ pub fn fail(message: impl Into<String>) -> CommandError {
 /// What a command prints is gathered first and written once its transaction has ended: a pager
 /// that stops reading (`ringback calls list | less`) must not hold the database.
 pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
-    let mut conn = db::open(&config.database.path)?;
+    let database = &config.database.path;
+    // These manage their own connections: a copy, a swap, an erasure with its checkpoint.
+    match &command {
+        Command::Backup { file } => return backup::backup(database, file),
+        Command::Restore { file } => return backup::restore(database, file),
+        Command::Customer(CustomerCommand::Forget {
+            restaurant, phone, ..
+        }) => return forget::forget(database, restaurant, phone),
+        _ => {}
+    }
+    let mut conn = db::open(database)?;
     let mut out = Vec::new();
     let is_import = matches!(
         &command,
@@ -143,11 +155,25 @@ fn run_command(
                 }
             }
         }
-        Command::Serve { .. } | Command::Demo { .. } => {
+        Command::Serve { .. }
+        | Command::Demo { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             return Err(fail("serve and demo are not admin commands"));
         }
     }
     Ok(())
+}
+
+/// Refuses a path with no database: only `migrate`, `serve` and `demo` create one.
+pub(crate) fn require_database(path: &std::path::Path) -> Result<(), CommandError> {
+    if path.is_file() {
+        return Ok(());
+    }
+    Err(fail(format!(
+        "no ringback database at {} (run \"ringback migrate\" to create one, or pass --db / --config)",
+        path.display()
+    )))
 }
 
 pub(crate) fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<()> {

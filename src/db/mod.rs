@@ -4,6 +4,7 @@ pub mod calls;
 mod checkpoint;
 pub mod customers;
 pub mod erasure;
+pub mod lock;
 pub mod reservations;
 pub mod restaurants;
 pub mod templates;

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod backup;
 mod balance;
 mod cli;
 mod cli_guests;
@@ -12,6 +13,7 @@ mod customers;
 mod disk;
 mod errors;
 mod fake_whatsapp;
+mod forget;
 mod gates;
 mod idempotency;
 mod invariants;

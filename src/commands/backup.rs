@@ -1,0 +1,205 @@
+//! `backup FILE` and `restore FILE` (SPEC §8): a consistent copy taken while the server runs,
+//! and a checked, atomic swap back while it is stopped.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, OpenFlags};
+
+use super::{CommandError, fail};
+use crate::db::lock::DatabaseLock;
+use crate::db::{self};
+
+/// The copy is made in one step: one read transaction, so a server writing meanwhile neither
+/// restarts it nor makes it inconsistent (WAL keeps the snapshot).
+const ALL_PAGES: std::ffi::c_int = -1;
+
+/// `ringback backup FILE`: copies the database at `database` into `file` with SQLite's online
+/// backup API, checks the copy, and only then puts it in place.
+pub fn backup(database: &Path, file: &Path) -> Result<(), CommandError> {
+    super::require_database(database)?;
+    let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| fail(format!("cannot open {}: {e}", database.display())))?;
+    source.busy_timeout(Duration::from_secs(5))?;
+    let partial = sibling(file, ".partial");
+    remove_if_present(&partial)?;
+    let copied = copy_database(&source, &partial).and_then(|()| check(&partial));
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, file).map_err(|e| {
+        fail(format!(
+            "cannot move the checked copy to {}: {e}",
+            file.display()
+        ))
+    })?;
+    sync_directory(file);
+    let summary = describe(file)?;
+    eprintln!(
+        "backed up {} to {} ({summary}; integrity check ok)",
+        database.display(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// `ringback restore FILE`: refuses while a server holds the database; checks `file`; keeps
+/// the database it replaces beside it; swaps the copy in with one rename.
+pub fn restore(database: &Path, file: &Path) -> Result<(), CommandError> {
+    let _lock = DatabaseLock::acquire(database).map_err(|e| fail(e.to_string()))?;
+    if !file.is_file() {
+        return Err(fail(format!("no backup file at {}", file.display())));
+    }
+    check(file)?;
+    let incoming = sibling(database, ".restoring");
+    remove_if_present(&incoming)?;
+    let source = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| fail(format!("cannot open {}: {e}", file.display())))?;
+    let copied = copy_database(&source, &incoming).and_then(|()| check(&incoming));
+    drop(source);
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&incoming);
+        return Err(e);
+    }
+    let kept = if database.exists() {
+        Some(set_aside(database)?)
+    } else {
+        None
+    };
+    std::fs::rename(&incoming, database)
+        .map_err(|e| fail(format!("cannot move the restored copy into place: {e}")))?;
+    sync_directory(database);
+    let summary = describe(database)?;
+    eprintln!(
+        "restored {} from {} ({summary})",
+        database.display(),
+        file.display()
+    );
+    if let Some(kept) = kept {
+        eprintln!("the database it replaced is kept as {}", kept.display());
+    }
+    Ok(())
+}
+
+/// Writes every page of `source` into a new private file at `target`.
+fn copy_database(source: &Connection, target: &Path) -> Result<(), CommandError> {
+    let mut copy = db::open_write_connection(target)
+        .map_err(|e| fail(format!("cannot create {}: {e}", target.display())))?;
+    {
+        let backup =
+            Backup::new(source, &mut copy).map_err(|e| fail(format!("the copy failed: {e}")))?;
+        loop {
+            match backup.step(ALL_PAGES) {
+                Ok(StepResult::Done) => break,
+                // Another connection holds a lock for a moment: try again.
+                Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => return Err(fail(format!("the copy failed: {e}"))),
+            }
+        }
+    }
+    // The copy stands alone as one file: no -wal beside it holds part of it, and opening it to
+    // read (a check, `--db COPY calls list`) leaves no -wal or -shm behind. The server turns
+    // WAL back on when it opens a restored copy.
+    copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+    drop(copy);
+    remove_companions(target)?;
+    Ok(())
+}
+
+/// `PRAGMA integrity_check`, and a schema this binary can read.
+fn check(file: &Path) -> Result<(), CommandError> {
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| fail(format!("cannot open {}: {e}", file.display())))?;
+    let not_ringback = |why: String| {
+        fail(format!(
+            "{} is not a ringback database: {why}",
+            file.display()
+        ))
+    };
+    let result: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| not_ringback(e.to_string()))?;
+    if result != "ok" {
+        return Err(fail(format!(
+            "{} failed its integrity check: {result}",
+            file.display()
+        )));
+    }
+    let version = db::schema_version(&conn).map_err(|e| not_ringback(e.to_string()))?;
+    let known = db::latest_schema_version();
+    if version < 1 {
+        return Err(not_ringback("it has no ringback schema".into()));
+    }
+    if version > known {
+        return Err(fail(format!(
+            "{} was written by a newer ringback (schema {version}, this binary knows {known})",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
+/// "N restaurants, M calls", read from the file.
+fn describe(file: &Path) -> Result<String, CommandError> {
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let count = |table: &str| -> rusqlite::Result<i64> {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+    };
+    Ok(format!(
+        "{} restaurants, {} calls",
+        count("restaurants")?,
+        count("calls")?
+    ))
+}
+
+/// Folds the database's WAL into it and renames it `<database>.before-restore-<time>`.
+fn set_aside(database: &Path) -> Result<PathBuf, CommandError> {
+    let conn = Connection::open(database)?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    drop(conn);
+    remove_companions(database)?;
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let kept = sibling(database, &format!(".before-restore-{stamp}"));
+    std::fs::rename(database, &kept)
+        .map_err(|e| fail(format!("cannot set {} aside: {e}", database.display())))?;
+    Ok(kept)
+}
+
+/// `-wal` and `-shm` of a database nobody has open: after a TRUNCATE checkpoint they hold
+/// nothing, and a stale `-wal` must never meet another database file.
+fn remove_companions(database: &Path) -> Result<(), CommandError> {
+    for suffix in ["-wal", "-shm"] {
+        remove_if_present(&sibling(database, suffix))?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> Result<(), CommandError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(fail(format!("cannot remove {}: {e}", path.display())))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Makes a rename durable: the directory entry is on disk once this returns.
+fn sync_directory(file: &Path) {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

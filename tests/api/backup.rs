@@ -1,0 +1,228 @@
+//! SPEC §8 backup and restore: a consistent copy while reports are being written, and a checked
+//! swap that refuses while a server holds the database.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rusqlite::{Connection, OpenFlags};
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::process::Server;
+
+fn ringback(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run ringback")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn read_only(path: &Path) -> Connection {
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open")
+}
+
+fn call_ids(path: &Path) -> Vec<String> {
+    let conn = read_only(path);
+    let mut stmt = conn.prepare("SELECT id FROM calls").expect("prepare");
+    stmt.query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_reports_are_written_opens_passes_integrity_check_and_holds_every_acknowledged_call()
+ {
+    let app = spawn_app().await;
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+        let (acknowledged, stop) = (Arc::clone(&acknowledged), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let mut n = 0u32;
+            while !stop.load(Ordering::SeqCst) {
+                n += 1;
+                let body = json!({"caller_phone_number": format!("+336{:08}", 10_000_000 + n)});
+                let (status, answer) = post_json(&address, &token, &body).await;
+                if status == 201 {
+                    let id = answer["data"]["id"].as_str().expect("id").to_string();
+                    acknowledged.lock().expect("lock").push(id);
+                }
+            }
+        })
+    };
+    eventually("some reports are acknowledged", || {
+        acknowledged.lock().expect("lock").len() >= 20
+    })
+    .await;
+    let before: Vec<String> = acknowledged.lock().expect("lock").clone();
+    let copy = app.db_path.with_file_name("nightly.db");
+
+    let db_path = app.db_path.clone();
+    let copy_path = copy.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        ringback(&db_path, &["backup", copy_path.to_str().expect("utf-8")])
+    })
+    .await
+    .expect("join");
+    stop.store(true, Ordering::SeqCst);
+    load.await.expect("load");
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "stdout stays for ids");
+    assert!(
+        stderr(&out).contains("integrity check ok"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !copy.with_file_name("nightly.db-wal").exists(),
+        "the copy stands alone"
+    );
+    let integrity: String = read_only(&copy)
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity");
+    assert_eq!(integrity, "ok");
+    let in_copy = call_ids(&copy);
+    for id in &before {
+        assert!(
+            in_copy.contains(id),
+            "{id}, acknowledged before the backup, is missing"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the copy holds access tokens");
+    }
+}
+
+#[tokio::test]
+async fn a_backup_of_a_missing_database_exits_1_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("missing.db");
+
+    let out = ringback(
+        &db,
+        &[
+            "backup",
+            dir.path().join("copy.db").to_str().expect("utf-8"),
+        ],
+    );
+
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no ringback database at"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists());
+    assert!(!dir.path().join("copy.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_while_a_server_runs_then_swaps_the_backup_in_and_keeps_the_old_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ringback.db");
+    let restaurant = {
+        let conn = ringback::db::open(&db).expect("db");
+        seed_restaurant(&conn, "Chez Restore", "FR", "Europe/Paris")
+    };
+    let whatsapp = FakeWhatsApp::start().await;
+    let server = Server::start(dir.path(), &db, &whatsapp.base_url).await;
+    let (status, first) = post_json(
+        &server.address,
+        &restaurant.token,
+        &json!({"caller_phone_number": "+33612345678"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let backup = dir.path().join("backup.db");
+    let out = ringback(&db, &["backup", backup.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, _) = post_json(
+        &server.address,
+        &restaurant.token,
+        &json!({"caller_phone_number": "+33698765432"}),
+    )
+    .await;
+    assert_eq!(status, 201, "a call after the backup");
+
+    let refused = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
+
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("a ringback server is running"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(call_ids(&db).len(), 2, "nothing was replaced");
+    assert_eq!(server.terminate().await, Some(0));
+
+    let restored = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
+
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    assert_eq!(
+        call_ids(&db),
+        vec![first["data"]["id"].as_str().expect("id").to_string()]
+    );
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("ringback.db.before-restore-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(call_ids(&dir.path().join(&kept[0])).len(), 2);
+    let server = Server::start(dir.path(), &db, &whatsapp.base_url).await;
+    let (status, _) = post_json(
+        &server.address,
+        &restaurant.token,
+        &json!({"caller_phone_number": "+33698765432", "external_call_id": "after-restore"}),
+    )
+    .await;
+    assert_eq!(status, 201, "the restored database serves");
+    server.terminate().await;
+}
+
+#[tokio::test]
+async fn restore_refuses_a_file_that_is_not_a_sound_ringback_database_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ringback.db");
+    {
+        let conn = ringback::db::open(&db).expect("db");
+        seed_restaurant(&conn, "Chez Sound", "FR", "Europe/Paris");
+    }
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![0x42u8; 64 * 1024]).expect("write");
+    let foreign = dir.path().join("foreign.db");
+    Connection::open(&foreign)
+        .and_then(|c| c.execute_batch("CREATE TABLE t (x INTEGER);"))
+        .expect("foreign");
+
+    for file in [&garbage, &foreign] {
+        let out = ringback(&db, &["restore", file.to_str().expect("utf-8")]);
+
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a ringback database"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let restaurants: i64 = read_only(&db)
+        .query_row("SELECT count(*) FROM restaurants", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(restaurants, 1, "the database is untouched");
+}
