@@ -16,6 +16,7 @@ use crate::config::{Config, TransportKind};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::listener::{self, Limits};
 use crate::missed_call::{Pipeline, recover_interrupted};
+use crate::ops::openapi;
 use crate::routes::{self, customers, partner, reservations};
 use crate::state::AppState;
 use crate::whatsapp::Transport;
@@ -124,6 +125,7 @@ fn routes(state: AppState) -> Router {
             "/api/partner/v1/customers/{id}",
             axum::routing::patch(customers::update_customer),
         )
+        .route("/api/partner/v1/openapi.json", get(openapi::get_openapi))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(routes::request_layer))

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod listener;
 pub mod missed_call;
+pub mod ops;
 pub mod phone;
 pub mod routes;
 pub mod secret;
