@@ -19,8 +19,8 @@ use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::jobs;
 use crate::listener::{self, Limits};
 use crate::missed_call::{Pipeline, recover_interrupted};
-use crate::ops::health;
 use crate::ops::metrics::Metrics;
+use crate::ops::{health, openapi};
 use crate::rate_limit::RateLimit;
 use crate::routes::{self, customers, partner, reservations};
 use crate::state::AppState;
@@ -151,6 +151,7 @@ fn routes(state: AppState) -> Router {
             "/api/partner/v1/customers/{id}",
             axum::routing::patch(customers::update_customer),
         )
+        .route("/api/partner/v1/openapi.json", get(openapi::get_openapi))
         .route("/healthz", get(health::get_health))
         .route("/readyz", get(health::get_readiness))
         .route("/metrics", get(health::get_metrics))

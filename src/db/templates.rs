@@ -16,6 +16,11 @@ pub enum TemplateType {
 }
 
 impl TemplateType {
+    pub const ALL: [TemplateType; 2] = [
+        TemplateType::MissedCall,
+        TemplateType::MissedCallWithReservation,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TemplateType::MissedCall => "MISSED_CALL",

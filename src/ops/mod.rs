@@ -1,4 +1,6 @@
-//! Operations (SPEC §8): health, readiness and metrics, for the box's supervisor and monitoring.
+//! Operations (SPEC §8): what the box's installer and the partner's monitoring read — health,
+//! readiness, metrics and the OpenAPI document.
 
 pub mod health;
 pub mod metrics;
+pub mod openapi;

@@ -5,22 +5,42 @@ use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use serde_json::{Value, json};
 
+use super::bodies::CustomerPatchRequest;
 use super::input::{bool_field, path_id, query_pairs, read_object, string_field};
 use super::reservation_input::phone;
 use crate::auth::Authenticated;
 use crate::bookings::{self, rules};
 use crate::db::customers::find_customer_by_phone;
 use crate::error::ApiError;
+use crate::ops::openapi::errors;
 use crate::state::AppState;
-use crate::views::customer_json;
+use crate::views::{CustomerView, Data};
 
+/// Find a customer by number
+///
+/// The number is normalised with the restaurant's country; at most one customer matches.
+#[utoipa::path(
+    get,
+    path = "/api/partner/v1/customers",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("phone_number" = String, Query, description = "E.164, or national for the restaurant's country")),
+    responses(
+        (status = 200, description = "The customer with that number, or none", body = Data<Vec<CustomerView>>),
+        (status = 400, response = errors::Malformed),
+        (status = 401, response = errors::Unauthorized),
+        (status = 422, response = errors::Invalid),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn find_customers(
     State(state): State<AppState>,
     auth: Authenticated,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<Vec<CustomerView>>>, ApiError> {
     let params = query_pairs(query)?;
     let raw = params
         .iter()
@@ -33,17 +53,41 @@ pub async fn find_customers(
         find_customer_by_phone(conn, &rid, number.as_str()).map_err(ApiError::from)
     })
     .await?;
-    let data: Vec<Value> = found.iter().map(customer_json).collect();
-    Ok(Json(json!({"data": data})))
+    let data = found.iter().map(CustomerView::new).collect();
+    Ok(Json(Data { data }))
 }
 
+/// Change a customer
+///
+/// Its name, or whether WhatsApp messages to it are suppressed.
+#[utoipa::path(
+    patch,
+    path = "/api/partner/v1/customers/{id}",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The customer's id, `cus_…`")),
+    request_body = CustomerPatchRequest,
+    responses(
+        (status = 200, description = "The customer as changed", body = Data<CustomerView>),
+        (status = 400, response = errors::Malformed),
+        (status = 401, response = errors::Unauthorized),
+        (status = 404, response = errors::NotFound),
+        (status = 408, response = errors::RequestTimeout),
+        (status = 413, response = errors::PayloadTooLarge),
+        (status = 415, response = errors::UnsupportedMediaType),
+        (status = 422, response = errors::Invalid),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn update_customer(
     State(state): State<AppState>,
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<CustomerView>>, ApiError> {
     let id = path_id(id, "customer")?;
     let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
     // `"name": null` clears the name; an absent name leaves it.
@@ -66,5 +110,7 @@ pub async fn update_customer(
             )
         })
         .await?;
-    Ok(Json(json!({"data": customer_json(&customer)})))
+    Ok(Json(Data {
+        data: CustomerView::new(&customer),
+    }))
 }

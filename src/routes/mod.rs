@@ -1,5 +1,6 @@
 //! The HTTP edge: the partner endpoints, and the layer every response passes through.
 
+pub mod bodies;
 pub mod customers;
 pub mod input;
 pub mod partner;

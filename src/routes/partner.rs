@@ -5,8 +5,8 @@ use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
 
+use super::bodies::MissedCallRequest;
 use super::input::{check_length, parse_object, path_id, read_body, required, string_field};
 
 use crate::auth::Authenticated;
@@ -15,17 +15,44 @@ use crate::db::{self, calls::find_call};
 use crate::error::ApiError;
 use crate::missed_call::outcome::Outcome;
 use crate::missed_call::{Handled, Report};
+use crate::ops::openapi::errors;
 use crate::phone::{Caller, PhoneError};
 use crate::state::AppState;
-use crate::time::{format_utc, now_ms, parse_instant};
-use crate::views::CallView;
+use crate::time::{now_ms, parse_instant};
+use crate::views::{CallView, Data, MeView};
 
+/// Report a missed call
+///
+/// Runs the pipeline of SPEC §1 and answers its outcome. A `201` is never an error: skips and
+/// refusals that a retry cannot fix are outcomes too. A replay of a final outcome answers
+/// `SKIPPED_DUPLICATE` with `original_outcome`.
+#[utoipa::path(
+    post,
+    path = "/api/partner/v1/missed-calls",
+    tag = "missed calls",
+    security(("bearer" = [])),
+    request_body = MissedCallRequest,
+    responses(
+        (status = 201, description = "The call's outcome", body = Data<CallView>),
+        (status = 400, response = errors::Malformed),
+        (status = 401, response = errors::Unauthorized),
+        (status = 408, response = errors::RequestTimeout),
+        (status = 409, response = errors::CallInProgress),
+        (status = 413, response = errors::PayloadTooLarge),
+        (status = 415, response = errors::UnsupportedMediaType),
+        (status = 422, response = errors::Invalid),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 502, response = errors::DispatchFailed),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn report_missed_call(
     State(state): State<AppState>,
     auth: Authenticated,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Data<CallView>>), ApiError> {
     let received_at = now_ms();
     let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
     let report = parse_report(
@@ -39,7 +66,7 @@ pub async fn report_missed_call(
     answer(handled)
 }
 
-fn answer(handled: Handled) -> Result<(StatusCode, Json<Value>), ApiError> {
+fn answer(handled: Handled) -> Result<(StatusCode, Json<Data<CallView>>), ApiError> {
     let call = handled.call;
     if handled.original_outcome.is_none() && call.outcome == Outcome::Failed {
         return Err(ApiError::DispatchFailed {
@@ -53,7 +80,7 @@ fn answer(handled: Handled) -> Result<(StatusCode, Json<Value>), ApiError> {
         view.outcome = Outcome::SkippedDuplicate;
         view.original_outcome = Some(original);
     }
-    Ok((StatusCode::CREATED, Json(json!({ "data": view }))))
+    Ok((StatusCode::CREATED, Json(Data { data: view })))
 }
 
 /// Turns a request body into a `Report` the pipeline can trust (SPEC §2.2, §4.1, §4.2), for the
@@ -114,11 +141,30 @@ pub fn parse_report(
     })
 }
 
+/// Read a missed call
+///
+/// The ledger row with its stored outcome (never `SKIPPED_DUPLICATE`): lets an integrator that
+/// got a `409` or lost a response learn the final outcome.
+#[utoipa::path(
+    get,
+    path = "/api/partner/v1/missed-calls/{id}",
+    tag = "missed calls",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The call's id, `call_…`")),
+    responses(
+        (status = 200, description = "The call", body = Data<CallView>),
+        (status = 401, response = errors::Unauthorized),
+        (status = 404, response = errors::NotFound),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn get_missed_call(
     State(state): State<AppState>,
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<CallView>>, ApiError> {
     let id = path_id(id, "call")?;
     let restaurant_id = auth.restaurant.id.clone();
     let row = db::read(&state.reads, move |conn| {
@@ -126,15 +172,29 @@ pub async fn get_missed_call(
     })
     .await?
     .ok_or_else(|| ApiError::NotFound("no such call".into()))?;
-    Ok(Json(json!({ "data": CallView::from_row(&row) })))
+    Ok(Json(Data {
+        data: CallView::from_row(&row),
+    }))
 }
 
-pub async fn get_me(auth: Authenticated) -> Json<Value> {
-    let r = &auth.restaurant;
-    let t = &auth.token;
-    Json(json!({"data": {
-        "restaurant": {"id": r.id, "name": r.name, "country": r.country, "timezone": r.timezone},
-        "token": {"id": t.id, "name": t.name, "created_at": format_utc(t.created_at)},
-        "features": {"missed_calls": r.missed_calls_enabled, "whatsapp": r.whatsapp.is_some()},
-    }}))
+/// Check a token
+///
+/// The restaurant the token belongs to, the token, and whether the restaurant can send.
+#[utoipa::path(
+    get,
+    path = "/api/partner/v1/me",
+    tag = "missed calls",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's restaurant", body = Data<MeView>),
+        (status = 401, response = errors::Unauthorized),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
+pub async fn get_me(auth: Authenticated) -> Json<Data<MeView>> {
+    Json(Data {
+        data: MeView::new(&auth.restaurant, &auth.token),
+    })
 }

@@ -8,37 +8,64 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
-use serde_json::{Value, json};
 
+use super::bodies::{CancelReservationRequest, NewReservationRequest, ReservationPatchRequest};
 use super::input::{check_length, path_id, query_pairs, read_object, string_field};
 use super::reservation_input::{encode_cursor, parse_filter, parse_new, parse_patch};
 use crate::auth::Authenticated;
 use crate::bookings::{self, Booked, BookingError};
 use crate::db::reservations::list_reservations_page;
 use crate::error::ApiError;
+use crate::ops::openapi::errors;
 use crate::state::AppState;
-use crate::views::reservation_json;
+use crate::views::{Data, Page, ReservationView};
 
-fn view(booked: &Booked, tz: &TimeZone) -> Value {
-    reservation_json(&booked.0, booked.1.as_ref(), tz)
+fn view(booked: &Booked, tz: &TimeZone) -> ReservationView {
+    ReservationView::new(&booked.0, booked.1.as_ref(), tz)
 }
 
 async fn write(
     state: &AppState,
     auth: &Authenticated,
     change: impl FnOnce(&Connection, &str) -> Result<Booked, BookingError> + Send + 'static,
-) -> Result<Value, ApiError> {
+) -> Result<Data<ReservationView>, ApiError> {
     let rid = auth.restaurant.id.clone();
     let booked = state.writer.run(move |conn| change(conn, &rid)).await?;
-    Ok(json!({"data": view(&booked, &auth.restaurant.time_zone())}))
+    Ok(Data {
+        data: view(&booked, &auth.restaurant.time_zone()),
+    })
 }
 
+/// Create a reservation
+///
+/// Its customer is matched or created by normalised number; the reservation's time is read in
+/// the restaurant's zone when it has no offset.
+#[utoipa::path(
+    post,
+    path = "/api/partner/v1/reservations",
+    tag = "reservations",
+    security(("bearer" = [])),
+    request_body = NewReservationRequest,
+    responses(
+        (status = 201, description = "The reservation", body = Data<ReservationView>),
+        (status = 400, response = errors::Malformed),
+        (status = 401, response = errors::Unauthorized),
+        (status = 408, response = errors::RequestTimeout),
+        (status = 409, response = errors::Conflict),
+        (status = 413, response = errors::PayloadTooLarge),
+        (status = 415, response = errors::UnsupportedMediaType),
+        (status = 422, response = errors::Invalid),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn create_reservation(
     State(state): State<AppState>,
     auth: Authenticated,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Data<ReservationView>>), ApiError> {
     let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
     let new = parse_new(&body, &auth.restaurant)?;
     let rid = auth.restaurant.id.clone();
@@ -49,15 +76,33 @@ pub async fn create_reservation(
     let tz = auth.restaurant.time_zone();
     Ok((
         StatusCode::CREATED,
-        Json(json!({"data": view(&booked, &tz)})),
+        Json(Data {
+            data: view(&booked, &tz),
+        }),
     ))
 }
 
+/// Read a reservation
+#[utoipa::path(
+    get,
+    path = "/api/partner/v1/reservations/{id}",
+    tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The reservation's id, `res_…`")),
+    responses(
+        (status = 200, description = "The reservation", body = Data<ReservationView>),
+        (status = 401, response = errors::Unauthorized),
+        (status = 404, response = errors::NotFound),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn get_reservation(
     State(state): State<AppState>,
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<ReservationView>>, ApiError> {
     let id = path_id(id, "reservation")?;
     let rid = auth.restaurant.id.clone();
     let booked = crate::db::read(&state.reads, move |conn| {
@@ -65,16 +110,42 @@ pub async fn get_reservation(
     })
     .await?;
     let tz = auth.restaurant.time_zone();
-    Ok(Json(json!({"data": view(&booked, &tz)})))
+    Ok(Json(Data {
+        data: view(&booked, &tz),
+    }))
 }
 
+/// Change a reservation
+///
+/// Only the fields given change.
+#[utoipa::path(
+    patch,
+    path = "/api/partner/v1/reservations/{id}",
+    tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The reservation's id, `res_…`")),
+    request_body = ReservationPatchRequest,
+    responses(
+        (status = 200, description = "The reservation as changed", body = Data<ReservationView>),
+        (status = 400, response = errors::Malformed),
+        (status = 401, response = errors::Unauthorized),
+        (status = 404, response = errors::NotFound),
+        (status = 408, response = errors::RequestTimeout),
+        (status = 413, response = errors::PayloadTooLarge),
+        (status = 415, response = errors::UnsupportedMediaType),
+        (status = 422, response = errors::Invalid),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn update_reservation(
     State(state): State<AppState>,
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<ReservationView>>, ApiError> {
     let id = path_id(id, "reservation")?;
     let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
     let patch = parse_patch(&body, &auth.restaurant)?;
@@ -85,13 +156,37 @@ pub async fn update_reservation(
     Ok(Json(answer))
 }
 
+/// Cancel a reservation
+///
+/// Its status becomes `CANCELED`; repeating it is safe and answers the same reservation. The
+/// body is optional: an empty one needs no `Content-Type`.
+#[utoipa::path(
+    post,
+    path = "/api/partner/v1/reservations/{id}/cancel",
+    tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The reservation's id, `res_…`")),
+    request_body(content = Option<CancelReservationRequest>, description = "Optional"),
+    responses(
+        (status = 200, description = "The canceled reservation", body = Data<ReservationView>),
+        (status = 400, response = errors::Malformed),
+        (status = 401, response = errors::Unauthorized),
+        (status = 404, response = errors::NotFound),
+        (status = 413, response = errors::PayloadTooLarge),
+        (status = 415, response = errors::UnsupportedMediaType),
+        (status = 422, response = errors::Invalid),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn cancel_reservation(
     State(state): State<AppState>,
     auth: Authenticated,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Data<ReservationView>>, ApiError> {
     let id = path_id(id, "reservation")?;
     // The body is optional: an empty one needs no content type.
     let limit = state.config.server.max_body_bytes;
@@ -115,11 +210,36 @@ pub async fn cancel_reservation(
     Ok(Json(answer))
 }
 
+/// List reservations
+///
+/// Ordered by `start_at`, a page at a time; the cursor is opaque and stable under inserts.
+#[utoipa::path(
+    get,
+    path = "/api/partner/v1/reservations",
+    tag = "reservations",
+    security(("bearer" = [])),
+    params(
+        ("start_at_from" = Option<String>, Query, description = "Earliest `start_at`, RFC 3339 or restaurant-local"),
+        ("start_at_to" = Option<String>, Query, description = "Latest `start_at`, RFC 3339 or restaurant-local"),
+        ("status" = Option<String>, Query, description = "Statuses, comma-separated"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page of reservations", body = Page<ReservationView>),
+        (status = 400, response = errors::Malformed),
+        (status = 401, response = errors::Unauthorized),
+        (status = 422, response = errors::Invalid),
+        (status = 429, response = errors::RateLimited),
+        (status = 500, response = errors::Internal),
+        (status = 503, response = errors::Unavailable),
+    ),
+)]
 pub async fn list_reservations(
     State(state): State<AppState>,
     auth: Authenticated,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<ReservationView>>, ApiError> {
     let (filter, limit) = parse_filter(&query_pairs(query)?, &auth.restaurant)?;
     let rid = auth.restaurant.id.clone();
     let (page, more) = crate::db::read(&state.reads, move |conn| {
@@ -139,6 +259,6 @@ pub async fn list_reservations(
         .last()
         .filter(|_| more)
         .map(|(r, _)| encode_cursor(r.start_at, &r.id));
-    let data: Vec<Value> = page.iter().map(|b| view(b, &tz)).collect();
-    Ok(Json(json!({"data": data, "next_cursor": next_cursor})))
+    let data = page.iter().map(|b| view(b, &tz)).collect();
+    Ok(Json(Page { data, next_cursor }))
 }
