@@ -6,6 +6,10 @@ use super::optional;
 use crate::db::templates::TemplateType;
 use crate::missed_call::outcome::Outcome;
 
+mod listing;
+
+pub use listing::{CallFilter, list_restaurant_calls};
+
 #[derive(Debug, Clone)]
 pub struct CallRow {
     pub id: String,
