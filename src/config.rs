@@ -244,6 +244,11 @@ fn apply_env(
         let Some(rest) = var.strip_prefix("RINGBACK_") else {
             continue;
         };
+        // Not a configuration key: `restaurant whatsapp` reads a restaurant's access token from
+        // it, so that the secret never needs the command line (SPEC §6.2).
+        if var == "RINGBACK_ACCESS_TOKEN" {
+            continue;
+        }
         let rest = rest.to_ascii_lowercase();
         let unknown = || ConfigError::Env {
             var: var.clone(),

@@ -208,20 +208,6 @@ pub fn find_in_flight(conn: &Connection) -> rusqlite::Result<Vec<(String, String
         .collect()
 }
 
-/// The newest calls first, of one restaurant or of all.
-pub fn list_calls(
-    conn: &Connection,
-    restaurant_id: Option<&str>,
-    limit: u32,
-) -> rusqlite::Result<Vec<CallRow>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM calls WHERE ?1 IS NULL OR restaurant_id = ?1
-         ORDER BY seq DESC LIMIT ?2"
-    ))?;
-    stmt.query_map(params![restaurant_id, limit], from_row)?
-        .collect()
-}
-
 pub fn find_call_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<CallRow>> {
     optional(
         conn.prepare_cached(&format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"))?

@@ -4,7 +4,13 @@ mod helpers;
 
 mod balance;
 mod cli;
+mod cli_calls;
 mod cli_guests;
+mod cli_harness;
+mod cli_output;
+mod cli_restaurants;
+mod cli_rules;
+mod cli_whatsapp;
 mod concurrency;
 mod connections;
 mod crash;
