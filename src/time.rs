@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use jiff::civil::DateTime;
+use jiff::civil::{Date, DateTime};
 use jiff::fmt::temporal::Pieces;
 use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::{Timestamp, Zoned};
@@ -54,6 +54,71 @@ pub fn parse_instant(text: &str, tz: &TimeZone) -> Option<i64> {
     Some(zoned.timestamp().as_millisecond())
 }
 
+/// A time bound given on the command line (`calls list --since/--until`): an RFC 3339 instant,
+/// a wall-clock time without an offset, or a whole day, the last two in a restaurant's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Instant(i64),
+    Local(DateTime),
+    Day(Date),
+}
+
+impl When {
+    /// `2026-05-10T12:23:00Z`, `2026-05-10T14:23:00+02:00`, `2026-05-10T14:23` or `2026-05-10`.
+    pub fn parse(text: &str) -> Option<When> {
+        let pieces = Pieces::parse(text.trim()).ok()?;
+        if pieces.time_zone_annotation().is_some() {
+            return None;
+        }
+        let Some(time) = pieces.time() else {
+            return pieces
+                .to_numeric_offset()
+                .is_none()
+                .then(|| When::Day(pieces.date()));
+        };
+        let civil = DateTime::from_parts(pieces.date(), time);
+        match pieces.to_numeric_offset() {
+            Some(offset) => {
+                let seconds = offset.seconds();
+                if seconds.abs() > MAX_OFFSET_SECONDS || seconds % 60 != 0 {
+                    return None;
+                }
+                let at = civil.to_zoned(TimeZone::fixed(offset)).ok()?;
+                Some(When::Instant(at.timestamp().as_millisecond()))
+            }
+            None => Some(When::Local(civil)),
+        }
+    }
+
+    /// Its first millisecond, in `tz`.
+    pub fn first_ms(self, tz: &TimeZone) -> Option<i64> {
+        match self {
+            When::Instant(ms) => Some(ms),
+            When::Local(civil) => Some(
+                civil
+                    .to_zoned(tz.clone())
+                    .ok()?
+                    .timestamp()
+                    .as_millisecond(),
+            ),
+            When::Day(day) => start_of_day_ms(day, tz),
+        }
+    }
+
+    /// Its last millisecond, in `tz`: a day ends just before the next one starts.
+    pub fn last_ms(self, tz: &TimeZone) -> Option<i64> {
+        match self {
+            When::Day(day) => Some(start_of_day_ms(day.tomorrow().ok()?, tz)? - 1),
+            other => other.first_ms(tz),
+        }
+    }
+}
+
+fn start_of_day_ms(day: Date, tz: &TimeZone) -> Option<i64> {
+    let start = day.to_zoned(tz.clone()).ok()?.start_of_day().ok()?;
+    Some(start.timestamp().as_millisecond())
+}
+
 /// ±23:59, the widest offset RFC 3339 allows.
 const MAX_OFFSET_SECONDS: i32 = 23 * 3600 + 59 * 60;
 
@@ -101,6 +166,26 @@ mod tests {
         assert_eq!(utc, offset);
         assert_eq!(utc, local);
         assert_eq!(fraction, utc + 250);
+    }
+
+    #[test]
+    fn a_day_bound_covers_the_whole_local_day_and_an_instant_only_itself() {
+        let day = When::parse("2030-07-01").expect("day");
+        let instant = When::parse("2030-07-01T12:00:00Z").expect("instant");
+        let local = When::parse("2030-07-01T14:00").expect("local");
+
+        assert_eq!(
+            day.first_ms(&paris()),
+            parse_instant("2030-06-30T22:00:00Z", &paris())
+        );
+        assert_eq!(
+            day.last_ms(&paris()),
+            parse_instant("2030-07-01T21:59:59.999Z", &paris())
+        );
+        assert_eq!(instant.first_ms(&paris()), instant.last_ms(&paris()));
+        assert_eq!(local.first_ms(&paris()), instant.first_ms(&paris()));
+        assert_eq!(When::parse("yesterday"), None);
+        assert_eq!(When::parse("2030-07-01T12:00:00+01:00[Europe/Paris]"), None);
     }
 
     #[test]

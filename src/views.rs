@@ -121,6 +121,22 @@ impl CallView {
     }
 }
 
+/// Why a call ended as it did, in words: the error WhatsApp (or the transport) gave for a failure
+/// or a refusal, what the gate means for a skip. `None` for a sent message.
+pub fn call_reason(row: &CallRow) -> Option<String> {
+    if let Some(code) = &row.error_code {
+        return Some(match &row.error_message {
+            Some(message) => format!("{code}: {message}"),
+            None => code.clone(),
+        });
+    }
+    match (row.outcome, row.template_type) {
+        (Outcome::Sent, _) => None,
+        (Outcome::SkippedNoTemplate, Some(t)) => Some(format!("no approved, active {t} template")),
+        (outcome, _) => Some(outcome.meaning().to_string()),
+    }
+}
+
 /// The customer object of SPEC §7.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -13,17 +13,28 @@ pub fn add_customer(
     phone: &str,
     name: Option<&str>,
 ) -> Result<String, AdminError> {
+    Ok(add_or_rename_customer(conn, restaurant_id, phone, name)?
+        .0
+        .id)
+}
+
+/// Like `add_customer`; also says whether the customer was created.
+pub fn add_or_rename_customer(
+    conn: &Connection,
+    restaurant_id: &str,
+    phone: &str,
+    name: Option<&str>,
+) -> Result<(Customer, bool), AdminError> {
     let restaurant = require_restaurant(conn, restaurant_id)?;
     let number = phone_for(&restaurant, phone)?;
     let name = rules::name(name, "--name").map_err(|e| usage(e.to_string()))?;
-    let (customer, _) = table::match_or_create_customer(
+    Ok(table::match_or_create_customer(
         conn,
         restaurant_id,
         number.as_str(),
         name.as_deref(),
         "OPERATOR",
-    )?;
-    Ok(customer.id)
+    )?)
 }
 
 /// Suppresses (or lifts the suppression of) a number. Suppressing a number that is not yet a
@@ -33,7 +44,7 @@ pub fn set_suppression(
     restaurant_id: &str,
     phone: &str,
     suppressed: bool,
-) -> Result<String, AdminError> {
+) -> Result<Customer, AdminError> {
     let restaurant = require_restaurant(conn, restaurant_id)?;
     let number = phone_for(&restaurant, phone)?;
     let customer = if suppressed {
@@ -43,7 +54,10 @@ pub fn set_suppression(
             .ok_or_else(|| failed(format!("no customer with number {number}")))?
     };
     table::set_suppressed(conn, &customer.id, suppressed)?;
-    Ok(customer.id)
+    Ok(Customer {
+        whatsapp_suppressed: suppressed,
+        ..customer
+    })
 }
 
 pub fn list_customers(conn: &Connection, restaurant_id: &str) -> Result<Vec<Customer>, AdminError> {

@@ -8,15 +8,22 @@ use crate::db::restaurants::{self as table, NewRestaurant, Restaurant, Restauran
 use crate::phone::is_known_country;
 use crate::time::{format_utc, zone};
 
+/// Codes people write for a country that are not its ISO 3166-1 alpha-2 code.
+const NOT_ISO: [(&str, &str); 2] = [("UK", "GB"), ("EL", "GR")];
+
 fn check_country(country: &str) -> Result<String, AdminError> {
     let upper = country.trim().to_ascii_uppercase();
     if upper.len() == 2 && is_known_country(&upper) {
-        Ok(upper)
-    } else {
-        Err(usage(format!(
-            "{country:?} is not an ISO 3166-1 alpha-2 country code (like FR or US)"
-        )))
+        return Ok(upper);
     }
+    let hint = NOT_ISO
+        .iter()
+        .find(|(common, _)| *common == upper)
+        .map(|(_, iso)| format!(": did you mean {iso}?"))
+        .unwrap_or_else(|| " (like FR or US)".into());
+    Err(usage(format!(
+        "{country:?} is not an ISO 3166-1 alpha-2 country code{hint}"
+    )))
 }
 
 fn check_timezone(timezone: &str) -> Result<(), AdminError> {
@@ -103,16 +110,49 @@ pub fn set_whatsapp(
     id: &str,
     account: Option<(&str, &str)>,
 ) -> Result<(), AdminError> {
-    if let Some((phone_number_id, token)) = account
-        && (phone_number_id.trim().is_empty() || token.trim().is_empty())
-    {
-        return Err(usage(
-            "--phone-number-id and --access-token must not be empty",
-        ));
+    if let Some((phone_number_id, token)) = account {
+        if phone_number_id.trim().is_empty() {
+            return Err(usage("--phone-number-id must not be empty"));
+        }
+        check_access_token(token)?;
     }
     require_restaurant(conn, id)?;
     table::set_whatsapp_account(conn, id, account)?;
     Ok(())
+}
+
+/// A Meta access token is one run of visible ASCII characters; anything else is a placeholder
+/// copied from a guide (`EAAG…`) or a paste gone wrong, which WhatsApp would refuse at the first
+/// missed call.
+fn check_access_token(token: &str) -> Result<(), AdminError> {
+    if token.is_empty() {
+        return Err(usage("the access token is empty"));
+    }
+    if token.contains('…') || token.contains("...") {
+        return Err(usage(
+            "the access token contains \"…\": it looks like a placeholder, not a token",
+        ));
+    }
+    if !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(usage(
+            "the access token contains spaces or characters a Meta token never has",
+        ));
+    }
+    Ok(())
+}
+
+/// What removing a restaurant takes with it: `(row name, count)` per scoped table.
+pub type ScopedRows = Vec<(&'static str, i64)>;
+
+/// What `restaurant remove` would delete, without deleting it.
+pub fn removal_of(conn: &Connection, id: &str) -> Result<(Restaurant, ScopedRows), AdminError> {
+    let restaurant = require_restaurant(conn, id)?;
+    Ok((restaurant, table::count_scoped_rows(conn, id)?))
+}
+
+/// Deletes the restaurant and everything scoped to it, in the caller's transaction.
+pub fn remove_restaurant(conn: &Connection, id: &str) -> Result<ScopedRows, AdminError> {
+    table::delete_restaurant(conn, id)?.ok_or_else(|| failed(format!("no restaurant with id {id}")))
 }
 
 pub fn list_restaurants(conn: &Connection) -> Result<Vec<Restaurant>, AdminError> {

@@ -24,7 +24,8 @@ pub struct TemplateSpec {
 
 const STATUSES: [&str; 3] = ["APPROVED", "PENDING", "REJECTED"];
 
-pub fn set_template(conn: &Connection, spec: &TemplateSpec) -> Result<(), AdminError> {
+/// Creates or replaces the template; returns true when it replaced one.
+pub fn set_template(conn: &Connection, spec: &TemplateSpec) -> Result<bool, AdminError> {
     let restaurant = require_restaurant(conn, &spec.restaurant_id)?;
     if spec.name.trim().is_empty() {
         return Err(usage("--name must not be empty"));
@@ -53,6 +54,7 @@ pub fn set_template(conn: &Connection, spec: &TemplateSpec) -> Result<(), AdminE
     if fallback.trim().is_empty() {
         return Err(usage("--name-fallback must not be empty"));
     }
+    let replaced = table::find_template(conn, &spec.restaurant_id, spec.template_type)?.is_some();
     table::upsert_template(
         conn,
         &Template {
@@ -68,7 +70,7 @@ pub fn set_template(conn: &Connection, spec: &TemplateSpec) -> Result<(), AdminE
             updated_at: 0,
         },
     )?;
-    Ok(())
+    Ok(replaced)
 }
 
 pub fn list_templates(conn: &Connection, restaurant_id: &str) -> Result<Vec<Template>, AdminError> {

@@ -27,12 +27,22 @@ pub fn list_tokens(
     Ok(table::list_tokens(conn, restaurant_id)?)
 }
 
-pub fn revoke_token(conn: &Connection, id: &str) -> Result<(), AdminError> {
-    if table::revoke_token(conn, id)? {
-        Ok(())
-    } else {
-        Err(failed(format!("no token with id {id}")))
+/// What `revoke_token` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    Now,
+    /// It was revoked before, at this time; nothing changed.
+    Already(i64),
+}
+
+pub fn revoke_token(conn: &Connection, id: &str) -> Result<Revoked, AdminError> {
+    let before =
+        table::find_token(conn, id)?.ok_or_else(|| failed(format!("no token with id {id}")))?;
+    if let Some(at) = before.revoked_at {
+        return Ok(Revoked::Already(at));
     }
+    table::revoke_token(conn, id)?;
+    Ok(Revoked::Now)
 }
 
 pub fn token_json(t: &TokenInfo) -> Value {

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{CommandError, fail};
 use crate::db::lock::DatabaseLock;
-use crate::db::{self};
+use crate::db::{self, Access};
 
 /// The copy is made in one step: one read transaction, so a server writing meanwhile neither
 /// restarts it nor makes it inconsistent (WAL keeps the snapshot).
@@ -18,7 +18,8 @@ const ALL_PAGES: std::ffi::c_int = -1;
 /// `ringback backup FILE`: copies the database at `database` into `file` with SQLite's online
 /// backup API, checks the copy, and only then puts it in place.
 pub fn backup(database: &Path, file: &Path) -> Result<(), CommandError> {
-    super::require_database(database)?;
+    // Refuses a missing or foreign database, naming a missing directory.
+    drop(db::open_existing(database, Access::Read)?);
     let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| fail(format!("cannot open {}: {e}", database.display())))?;
     source.busy_timeout(Duration::from_secs(5))?;

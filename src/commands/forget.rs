@@ -8,15 +8,14 @@ use rusqlite::TransactionBehavior;
 
 use super::{CommandError, fail};
 use crate::admin;
-use crate::db::{self, erasure};
+use crate::db::{self, Access, erasure};
 use crate::phone::mask;
 
 /// How long the final checkpoint may wait for a running server's readers to move on.
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(10);
 
 pub fn forget(database: &Path, restaurant_id: &str, phone: &str) -> Result<(), CommandError> {
-    super::require_database(database)?;
-    let mut conn = db::open(database)?;
+    let mut conn = db::open_existing(database, Access::Write)?;
     // Freed space is overwritten with zeros, so that deleted rows cannot be read back from the
     // file's free pages or from the slack inside a page.
     conn.pragma_update(None, "secure_delete", true)?;

@@ -5,15 +5,16 @@ use std::io::Write;
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::{CommandError, fail, print_json};
+use super::{CommandError, Printed, fail, print_json};
 use crate::admin::import::{self, ImportReport};
 use crate::admin::{customers, reservations};
 use crate::cli::{CustomerCommand, ReservationCommand};
+use crate::db::reservations::find_restaurant_reservation;
 
 pub(super) fn customer(
     conn: &Connection,
     c: CustomerCommand,
-    out: &mut impl Write,
+    p: &mut Printed,
 ) -> Result<(), CommandError> {
     match c {
         CustomerCommand::Add {
@@ -21,18 +22,42 @@ pub(super) fn customer(
             phone,
             name,
         } => {
-            let id = customers::add_customer(conn, &restaurant, &phone, name.as_deref())?;
-            writeln!(out, "{id}")?;
+            let (customer, created) =
+                customers::add_or_rename_customer(conn, &restaurant, &phone, name.as_deref())?;
+            writeln!(p.out, "{}", customer.id)?;
+            let number = &customer.phone_e164;
+            p.say(match (created, &customer.name) {
+                (true, Some(n)) => format!("customer {} added: {number}, named {n:?}", customer.id),
+                (true, None) => format!("customer {} added: {number}", customer.id),
+                (false, Some(n)) if name.is_some() => {
+                    format!(
+                        "customer {} ({number}) already exists; its name is now {n:?}",
+                        customer.id
+                    )
+                }
+                (false, _) => format!(
+                    "customer {} ({number}) already exists; nothing changed",
+                    customer.id
+                ),
+            });
         }
         CustomerCommand::Import { restaurant, file } => {
             let report = import::import_customers(conn, &restaurant, open(&file)?)?;
-            print_import(&report, out)?;
+            print_import(&report, p);
         }
         CustomerCommand::Suppress { restaurant, phone } => {
-            customers::set_suppression(conn, &restaurant, &phone, true)?;
+            let c = customers::set_suppression(conn, &restaurant, &phone, true)?;
+            p.say(format!(
+                "customer {} ({}) suppressed: no WhatsApp messages",
+                c.id, c.phone_e164
+            ));
         }
         CustomerCommand::Unsuppress { restaurant, phone } => {
-            customers::set_suppression(conn, &restaurant, &phone, false)?;
+            let c = customers::set_suppression(conn, &restaurant, &phone, false)?;
+            p.say(format!(
+                "customer {} ({}) unsuppressed: WhatsApp messages allowed again",
+                c.id, c.phone_e164
+            ));
         }
         CustomerCommand::Forget { .. } => {
             return Err(super::fail("customer forget runs on its own connection"));
@@ -40,11 +65,14 @@ pub(super) fn customer(
         CustomerCommand::List { restaurant, json } => {
             let list = customers::list_customers(conn, &restaurant)?;
             if json.json {
-                print_json(out, list.iter().map(crate::views::customer_json).collect())?;
+                print_json(
+                    &mut p.out,
+                    list.iter().map(crate::views::customer_json).collect(),
+                )?;
             } else {
                 for c in list {
                     writeln!(
-                        out,
+                        p.out,
                         "{}\t{}\t{}{}",
                         c.id,
                         c.phone_e164,
@@ -65,7 +93,7 @@ pub(super) fn customer(
 pub(super) fn reservation(
     conn: &Connection,
     c: ReservationCommand,
-    out: &mut impl Write,
+    p: &mut Printed,
 ) -> Result<(), CommandError> {
     match c {
         ReservationCommand::Add {
@@ -89,14 +117,25 @@ pub(super) fn reservation(
                     external_id: external_id.as_deref(),
                 },
             )?;
-            writeln!(out, "{id}")?;
+            writeln!(p.out, "{id}")?;
+            if let Some(r) = find_restaurant_reservation(conn, &restaurant, &id)? {
+                let v = reservations::reservation_json(conn, &r)?;
+                p.say(format!(
+                    "reservation {id} added: {}, party of {}, {}, for {}",
+                    v["start_at"].as_str().unwrap_or_default(),
+                    v["party_size"],
+                    v["status"].as_str().unwrap_or_default(),
+                    v["customer"]["phone_number"].as_str().unwrap_or("-"),
+                ));
+            }
         }
         ReservationCommand::Import { restaurant, file } => {
             let report = import::import_reservations(conn, &restaurant, open(&file)?)?;
-            print_import(&report, out)?;
+            print_import(&report, p);
         }
         ReservationCommand::Update { id, status } => {
             reservations::update_reservation(conn, &id, &status)?;
+            p.say(format!("reservation {id}: status {status}"));
         }
         ReservationCommand::List { restaurant, json } => {
             let list = reservations::list_reservations(conn, &restaurant)?;
@@ -105,11 +144,11 @@ pub(super) fn reservation(
                 .map(|r| reservations::reservation_json(conn, r))
                 .collect::<Result<Vec<_>, _>>()?;
             if json.json {
-                print_json(out, Value::Array(views))?;
+                print_json(&mut p.out, Value::Array(views))?;
             } else {
                 for v in views {
                     writeln!(
-                        out,
+                        p.out,
                         "{}\t{}\t{}\t{}\t{}",
                         v["id"].as_str().unwrap_or_default(),
                         v["start_at"].as_str().unwrap_or_default(),
@@ -128,17 +167,15 @@ fn open(file: &std::path::Path) -> Result<std::fs::File, CommandError> {
     std::fs::File::open(file).map_err(|e| fail(format!("cannot open {}: {e}", file.display())))
 }
 
-/// Each rejected row on stderr, the counts on stdout.
-fn print_import(report: &ImportReport, out: &mut impl Write) -> Result<(), CommandError> {
+/// Each rejected row, then the counts, on stderr: an import creates no one id to print.
+fn print_import(report: &ImportReport, p: &mut Printed) {
     for (line, reason) in &report.rejected {
-        eprintln!("line {line}: rejected: {reason}");
+        p.say(format!("line {line}: rejected: {reason}"));
     }
-    writeln!(
-        out,
+    p.say(format!(
         "added {}, updated {}, rejected {}",
         report.added,
         report.updated,
         report.rejected.len()
-    )?;
-    Ok(())
+    ));
 }

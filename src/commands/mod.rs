@@ -1,10 +1,14 @@
-//! Runs a parsed admin command: opens the database, runs the command in one transaction, and
-//! prints what `admin` returns (`serve` and `demo` are in `server`).
+//! Runs a parsed admin command: opens the database (never creating it but for `migrate`), runs
+//! the command in one transaction, and prints what it gathered (`serve` and `demo` are in
+//! `server`).
 
 mod backup;
+mod calls;
 mod forget;
 mod guests;
+mod restaurants;
 mod setup;
+mod whatsapp;
 
 use std::io::Write;
 
@@ -12,11 +16,10 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use serde_json::Value;
 
-use crate::admin::{self, AdminError};
-use crate::cli::{CallsCommand, Command, CustomerCommand, ReservationCommand};
+use crate::admin::AdminError;
+use crate::cli::{Command, CustomerCommand, ReservationCommand};
 use crate::config::Config;
-use crate::db;
-use crate::views::CallView;
+use crate::db::{self, Access};
 
 /// How a command failed: the process exits with `exit_code` and `message` on stderr.
 #[derive(Debug)]
@@ -45,6 +48,12 @@ impl From<db::DbError> for CommandError {
     }
 }
 
+impl From<db::OpenError> for CommandError {
+    fn from(e: db::OpenError) -> Self {
+        fail(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for CommandError {
     fn from(e: rusqlite::Error) -> Self {
         AdminError::from(e).into()
@@ -53,10 +62,7 @@ impl From<rusqlite::Error> for CommandError {
 
 impl From<std::io::Error> for CommandError {
     fn from(e: std::io::Error) -> Self {
-        CommandError {
-            exit_code: 1,
-            message: e.to_string(),
-        }
+        fail(e.to_string())
     }
 }
 
@@ -67,113 +73,112 @@ pub fn fail(message: impl Into<String>) -> CommandError {
     }
 }
 
+/// What a command prints, gathered while it runs and written once its transaction has ended:
+/// a reader that stops reading (`ringback calls list | less`) must not hold the database.
+#[derive(Debug, Default)]
+pub(crate) struct Printed {
+    /// stdout: the new id of a creation, or a listing; nothing for a change.
+    pub out: Vec<u8>,
+    /// stderr: what a change did, one line each.
+    said: Vec<String>,
+}
+
+impl Printed {
+    /// Says on stderr what the command did.
+    pub fn say(&mut self, line: impl Into<String>) {
+        self.said.push(line.into());
+    }
+
+    fn write(self) -> Result<(), CommandError> {
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(&self.out).and_then(|()| stdout.flush()) {
+            // The reader went away (`| head`): what it read is all it wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        }
+        for line in self.said {
+            eprintln!("{line}");
+        }
+        Ok(())
+    }
+}
+
 /// Runs an admin command (anything but `serve` and `demo`) against the configured database.
 ///
-/// A command that writes is one transaction, taken for writing from the start so that a running
-/// server's writer and the command queue behind each other instead of failing; a command that
-/// only reads takes no write lock. Imports commit in chunks instead (see `admin::import`), so
-/// that a server keeps answering reports during a long one.
-///
-/// What a command prints is gathered first and written once its transaction has ended: a pager
-/// that stops reading (`ringback calls list | less`) must not hold the database.
+/// Only `migrate` creates the database; every other command needs one already there. A command
+/// that only reads opens it read-only: it takes no write lock and does not migrate. A command
+/// that writes is one transaction, taken for writing from the start so that a running server's
+/// writer and the command queue behind each other instead of failing. Imports commit in chunks
+/// instead (see `admin::import`), so that a server keeps answering reports during a long one.
 pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
-    let database = &config.database.path;
-    // These manage their own connections: a copy, a swap, an erasure with its checkpoint.
-    match &command {
-        Command::Backup { file } => return backup::backup(database, file),
-        Command::Restore { file } => return backup::restore(database, file),
-        Command::Customer(CustomerCommand::Forget {
-            restaurant, phone, ..
-        }) => return forget::forget(database, restaurant, phone),
-        _ => {}
-    }
-    let mut conn = db::open(database)?;
-    let mut out = Vec::new();
-    let is_import = matches!(
-        &command,
-        Command::Customer(CustomerCommand::Import { .. })
-            | Command::Reservation(ReservationCommand::Import { .. })
-    );
-    if is_import {
-        run_command(&conn, command, &mut out)?;
-    } else {
-        let behaviour = if command.is_read_only() {
-            TransactionBehavior::Deferred
-        } else {
-            TransactionBehavior::Immediate
-        };
-        let tx = conn.transaction_with_behavior(behaviour)?;
-        run_command(&tx, command, &mut out)?;
-        tx.commit()?;
-    }
-    drop(conn);
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-        // The reader went away (`| head`): what it read is all it wanted.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
-}
-
-fn run_command(
-    conn: &Connection,
-    command: Command,
-    out: &mut impl Write,
-) -> Result<(), CommandError> {
+    let path = &config.database.path;
+    let mut printed = Printed::default();
     match command {
         Command::Migrate => {
-            writeln!(out, "database schema version {}", db::schema_version(conn)?)?;
+            let mut conn = db::open_write_connection(path)?;
+            let applied = db::migrate(&mut conn)?;
+            let version = db::schema_version(&conn)?;
+            printed.say(format!(
+                "database {} at schema version {version} ({applied} migration{} applied)",
+                path.display(),
+                if applied == 1 { "" } else { "s" }
+            ));
         }
-        Command::Restaurant(c) => setup::restaurant(conn, c, out)?,
-        Command::Token(c) => setup::token(conn, c, out)?,
-        Command::Template(c) => setup::template(conn, c, out)?,
-        Command::Customer(c) => guests::customer(conn, c, out)?,
-        Command::Reservation(c) => guests::reservation(conn, c, out)?,
-        Command::Calls(CallsCommand::List {
-            restaurant,
-            limit,
-            json,
-        }) => {
-            if let Some(id) = &restaurant {
-                admin::require_restaurant(conn, id)?;
-            }
-            let rows = db::calls::list_calls(conn, restaurant.as_deref(), limit)?;
-            let views: Vec<CallView> = rows.iter().map(CallView::from_row).collect();
-            if json.json {
-                print_json(out, serde_json::to_value(&views).unwrap_or_default())?;
-            } else {
-                for v in views {
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\t{}",
-                        v.id,
-                        v.occurred_at,
-                        v.caller_phone_number,
-                        v.outcome,
-                        v.template_type.map_or("-", |t| t.as_str())
-                    )?;
-                }
-            }
+        Command::Whatsapp(c) => whatsapp::check(c, config, &mut printed)?,
+        // These manage their own connections: a copy, a swap, an erasure with its checkpoint.
+        Command::Backup { file } => backup::backup(path, &file)?,
+        Command::Restore { file } => backup::restore(path, &file)?,
+        Command::Customer(CustomerCommand::Forget { restaurant, phone }) => {
+            forget::forget(path, &restaurant, &phone)?;
         }
-        Command::Serve { .. }
-        | Command::Demo { .. }
-        | Command::Backup { .. }
-        | Command::Restore { .. } => {
+        Command::Serve { .. } | Command::Demo { .. } => {
             return Err(fail("serve and demo are not admin commands"));
         }
+        command => {
+            // A secret is read (from stdin, maybe) before the database is touched.
+            let command = whatsapp::with_access_token(command)?;
+            let access = if command.is_read_only() {
+                Access::Read
+            } else {
+                Access::Write
+            };
+            let mut conn = db::open_existing(path, access)?;
+            let is_import = matches!(
+                &command,
+                Command::Customer(CustomerCommand::Import { .. })
+                    | Command::Reservation(ReservationCommand::Import { .. })
+            );
+            if is_import {
+                run_command(&conn, command, &mut printed)?;
+            } else {
+                let behaviour = match access {
+                    Access::Read => TransactionBehavior::Deferred,
+                    Access::Write => TransactionBehavior::Immediate,
+                };
+                let tx = conn.transaction_with_behavior(behaviour)?;
+                run_command(&tx, command, &mut printed)?;
+                tx.commit()?;
+            }
+        }
     }
-    Ok(())
+    printed.write()
 }
 
-/// Refuses a path with no database: only `migrate`, `serve` and `demo` create one.
-pub(crate) fn require_database(path: &std::path::Path) -> Result<(), CommandError> {
-    if path.is_file() {
-        return Ok(());
+fn run_command(conn: &Connection, command: Command, p: &mut Printed) -> Result<(), CommandError> {
+    match command {
+        Command::Restaurant(c) => restaurants::restaurant(conn, c, p),
+        Command::Token(c) => setup::token(conn, c, p),
+        Command::Template(c) => setup::template(conn, c, p),
+        Command::Customer(c) => guests::customer(conn, c, p),
+        Command::Reservation(c) => guests::reservation(conn, c, p),
+        Command::Calls(c) => calls::calls(conn, c, p),
+        Command::Migrate
+        | Command::Whatsapp(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::Serve { .. }
+        | Command::Demo { .. } => Err(fail("not a command that runs in a transaction")),
     }
-    Err(fail(format!(
-        "no ringback database at {} (run \"ringback migrate\" to create one, or pass --db / --config)",
-        path.display()
-    )))
 }
 
 pub(crate) fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<()> {
@@ -182,4 +187,9 @@ pub(crate) fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_default()
     )
+}
+
+/// `1 token`, `2 tokens`.
+pub(crate) fn count(n: i64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

@@ -1,114 +1,39 @@
-//! The setup commands: restaurants, partner tokens and templates.
+//! The setup commands: partner tokens and templates.
 
 use std::io::Write;
 
 use rusqlite::Connection;
 
-use super::{CommandError, print_json};
-use crate::admin::{restaurants, templates, tokens};
-use crate::cli::{Balance, OnOff, RestaurantCommand, TemplateCommand, TokenCommand};
-use crate::db::restaurants::RestaurantChanges;
+use super::{CommandError, Printed, print_json};
+use crate::admin::tokens::Revoked;
+use crate::admin::{templates, tokens};
+use crate::cli::{TemplateCommand, TokenCommand};
 use crate::time::format_utc;
-
-pub(super) fn restaurant(
-    conn: &Connection,
-    c: RestaurantCommand,
-    out: &mut impl Write,
-) -> Result<(), CommandError> {
-    match c {
-        RestaurantCommand::Add {
-            name,
-            country,
-            timezone,
-            booking_url,
-        } => {
-            let id = restaurants::add_restaurant(
-                conn,
-                &name,
-                &country,
-                &timezone,
-                booking_url.as_deref(),
-            )?;
-            writeln!(out, "{id}")?;
-        }
-        RestaurantCommand::Update {
-            id,
-            name,
-            country,
-            timezone,
-            booking_url,
-            missed_calls,
-            balance,
-            message_cost,
-        } => {
-            let changes = RestaurantChanges {
-                name,
-                country,
-                timezone,
-                booking_url,
-                missed_calls_enabled: missed_calls.map(|m| matches!(m, OnOff::On)),
-                balance_cents: balance.map(|b| match b {
-                    Balance::Unlimited => None,
-                    Balance::Cents(c) => Some(c),
-                }),
-                message_cost_cents: message_cost,
-            };
-            restaurants::update_restaurant(conn, &id, changes)?;
-        }
-        RestaurantCommand::Whatsapp {
-            id,
-            phone_number_id,
-            access_token,
-            disable: _,
-        } => {
-            let account = phone_number_id.as_deref().zip(access_token.as_deref());
-            restaurants::set_whatsapp(conn, &id, account)?;
-        }
-        RestaurantCommand::List(json) => {
-            let list = restaurants::list_restaurants(conn)?;
-            if json.json {
-                print_json(out, list.iter().map(restaurants::restaurant_json).collect())?;
-            } else {
-                for r in list {
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\tmissed_calls={}\twhatsapp={}",
-                        r.id,
-                        r.name,
-                        r.country,
-                        r.timezone,
-                        if r.missed_calls_enabled { "on" } else { "off" },
-                        if r.whatsapp.is_some() { "on" } else { "off" },
-                    )?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
 
 pub(super) fn token(
     conn: &Connection,
     c: TokenCommand,
-    out: &mut impl Write,
+    p: &mut Printed,
 ) -> Result<(), CommandError> {
     match c {
         TokenCommand::Create { restaurant, name } => {
             let (id, token) = tokens::create_token(conn, &restaurant, name.as_deref())?;
-            eprintln!("token {id} created; it is shown only this once");
-            writeln!(out, "{token}")?;
+            writeln!(p.out, "{token}")?;
+            p.say(format!(
+                "token {id} created for restaurant {restaurant}; it is shown only this once"
+            ));
         }
         TokenCommand::List { restaurant, json } => {
             let list = tokens::list_tokens(conn, restaurant.as_deref())?;
             if json.json {
-                print_json(out, list.iter().map(tokens::token_json).collect())?;
+                print_json(&mut p.out, list.iter().map(tokens::token_json).collect())?;
             } else {
                 for t in list {
                     let state = t.revoked_at.map_or("active".to_string(), |at| {
                         format!("revoked {}", format_utc(at))
                     });
                     writeln!(
-                        out,
+                        p.out,
                         "{}\t{}\t{}\t{}\t{}",
                         t.id,
                         t.restaurant_id,
@@ -119,7 +44,15 @@ pub(super) fn token(
                 }
             }
         }
-        TokenCommand::Revoke { token_id } => tokens::revoke_token(conn, &token_id)?,
+        TokenCommand::Revoke { token_id } => match tokens::revoke_token(conn, &token_id)? {
+            Revoked::Now => p.say(format!(
+                "token {token_id} revoked: its reports are refused from now on"
+            )),
+            Revoked::Already(at) => p.say(format!(
+                "token {token_id} was already revoked at {}; nothing changed",
+                format_utc(at)
+            )),
+        },
     }
     Ok(())
 }
@@ -127,7 +60,7 @@ pub(super) fn token(
 pub(super) fn template(
     conn: &Connection,
     c: TemplateCommand,
-    out: &mut impl Write,
+    p: &mut Printed,
 ) -> Result<(), CommandError> {
     match c {
         TemplateCommand::Set {
@@ -140,9 +73,8 @@ pub(super) fn template(
             button_param,
             name_fallback,
             active,
-        } => templates::set_template(
-            conn,
-            &templates::TemplateSpec {
+        } => {
+            let spec = templates::TemplateSpec {
                 restaurant_id: restaurant,
                 template_type,
                 name,
@@ -155,16 +87,29 @@ pub(super) fn template(
                 button_param,
                 name_fallback,
                 active,
-            },
-        )?,
+            };
+            let replaced = templates::set_template(conn, &spec)?;
+            p.say(format!(
+                "{template_type} template of restaurant {} {}: {} ({}), {}, {}",
+                spec.restaurant_id,
+                if replaced { "replaced" } else { "created" },
+                spec.name.trim(),
+                spec.language.trim(),
+                spec.status,
+                if spec.active { "active" } else { "inactive" },
+            ));
+        }
         TemplateCommand::List { restaurant, json } => {
             let list = templates::list_templates(conn, &restaurant)?;
             if json.json {
-                print_json(out, list.iter().map(templates::template_json).collect())?;
+                print_json(
+                    &mut p.out,
+                    list.iter().map(templates::template_json).collect(),
+                )?;
             } else {
                 for t in list {
                     writeln!(
-                        out,
+                        p.out,
                         "{}\t{}\t{}\t{}\t{}\tbody={}\tbutton={}",
                         t.template_type,
                         t.name,

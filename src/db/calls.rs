@@ -6,6 +6,10 @@ use super::optional;
 use crate::db::templates::TemplateType;
 use crate::missed_call::outcome::Outcome;
 
+mod listing;
+
+pub use listing::{CallFilter, list_restaurant_calls};
+
 #[derive(Debug, Clone)]
 pub struct CallRow {
     pub id: String,
@@ -201,20 +205,6 @@ pub fn find_in_flight(conn: &Connection) -> rusqlite::Result<Vec<(String, String
         "SELECT id, restaurant_id, debited_cents FROM calls WHERE outcome = 'DISPATCHING'",
     )?;
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect()
-}
-
-/// The newest calls first, of one restaurant or of all.
-pub fn list_calls(
-    conn: &Connection,
-    restaurant_id: Option<&str>,
-    limit: u32,
-) -> rusqlite::Result<Vec<CallRow>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM calls WHERE ?1 IS NULL OR restaurant_id = ?1
-         ORDER BY seq DESC LIMIT ?2"
-    ))?;
-    stmt.query_map(params![restaurant_id, limit], from_row)?
         .collect()
 }
 

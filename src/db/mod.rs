@@ -4,6 +4,7 @@ pub mod calls;
 mod checkpoint;
 pub mod customers;
 pub mod erasure;
+mod existing;
 pub mod lock;
 pub mod reservations;
 pub mod restaurants;
@@ -19,6 +20,7 @@ use rusqlite::{Connection, OpenFlags};
 use rust_embed::RustEmbed;
 
 pub use checkpoint::Checkpointer;
+pub use existing::{Access, OpenError, open_existing};
 pub use writer::{Writer, WriterStats};
 
 /// Migrations are plain SQL files, compiled into the binary so that it is self-contained.
@@ -157,15 +159,22 @@ pub fn open_write_connection(path: &Path) -> Result<Connection, DbError> {
     create_private(path)?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    set_up_for_writing(&conn)?;
+    Ok(conn)
+}
+
+fn set_up_for_writing(conn: &Connection) -> Result<(), DbError> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // synchronous = FULL: a report answered 201 survives a power cut.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )?;
-    Ok(conn)
+    Ok(())
 }
 
-/// Opens the database for a command: creates it when missing and applies pending migrations.
+/// Opens the database for `migrate`, `serve` and `demo`, the commands that may create it:
+/// creates it when missing and applies pending migrations. Every other command opens it with
+/// `open_existing`.
 pub fn open(path: &Path) -> Result<Connection, DbError> {
     let mut conn = open_write_connection(path)?;
     migrate(&mut conn)?;

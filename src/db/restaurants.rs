@@ -193,3 +193,80 @@ pub fn credit_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Resu
     }
     Ok(())
 }
+
+/// Every table whose rows belong to a restaurant, in an order they can be deleted in (a row
+/// before the rows it references), each with the name of one of its rows.
+pub const SCOPED_TABLES: [(&str, &str); 5] = [
+    ("calls", "call"),
+    ("reservations", "reservation"),
+    ("customers", "customer"),
+    ("templates", "template"),
+    ("partner_tokens", "token"),
+];
+
+/// How many rows of each table of `SCOPED_TABLES` belong to the restaurant, in that order, as
+/// `(row name, count)`.
+pub fn count_scoped_rows(
+    conn: &Connection,
+    id: &str,
+) -> rusqlite::Result<Vec<(&'static str, i64)>> {
+    SCOPED_TABLES
+        .iter()
+        .map(|(table, row)| {
+            let count = conn
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE restaurant_id = ?1"
+                ))?
+                .query_row([id], |r| r.get(0))?;
+            Ok((*row, count))
+        })
+        .collect()
+}
+
+/// Deletes the restaurant and every row scoped to it; returns how many rows of each table went,
+/// as `count_scoped_rows` does, or `None` when there is no such restaurant. The caller's
+/// transaction makes it all or nothing.
+pub fn delete_restaurant(
+    conn: &Connection,
+    id: &str,
+) -> rusqlite::Result<Option<Vec<(&'static str, i64)>>> {
+    if find_restaurant(conn, id)?.is_none() {
+        return Ok(None);
+    }
+    let mut deleted = Vec::with_capacity(SCOPED_TABLES.len());
+    for (table, row) in SCOPED_TABLES {
+        let count = conn
+            .prepare_cached(&format!("DELETE FROM {table} WHERE restaurant_id = ?1"))?
+            .execute([id])?;
+        deleted.push((row, i64::try_from(count).unwrap_or(i64::MAX)));
+    }
+    conn.prepare_cached("DELETE FROM restaurants WHERE id = ?1")?
+        .execute([id])?;
+    Ok(Some(deleted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_with_a_restaurant_id_is_deleted_with_its_restaurant() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        let mut stmt = conn
+            .prepare(
+                "SELECT m.name FROM sqlite_schema m, pragma_table_info(m.name) c
+                 WHERE m.type = 'table' AND c.name = 'restaurant_id' ORDER BY m.name",
+            )
+            .expect("query");
+        let scoped: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("names");
+
+        let mut listed: Vec<&str> = SCOPED_TABLES.iter().map(|(t, _)| *t).collect();
+        listed.sort_unstable();
+        assert_eq!(scoped, listed);
+    }
+}

@@ -70,6 +70,16 @@ pub fn list_tokens(
     stmt.query_map([restaurant_id], from_row)?.collect()
 }
 
+pub fn find_token(conn: &Connection, id: &str) -> rusqlite::Result<Option<TokenInfo>> {
+    optional(
+        conn.prepare_cached(
+            "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
+             WHERE id = ?1",
+        )?
+        .query_row([id], from_row),
+    )
+}
+
 /// Returns false when no such token exists; revoking twice keeps the first time.
 pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
     let found = conn

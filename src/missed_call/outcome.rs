@@ -58,6 +58,26 @@ impl Outcome {
         }
     }
 
+    /// What the outcome means, for a person reading the ledger: for a skip, the gate that held
+    /// the message back (SPEC §1).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Outcome::Sent => "WhatsApp accepted the message",
+            Outcome::SkippedFeatureDisabled => "missed-call messages are off for the restaurant",
+            Outcome::SkippedNoWhatsapp => "the restaurant has no WhatsApp number connected",
+            Outcome::SkippedHiddenNumber => "the caller's number was hidden",
+            Outcome::SkippedSuppressed => "the customer asked for no WhatsApp messages",
+            Outcome::SkippedNoTemplate => "no approved, active template of the type needed",
+            Outcome::SkippedStale => "the call was too old to answer when it was reported",
+            Outcome::SkippedCooldown => "a message went to this number shortly before or after",
+            Outcome::SkippedLowBalance => "the WhatsApp balance was below the cost of a message",
+            Outcome::SkippedDuplicate => "a replay of a call already handled",
+            Outcome::Undeliverable => "WhatsApp refused the message",
+            Outcome::Failed => "the send failed; the same report may be retried",
+            Outcome::Dispatching => "the message is being sent",
+        }
+    }
+
     /// A final outcome is never dispatched again: a replay of it is `SKIPPED_DUPLICATE`.
     pub fn is_final(self) -> bool {
         !matches!(self, Outcome::Failed | Outcome::Dispatching)

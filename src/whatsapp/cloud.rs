@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
 use ureq::Agent;
 
 use super::{DispatchResult, Outgoing, Transport, map_response};
+use crate::secret::Secret;
 
 /// An answer larger than this is not a Cloud API answer; it is cut off rather than buffered.
 const MAX_ANSWER_BYTES: u64 = 256 * 1024;
@@ -68,4 +70,94 @@ fn transport_failure(e: ureq::Error) -> DispatchResult {
             message: format!("could not reach WhatsApp: {other}"),
         },
     }
+}
+
+/// What the Cloud API says about a WhatsApp Business phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber {
+    pub display_phone_number: String,
+    pub verified_name: String,
+    pub quality_rating: String,
+}
+
+/// Why the Cloud API gave no phone number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    /// Meta's own error answer: its `error.message` and `error.code`.
+    #[error("WhatsApp answered {status}: {message} (code {code})")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("WhatsApp did not answer in time")]
+    Timeout,
+    #[error("could not reach WhatsApp: {0}")]
+    Transport(String),
+    #[error("WhatsApp answered {status} with something that is not a phone number: {body}")]
+    Unreadable { status: u16, body: String },
+}
+
+const PHONE_NUMBER_FIELDS: &str = "display_phone_number,verified_name,quality_rating";
+
+impl Cloud {
+    /// `GET {api_base}/{phone_number_id}`: whether the access token may use the number, and how
+    /// Meta shows it. A way to test a restaurant's credentials without messaging anyone.
+    pub fn phone_number(
+        &self,
+        phone_number_id: &str,
+        access_token: &Secret,
+    ) -> Result<PhoneNumber, CheckError> {
+        let url = format!("{}/{}", self.api_base, phone_number_id);
+        let answer = self
+            .agent
+            .get(&url)
+            .query("fields", PHONE_NUMBER_FIELDS)
+            .header(
+                "Authorization",
+                &format!("Bearer {}", access_token.expose()),
+            )
+            .call();
+        let mut response = answer.map_err(|e| match e {
+            ureq::Error::Timeout(_) => CheckError::Timeout,
+            other => CheckError::Transport(other.to_string()),
+        })?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_vec()
+            .map_err(|e| CheckError::Transport(e.to_string()))?;
+        read_phone_number(status, &body)
+    }
+}
+
+fn read_phone_number(status: u16, body: &[u8]) -> Result<PhoneNumber, CheckError> {
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+    if let Some(error) = json.get("error") {
+        return Err(CheckError::Refused {
+            status,
+            code: match error.get("code") {
+                Some(Value::String(code)) => code.clone(),
+                Some(code) => code.to_string(),
+                None => "none".into(),
+            },
+            message: text(error, "message").unwrap_or_else(|| "no message".into()),
+        });
+    }
+    let unreadable = || CheckError::Unreadable {
+        status,
+        body: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+    };
+    if !(200..300).contains(&status) {
+        return Err(unreadable());
+    }
+    Ok(PhoneNumber {
+        display_phone_number: text(&json, "display_phone_number").ok_or_else(unreadable)?,
+        verified_name: text(&json, "verified_name").ok_or_else(unreadable)?,
+        // Meta leaves it out for a number that has sent nothing yet.
+        quality_rating: text(&json, "quality_rating").unwrap_or_else(|| "UNKNOWN".into()),
+    })
 }

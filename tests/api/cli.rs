@@ -1,88 +1,21 @@
 //! SPEC §6.2: the command line end to end: setup commands, output and exit-code rules.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
 
-pub struct Cli {
-    pub dir: tempfile::TempDir,
-    pub db: PathBuf,
-}
-
-impl Cli {
-    pub fn new() -> Cli {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("cli.db");
-        Cli { dir, db }
-    }
-
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_ringback"))
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("run ringback")
-    }
-
-    /// Runs a command that must succeed; returns its stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Runs a command that prints one new id; checks it is the only line.
-    pub fn new_id(&self, args: &[&str]) -> String {
-        let stdout = self.ok(args);
-        let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "{args:?} printed {stdout:?}");
-        lines[0].to_string()
-    }
-
-    pub fn json(&self, args: &[&str]) -> Vec<Value> {
-        let stdout = self.ok(args);
-        serde_json::from_str::<Value>(&stdout)
-            .expect("one JSON array")
-            .as_array()
-            .expect("array")
-            .clone()
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
-pub fn restaurant(cli: &Cli) -> String {
-    cli.new_id(&[
-        "restaurant",
-        "add",
-        "--name",
-        "Chez CLI",
-        "--country",
-        "fr",
-        "--timezone",
-        "Europe/Paris",
-        "--booking-url",
-        "https://book.example.com/cli",
-    ])
-}
+pub use crate::cli_harness::{Cli, restaurant};
 
 #[test]
 fn migrate_creates_the_database_at_the_current_schema() {
-    let cli = Cli::new();
+    let cli = Cli::empty();
 
-    let stdout = cli.ok(&["migrate"]);
+    let out = cli.run(&["migrate"]);
 
-    assert!(stdout.contains(&format!(
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "a change prints no id");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
         "version {}",
         ringback::db::latest_schema_version()
     )));

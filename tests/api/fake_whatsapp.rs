@@ -1,14 +1,15 @@
-//! A fake WhatsApp Cloud API on loopback: records every request and answers as the test says
-//! (success, an error code, a 5xx, slowness).
+//! A fake WhatsApp Cloud API on loopback: records every message request and answers as the test
+//! says (success, an error code, a 5xx, slowness); tells about a phone number to the right token.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -141,6 +142,39 @@ async fn fake_messages(
     }
 }
 
+/// The number as the fake Cloud API shows it.
+pub const DISPLAY_PHONE_NUMBER: &str = "+33 1 23 45 67 89";
+pub const VERIFIED_NAME: &str = "Chez Test";
+
+/// `GET /{phone_number_id}?fields=…`: the fields asked for, as Meta answers them, when the token
+/// is `helpers::ACCESS_TOKEN`; Meta's OAuth error otherwise.
+async fn fake_phone_number(
+    Path(phone_number_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> (StatusCode, axum::Json<Value>) {
+    let expected = format!("Bearer {}", crate::helpers::ACCESS_TOKEN);
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": {
+                "message": "Invalid OAuth access token - Cannot parse access token",
+                "type": "OAuthException", "code": 190, "fbtrace_id": "AZf3xTkq0bNFakeTrace"}})),
+        );
+    }
+    let mut answer = json!({"id": phone_number_id});
+    for field in query.get("fields").map_or("", String::as_str).split(',') {
+        let value = match field {
+            "display_phone_number" => DISPLAY_PHONE_NUMBER,
+            "verified_name" => VERIFIED_NAME,
+            "quality_rating" => "GREEN",
+            _ => continue,
+        };
+        answer[field] = json!(value);
+    }
+    (StatusCode::OK, axum::Json(answer))
+}
+
 impl FakeWhatsApp {
     pub async fn start() -> FakeWhatsApp {
         let state = Arc::new(FakeState {
@@ -153,6 +187,7 @@ impl FakeWhatsApp {
         });
         let router = Router::new()
             .route("/{phone_number_id}/messages", post(fake_messages))
+            .route("/{phone_number_id}", get(fake_phone_number))
             .with_state(Arc::clone(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

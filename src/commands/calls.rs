@@ -1,0 +1,197 @@
+//! The call ledger on the command line: `calls list` (a table in each restaurant's time, or
+//! JSON) and `calls show`.
+
+use std::cmp::Reverse;
+use std::io::Write;
+
+use jiff::tz::TimeZone;
+use rusqlite::Connection;
+
+use super::{CommandError, Printed, fail, print_json};
+use crate::admin::{require_restaurant, usage};
+use crate::cli::CallsCommand;
+use crate::db::calls::{CallFilter, CallRow, find_call_by_id, list_restaurant_calls};
+use crate::db::restaurants::{Restaurant, find_restaurant, list_restaurants};
+use crate::time::{When, format_local, format_utc};
+use crate::views::{CallView, call_reason};
+
+pub(super) fn calls(
+    conn: &Connection,
+    c: CallsCommand,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    match c {
+        CallsCommand::List {
+            restaurant,
+            outcome,
+            since,
+            until,
+            limit,
+            json,
+        } => {
+            let restaurants = match &restaurant {
+                Some(id) => vec![require_restaurant(conn, id)?],
+                None => list_restaurants(conn)?,
+            };
+            // Each restaurant's calls are walked along its index with the bounds in its own
+            // zone; the newest of them all are kept.
+            let mut rows: Vec<(CallRow, &Restaurant)> = Vec::new();
+            for r in &restaurants {
+                let tz = r.time_zone();
+                let bound = |when: Option<When>, ms: fn(When, &TimeZone) -> Option<i64>| {
+                    when.map(|w| {
+                        ms(w, &tz).ok_or_else(|| usage("--since or --until is out of range"))
+                    })
+                    .transpose()
+                };
+                let filter = CallFilter {
+                    outcomes: outcome.clone(),
+                    from: bound(since, When::first_ms)?,
+                    to: bound(until, When::last_ms)?,
+                };
+                let found = list_restaurant_calls(conn, &r.id, &filter, limit)?;
+                rows.extend(found.into_iter().map(|row| (row, r)));
+            }
+            // Stable: calls of the same instant keep their restaurant's newest-first order.
+            rows.sort_by_key(|(row, _)| Reverse(row.occurred_at));
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            if json.json {
+                let views: Vec<CallView> = rows
+                    .iter()
+                    .map(|(row, _)| CallView::from_row(row))
+                    .collect();
+                print_json(&mut p.out, serde_json::to_value(&views).unwrap_or_default())?;
+            } else {
+                print_table(&rows, restaurant.is_none(), &mut p.out)?;
+            }
+        }
+        CallsCommand::Show { id, json } => {
+            let row =
+                find_call_by_id(conn, &id)?.ok_or_else(|| fail(format!("no call with id {id}")))?;
+            if json {
+                print_json(
+                    &mut p.out,
+                    serde_json::to_value(CallView::from_row(&row)).unwrap_or_default(),
+                )?;
+            } else {
+                let restaurant = find_restaurant(conn, &row.restaurant_id)?;
+                print_call(&row, restaurant.as_ref(), &mut p.out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One row a call, under a header, its time in its restaurant's zone, the reason last.
+fn print_table(
+    rows: &[(CallRow, &Restaurant)],
+    with_restaurant: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut table: Vec<Vec<String>> = vec![
+        [
+            "ID",
+            "OCCURRED_AT",
+            "RESTAURANT",
+            "CALLER",
+            "OUTCOME",
+            "TEMPLATE",
+            "REASON",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for (row, restaurant) in rows {
+        table.push(vec![
+            row.id.clone(),
+            format_local(row.occurred_at, &restaurant.time_zone()),
+            restaurant.id.clone(),
+            caller(row).to_string(),
+            row.outcome.to_string(),
+            row.template_type.map_or("-", |t| t.as_str()).to_string(),
+            call_reason(row).unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    if !with_restaurant {
+        for line in &mut table {
+            line.remove(2);
+        }
+    }
+    let columns = table[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            table
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for line in table {
+        let mut text = String::new();
+        for (i, cell) in line.iter().enumerate() {
+            if i + 1 == columns {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Every field of a call, one a line.
+fn print_call(
+    row: &CallRow,
+    restaurant: Option<&Restaurant>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let both_times = |ms: i64| match restaurant {
+        Some(r) => format!("{} ({})", format_local(ms, &r.time_zone()), format_utc(ms)),
+        None => format_utc(ms),
+    };
+    let error = row
+        .error_code
+        .as_ref()
+        .map(|code| match &row.error_message {
+            Some(message) => format!("{code}: {message}"),
+            None => code.clone(),
+        });
+    let fields = [
+        ("id", row.id.clone()),
+        (
+            "restaurant",
+            match restaurant {
+                Some(r) => format!("{} ({})", r.id, r.name),
+                None => row.restaurant_id.clone(),
+            },
+        ),
+        ("outcome", row.outcome.to_string()),
+        ("reason", call_reason(row).unwrap_or_else(|| "-".into())),
+        ("occurred_at", both_times(row.occurred_at)),
+        ("received_at", both_times(row.created_at)),
+        ("caller_phone_number", caller(row).to_string()),
+        ("caller_as_received", row.caller_raw.clone()),
+        ("customer_id", dash(&row.customer_id)),
+        ("reservation_id", dash(&row.reservation_id)),
+        (
+            "template_type",
+            row.template_type.map_or("-", |t| t.as_str()).to_string(),
+        ),
+        ("external_call_id", dash(&row.external_call_id)),
+        ("message_id", dash(&row.message_id)),
+        ("error", dash(&error)),
+        ("debited_cents", row.debited_cents.to_string()),
+    ];
+    for (name, value) in fields {
+        writeln!(out, "{name:<21}{value}")?;
+    }
+    Ok(())
+}
+
+/// The number as E.164, or as received for a hidden caller.
+fn caller(row: &CallRow) -> &str {
+    row.caller_e164.as_deref().unwrap_or(&row.caller_raw)
+}

@@ -1,0 +1,95 @@
+//! WhatsApp credentials on the command line: the access token read from stdin or the
+//! environment rather than the command line, and `whatsapp check`.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use super::{CommandError, Printed, fail};
+use crate::admin::{require_restaurant, usage};
+use crate::cli::{Command, RestaurantCommand, WhatsappCommand};
+use crate::config::Config;
+use crate::db::{self, Access};
+use crate::whatsapp::cloud::Cloud;
+
+/// Where the access token comes from when `--access-token` is not given. Not a configuration
+/// key (SPEC §6.1): it is one restaurant's secret, read for the one command that sets it.
+pub const ACCESS_TOKEN_VAR: &str = "RINGBACK_ACCESS_TOKEN";
+
+/// `restaurant whatsapp ID --phone-number-id X` gets its token from `--access-token TOKEN`,
+/// from stdin with `--access-token -`, or else from `RINGBACK_ACCESS_TOKEN`, so that a secret
+/// never needs the command line (where `ps` and the shell history show it). Every other
+/// command is returned as it is.
+pub(super) fn with_access_token(command: Command) -> Result<Command, CommandError> {
+    let Command::Restaurant(RestaurantCommand::Whatsapp {
+        id,
+        phone_number_id: Some(number),
+        access_token,
+        disable,
+    }) = command
+    else {
+        return Ok(command);
+    };
+    let token = match access_token.as_deref() {
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| fail(format!("cannot read the access token from stdin: {e}")))?;
+            let line = text.strip_suffix('\n').unwrap_or(&text);
+            line.strip_suffix('\r').unwrap_or(line).to_string()
+        }
+        Some(token) => token.to_string(),
+        None => std::env::var(ACCESS_TOKEN_VAR).map_err(|_| {
+            usage(format!(
+                "--phone-number-id needs an access token: --access-token - reads it from \
+                 stdin, or set {ACCESS_TOKEN_VAR}"
+            ))
+        })?,
+    };
+    Ok(Command::Restaurant(RestaurantCommand::Whatsapp {
+        id,
+        phone_number_id: Some(number),
+        access_token: Some(token),
+        disable,
+    }))
+}
+
+/// `whatsapp check --restaurant ID`: reads the restaurant's number and token, lets go of the
+/// database, then asks the Cloud API about the number.
+pub(super) fn check(
+    c: WhatsappCommand,
+    config: &Config,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let WhatsappCommand::Check { restaurant } = c;
+    let found = {
+        let conn = db::open_existing(&config.database.path, Access::Read)?;
+        require_restaurant(&conn, &restaurant)?
+    };
+    let account = found.whatsapp.ok_or_else(|| {
+        fail(format!(
+            "restaurant {restaurant} has no WhatsApp number connected \
+             (ringback restaurant whatsapp {restaurant} --phone-number-id ID --access-token -)"
+        ))
+    })?;
+    let cloud = Cloud::new(
+        &config.whatsapp.api_base,
+        Duration::from_millis(config.whatsapp.timeout_ms),
+    );
+    let number = cloud
+        .phone_number(&account.phone_number_id, &account.access_token)
+        .map_err(|e| {
+            fail(format!(
+                "WhatsApp number {} of restaurant {restaurant}: {e}",
+                account.phone_number_id
+            ))
+        })?;
+    writeln!(
+        p.out,
+        "display_phone_number\t{}",
+        number.display_phone_number
+    )?;
+    writeln!(p.out, "verified_name\t{}", number.verified_name)?;
+    writeln!(p.out, "quality_rating\t{}", number.quality_rating)?;
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! SPEC §6.2: a restaurant's WhatsApp secret off the command line, its removal with everything it
+//! owns, and its country code.
+
+use crate::cli_harness::{Cli, restaurant, stderr, stdout};
+
+fn stored_access_token(cli: &Cli, rid: &str) -> Option<String> {
+    cli.db()
+        .query_row(
+            "SELECT wa_access_token FROM restaurants WHERE id = ?1",
+            [rid],
+            |r| r.get(0),
+        )
+        .expect("restaurant")
+}
+
+#[test]
+fn an_access_token_can_be_read_from_stdin() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+
+    let out = cli.run_with(
+        &[
+            "restaurant",
+            "whatsapp",
+            &rid,
+            "--phone-number-id",
+            "106540352242922",
+            "--access-token",
+            "-",
+        ],
+        &[],
+        Some("EAAGfromstdin123\n"),
+    );
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stored_access_token(&cli, &rid).as_deref(),
+        Some("EAAGfromstdin123")
+    );
+}
+
+#[test]
+fn an_access_token_is_read_from_ringback_access_token_when_the_flag_is_absent() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+    // Also proves the variable is not taken for an unknown configuration key.
+    let env = [("RINGBACK_ACCESS_TOKEN", "EAAGfromenv456")];
+
+    let out = cli.run_with(
+        &[
+            "restaurant",
+            "whatsapp",
+            &rid,
+            "--phone-number-id",
+            "106540352242922",
+        ],
+        &env,
+        None,
+    );
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stored_access_token(&cli, &rid).as_deref(),
+        Some("EAAGfromenv456")
+    );
+}
+
+#[test]
+fn a_phone_number_id_without_an_access_token_anywhere_is_a_usage_error() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+
+    let out = cli.run(&["restaurant", "whatsapp", &rid, "--phone-number-id", "1065"]);
+
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("RINGBACK_ACCESS_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stored_access_token(&cli, &rid), None);
+}
+
+#[test]
+fn a_placeholder_or_blank_access_token_is_refused() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+    let whatsapp = |token: &str| {
+        cli.run_with(
+            &[
+                "restaurant",
+                "whatsapp",
+                &rid,
+                "--phone-number-id",
+                "1065",
+                "--access-token",
+                "-",
+            ],
+            &[],
+            Some(token),
+        )
+    };
+
+    let placeholder = whatsapp("EAAG…\n");
+    let spaced = whatsapp("EAAG abc\n");
+    let empty = whatsapp("\n");
+
+    for out in [&placeholder, &spaced, &empty] {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+        assert!(stderr(out).contains("access token"), "{}", stderr(out));
+    }
+    assert!(stderr(&placeholder).contains("placeholder"));
+    assert_eq!(stored_access_token(&cli, &rid), None);
+}
+
+/// A restaurant with a row in every table scoped to restaurants.
+fn furnished_restaurant(cli: &Cli, name: &str) -> String {
+    let rid = cli.new_id(&[
+        "restaurant",
+        "add",
+        "--name",
+        name,
+        "--country",
+        "FR",
+        "--timezone",
+        "Europe/Paris",
+    ]);
+    cli.new_id(&["token", "create", "--restaurant", &rid]);
+    cli.ok(&[
+        "template",
+        "set",
+        "--restaurant",
+        &rid,
+        "--type",
+        "MISSED_CALL",
+        "--name",
+        "mc",
+        "--language",
+        "fr",
+    ]);
+    let customer = cli.new_id(&[
+        "customer",
+        "add",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "0612345678",
+    ]);
+    let reservation = cli.new_id(&[
+        "reservation",
+        "add",
+        "--restaurant",
+        &rid,
+        "--phone",
+        "0612345678",
+        "--start",
+        "2099-07-14T20:30",
+        "--party-size",
+        "2",
+    ]);
+    cli.db()
+        .execute(
+            "INSERT INTO calls (id, restaurant_id, caller_raw, caller_e164, customer_id,
+                                reservation_id, occurred_at, created_at, updated_at, outcome)
+             VALUES (?1, ?2, '0612345678', '+33612345678', ?3, ?4, 0, 0, 0, 'SKIPPED_STALE')",
+            [format!("call_{name}"), rid.clone(), customer, reservation],
+        )
+        .expect("call");
+    rid
+}
+
+fn rows_of(cli: &Cli, rid: &str) -> i64 {
+    let conn = cli.db();
+    [
+        "restaurants WHERE id",
+        "partner_tokens WHERE restaurant_id",
+        "templates WHERE restaurant_id",
+        "customers WHERE restaurant_id",
+        "reservations WHERE restaurant_id",
+        "calls WHERE restaurant_id",
+    ]
+    .iter()
+    .map(|from| {
+        conn.query_row(&format!("SELECT COUNT(*) FROM {from} = ?1"), [rid], |r| {
+            r.get::<_, i64>(0)
+        })
+        .expect("count")
+    })
+    .sum()
+}
+
+#[test]
+fn restaurant_remove_without_yes_refuses_and_says_what_would_go() {
+    let cli = Cli::new();
+    let rid = furnished_restaurant(&cli, "Chez Reste");
+
+    let out = cli.run(&["restaurant", "remove", &rid]);
+
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let said = stderr(&out);
+    for what in [
+        "1 call",
+        "1 reservation",
+        "1 customer",
+        "1 template",
+        "1 token",
+        "--yes",
+    ] {
+        assert!(said.contains(what), "{what} in {said}");
+    }
+    assert_eq!(rows_of(&cli, &rid), 6, "nothing was deleted");
+}
+
+#[test]
+fn restaurant_remove_with_yes_deletes_it_and_everything_scoped_to_it_and_nothing_else() {
+    let cli = Cli::new();
+    let gone = furnished_restaurant(&cli, "Chez Parti");
+    let kept = furnished_restaurant(&cli, "Chez Reste");
+
+    let out = cli.run(&["restaurant", "remove", &gone, "--yes"]);
+    let unknown = cli.run(&["restaurant", "remove", &gone, "--yes"]);
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert_eq!(stderr(&out).lines().count(), 1);
+    assert!(stderr(&out).contains("removed"));
+    assert_eq!(rows_of(&cli, &gone), 0);
+    assert_eq!(rows_of(&cli, &kept), 6);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stdout(&unknown).is_empty());
+}
+
+#[test]
+fn a_country_written_uk_is_refused_with_did_you_mean_gb() {
+    let cli = Cli::new();
+
+    let out = cli.run(&[
+        "restaurant",
+        "add",
+        "--name",
+        "The Missed Call",
+        "--country",
+        "UK",
+        "--timezone",
+        "Europe/London",
+    ]);
+
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean GB?"),
+        "{}",
+        stderr(&out)
+    );
+}
