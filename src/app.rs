@@ -85,6 +85,33 @@ struct Storage {
 /// (capped by the kernel's `somaxconn`) keeps a burst of them waiting instead of refused.
 const LISTEN_BACKLOG: u32 = 4096;
 
+/// Descriptors the process needs besides connections: the database and its pool, the WAL, the
+/// WhatsApp client's sockets, logs.
+const DESCRIPTOR_RESERVE: u64 = 128;
+
+/// The soft limit on open files, read from `/proc/self/limits` (Linux); `None` elsewhere.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Warns when `server.max_connections` cannot all be open under the descriptor limit: the cap
+/// would then be the kernel's, met as failed accepts, instead of ours.
+fn check_descriptor_limit(max_connections: usize) {
+    if let Some(limit) = open_files_limit() {
+        let needed = max_connections as u64 + DESCRIPTOR_RESERVE;
+        if needed > limit {
+            tracing::warn!(
+                max_connections,
+                open_files_limit = limit,
+                "server.max_connections needs about {needed} open files but the limit is {limit}: \
+                 raise it (LimitNOFILE= in the systemd unit, ulimit -n) or lower max_connections"
+            );
+        }
+    }
+}
+
 fn bind(addr: &str) -> std::io::Result<TcpListener> {
     let addr: SocketAddr = addr.parse().map_err(std::io::Error::other)?;
     let socket = match addr {
@@ -217,6 +244,7 @@ impl App {
             &config.whatsapp,
             config.missed_calls.clone(),
         );
+        check_descriptor_limit(config.server.max_connections);
         let limits = Limits {
             header_timeout: Duration::from_millis(config.server.header_timeout_ms),
             idle_timeout: Duration::from_millis(config.server.idle_timeout_ms),

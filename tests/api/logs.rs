@@ -92,3 +92,19 @@ async fn the_text_start_up_line_names_the_version_database_address_transport_and
         assert!(line.contains(&part), "{part} missing from {line}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_warns_when_the_descriptor_limit_is_below_what_max_connections_needs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ringback.db");
+    let server = Server::start_with(dir.path(), &db, "http://127.0.0.1:9", &[], Some(256)).await;
+    let log = server.log();
+    server.terminate().await;
+
+    let warning = log
+        .lines()
+        .find(|l| l.contains("open files"))
+        .expect("a warning about the descriptor limit");
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(warning.contains("LimitNOFILE"), "{warning}");
+}
