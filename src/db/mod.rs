@@ -268,6 +268,25 @@ where
     .map_err(|e| E::from(DbError::Task(e.to_string())))?
 }
 
+/// What `EXPLAIN QUERY PLAN` says of `sql`, its steps joined by `; `: for the tests that prove
+/// a listing walks its index instead of sorting.
+#[cfg(test)]
+pub(crate) fn query_plan(
+    conn: &Connection,
+    sql: &str,
+    args: Vec<rusqlite::types::Value>,
+) -> String {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+        .expect("plan");
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .expect("rows")
+        .join("; ")
+}
+
 /// Maps "no row" to `None`, as every `find_…` function wants.
 pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> rusqlite::Result<Option<T>> {
     match result {

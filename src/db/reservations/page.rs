@@ -79,15 +79,7 @@ mod tests {
 
     fn plan(conn: &Connection, filter: &ReservationFilter) -> String {
         let (sql, args) = page_query("rst_1", filter, 50);
-        let mut stmt = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .expect("explain");
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| r.get::<_, String>(3))
-            .expect("plan");
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .expect("rows")
-            .join("; ")
+        crate::db::query_plan(conn, &sql, args)
     }
 
     #[test]
