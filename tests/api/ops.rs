@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::contract::Contract;
 use crate::disk::SmallDisk;
 use crate::helpers::*;
 
@@ -200,7 +201,14 @@ async fn a_token_over_its_rate_limit_gets_429_with_retry_after_and_nothing_is_re
         .expect("Retry-After in seconds");
     assert!((1..=20).contains(&retry_after), "{retry_after}");
     assert!(response.headers().contains_key("x-request-id"));
-    let body: Value = response.json().await.expect("json");
+    let contract = Contract::fetch(&app).await;
+    let (_, body) = contract
+        .check(
+            reqwest::Method::POST,
+            "/api/partner/v1/missed-calls",
+            response,
+        )
+        .await;
     assert_eq!(body["error"]["code"], "RATE_LIMITED");
     let rows: i64 = app
         .db()
