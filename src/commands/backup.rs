@@ -9,17 +9,25 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{CommandError, fail};
 use crate::db::lock::DatabaseLock;
-use crate::db::{self, Access};
+use crate::db::{self, Access, OpenError};
 
 /// The copy is made in one step: one read transaction, so a server writing meanwhile neither
 /// restarts it nor makes it inconsistent (WAL keeps the snapshot).
 const ALL_PAGES: std::ffi::c_int = -1;
+/// How long a copy waits for a lock another process holds, in steps of `LOCK_PAUSE`.
+const LOCK_PATIENCE: Duration = Duration::from_secs(30);
+const LOCK_PAUSE: Duration = Duration::from_millis(50);
 
 /// `ringback backup FILE`: copies the database at `database` into `file` with SQLite's online
 /// backup API, checks the copy, and only then puts it in place.
 pub fn backup(database: &Path, file: &Path) -> Result<(), CommandError> {
-    // Refuses a missing or foreign database, naming a missing directory.
-    drop(db::open_existing(database, Access::Read)?);
+    // Refuses a missing or foreign database, naming a missing directory. An older schema is
+    // fine: the nightly copy runs between a binary's upgrade and the server's restart.
+    match db::open_existing(database, Access::Read) {
+        Ok(_) | Err(OpenError::SchemaTooOld { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    refuse_database_files(database, file)?;
     let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| fail(format!("cannot open {}: {e}", database.display())))?;
     source.busy_timeout(Duration::from_secs(5))?;
@@ -30,12 +38,14 @@ pub fn backup(database: &Path, file: &Path) -> Result<(), CommandError> {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
-    std::fs::rename(&partial, file).map_err(|e| {
-        fail(format!(
+    if let Err(e) = std::fs::rename(&partial, file) {
+        // The copy holds access tokens: it does not stay behind under another name.
+        let _ = std::fs::remove_file(&partial);
+        return Err(fail(format!(
             "cannot move the checked copy to {}: {e}",
             file.display()
-        ))
-    })?;
+        )));
+    }
     sync_directory(file);
     let summary = describe(file)?;
     eprintln!(
@@ -64,13 +74,22 @@ pub fn restore(database: &Path, file: &Path) -> Result<(), CommandError> {
         let _ = std::fs::remove_file(&incoming);
         return Err(e);
     }
-    let kept = if database.exists() {
-        Some(set_aside(database)?)
-    } else {
-        None
+    let kept = match set_aside(database) {
+        Ok(kept) => kept,
+        Err(e) => {
+            let _ = std::fs::remove_file(&incoming);
+            return Err(e);
+        }
     };
-    std::fs::rename(&incoming, database)
-        .map_err(|e| fail(format!("cannot move the restored copy into place: {e}")))?;
+    // One rename replaces the path: a crash leaves either the old database or the restored one
+    // there, never nothing.
+    if let Err(e) = std::fs::rename(&incoming, database) {
+        let _ = std::fs::remove_file(&incoming);
+        return Err(fail(format!(
+            "cannot move the restored copy into place ({}; the database is unchanged): {e}",
+            database.display()
+        )));
+    }
     sync_directory(database);
     let summary = describe(database)?;
     eprintln!(
@@ -91,11 +110,16 @@ fn copy_database(source: &Connection, target: &Path) -> Result<(), CommandError>
     {
         let backup =
             Backup::new(source, &mut copy).map_err(|e| fail(format!("the copy failed: {e}")))?;
+        let mut waited = Duration::ZERO;
         loop {
             match backup.step(ALL_PAGES) {
                 Ok(StepResult::Done) => break,
-                // Another connection holds a lock for a moment: try again.
-                Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+                // Another connection holds a lock for a moment: try again, for a while.
+                Ok(_) if waited < LOCK_PATIENCE => {
+                    std::thread::sleep(LOCK_PAUSE);
+                    waited += LOCK_PAUSE;
+                }
+                Ok(_) => return Err(fail("the copy failed: the database stayed locked")),
                 Err(e) => return Err(fail(format!("the copy failed: {e}"))),
             }
         }
@@ -155,19 +179,59 @@ fn describe(file: &Path) -> Result<String, CommandError> {
     ))
 }
 
-/// Folds the database's WAL into it and renames it `<database>.before-restore-<time>`.
-fn set_aside(database: &Path) -> Result<PathBuf, CommandError> {
-    let conn = Connection::open(database)?;
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-    drop(conn);
-    remove_companions(database)?;
+/// Keeps the database about to be replaced as `<database>.before-restore-<time>`: a hard link
+/// to the same file, so that the path itself is replaced by one rename afterwards, with its
+/// `-wal` moved beside the kept copy (a WAL must never meet another database file). A database
+/// too damaged to open is kept all the same: that is when a restore is needed most.
+fn set_aside(database: &Path) -> Result<Option<PathBuf>, CommandError> {
     let stamp = jiff::Timestamp::now()
         .strftime("%Y%m%dT%H%M%SZ")
         .to_string();
     let kept = sibling(database, &format!(".before-restore-{stamp}"));
-    std::fs::rename(database, &kept)
-        .map_err(|e| fail(format!("cannot set {} aside: {e}", database.display())))?;
-    Ok(kept)
+    let exists = database.exists();
+    if exists {
+        // Folds the WAL in when the file can be read; a damaged one keeps its WAL beside it.
+        if let Ok(conn) = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_WRITE) {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        std::fs::hard_link(database, &kept)
+            .map_err(|e| fail(format!("cannot keep {} aside: {e}", database.display())))?;
+    }
+    let wal = sibling(database, "-wal");
+    if wal.exists() {
+        std::fs::rename(&wal, sibling(&kept, "-wal"))
+            .map_err(|e| fail(format!("cannot move {} aside: {e}", wal.display())))?;
+    }
+    remove_if_present(&sibling(database, "-shm"))?;
+    Ok(exists.then_some(kept))
+}
+
+/// Refuses a backup written over the database itself or one of its companion files: the
+/// rename would put the copy in place of the live database.
+fn refuse_database_files(database: &Path, file: &Path) -> Result<(), CommandError> {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let normalised = |p: &Path| -> Option<PathBuf> {
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+    };
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let companion = sibling(database, suffix);
+        let clash = same(&companion, file)
+            || matches!((normalised(&companion), normalised(file)), (Some(a), Some(b)) if a == b);
+        if clash {
+            return Err(fail(format!(
+                "{} is the database's own file: write the backup somewhere else",
+                file.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `-wal` and `-shm` of a database nobody has open: after a TRUNCATE checkpoint they hold

@@ -14,8 +14,13 @@ pub struct DatabaseLock {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("a ringback server is running on {0} (stop it first, e.g. `systemctl stop ringback`)")]
+    #[error(
+        "a ringback server is running on {0}, or a restore is (stop the server first, e.g. \
+         `systemctl stop ringback`)"
+    )]
     Held(PathBuf),
+    #[error("directory {dir} does not exist (database path {path})")]
+    NoDirectory { dir: String, path: String },
     #[error("cannot open the lock file {path}: {source}")]
     Io {
         path: PathBuf,
@@ -33,10 +38,25 @@ impl DatabaseLock {
     /// Takes the lock, or says that a server holds it.
     pub fn acquire(database: &Path) -> Result<DatabaseLock, LockError> {
         let path = lock_path(database);
+        let dir = match database.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(LockError::NoDirectory {
+                dir: dir.display().to_string(),
+                path: database.display().to_string(),
+            });
+        }
+        // Opened to read only and readable by all: it holds nothing, and whoever made it first
+        // (root running a restore, say) must not stop the service's user from locking it later.
         let mut options = OpenOptions::new();
-        options.create(true).truncate(false).write(true);
+        options.read(true);
+        if !path.exists() {
+            options.append(true).create(true);
+        }
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
         let file = options.open(&path).map_err(|source| LockError::Io {
             path: path.clone(),
             source,
@@ -52,6 +72,37 @@ impl DatabaseLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_file_made_by_another_user_can_still_be_locked_read_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("r.db");
+        drop(DatabaseLock::acquire(&db).expect("first"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(lock_path(&db))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644);
+            // Read-only for its owner too: a lock needs no write access.
+            std::fs::set_permissions(lock_path(&db), std::fs::Permissions::from_mode(0o444))
+                .expect("chmod");
+        }
+        DatabaseLock::acquire(&db).expect("locked through a read-only descriptor");
+    }
+
+    #[test]
+    fn a_missing_directory_is_named_as_such() {
+        let err =
+            DatabaseLock::acquire(Path::new("/nonexistent-ringback/x/r.db")).expect_err("no dir");
+        assert!(
+            err.to_string()
+                .contains("directory /nonexistent-ringback/x does not exist"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn a_second_claim_on_the_same_database_is_refused_until_the_first_ends() {

@@ -226,3 +226,98 @@ async fn restore_refuses_a_file_that_is_not_a_sound_ringback_database_and_change
         .expect("count");
     assert_eq!(restaurants, 1, "the database is untouched");
 }
+
+#[tokio::test]
+async fn a_backup_written_over_the_database_or_its_companions_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ringback.db");
+    {
+        let conn = ringback::db::open(&db).expect("db");
+        seed_restaurant(&conn, "Chez Self", "FR", "Europe/Paris");
+    }
+    let same_file_other_spelling = dir.path().join(".").join("ringback.db");
+
+    for target in [
+        db.clone(),
+        same_file_other_spelling,
+        dir.path().join("ringback.db-wal"),
+        dir.path().join("ringback.db.lock"),
+    ] {
+        let out = ringback(&db, &["backup", target.to_str().expect("utf-8")]);
+
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the database's own file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let restaurants: i64 = read_only(&db)
+        .query_row("SELECT count(*) FROM restaurants", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(restaurants, 1);
+}
+
+/// A backup of a fresh database with one restaurant, and the restaurant's id.
+fn backup_with_one_restaurant(dir: &Path) -> (std::path::PathBuf, String) {
+    let source = dir.join("source.db");
+    let id = {
+        let conn = ringback::db::open(&source).expect("db");
+        seed_restaurant(&conn, "From Backup", "FR", "Europe/Paris").id
+    };
+    let backup = dir.join("backup.db");
+    let out = ringback(&source, &["backup", backup.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    (backup, id)
+}
+
+fn restaurant_ids(db: &Path) -> Vec<String> {
+    let conn = read_only(db);
+    let mut stmt = conn.prepare("SELECT id FROM restaurants").expect("prepare");
+    stmt.query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[tokio::test]
+async fn restore_replaces_a_database_too_damaged_to_open_and_keeps_the_damaged_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (backup, id) = backup_with_one_restaurant(dir.path());
+    let db = dir.path().join("ringback.db");
+    std::fs::write(&db, vec![0x17u8; 32 * 1024]).expect("damage");
+
+    let out = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(restaurant_ids(&db), vec![id]);
+    assert!(stderr(&out).contains("before-restore-"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn a_stale_wal_beside_the_database_is_never_replayed_onto_the_restored_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (backup, id) = backup_with_one_restaurant(dir.path());
+    // Another database's WAL, left where the restored file will land.
+    let other = dir.path().join("other.db");
+    let wal = {
+        let conn = ringback::db::open(&other).expect("db");
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .expect("pragma");
+        seed_restaurant(&conn, "Stale", "FR", "Europe/Paris");
+        let wal = std::fs::read(dir.path().join("other.db-wal")).expect("wal");
+        assert!(!wal.is_empty(), "the test needs a WAL with frames");
+        wal
+    };
+    let db = dir.path().join("ringback.db");
+    std::fs::write(dir.path().join("ringback.db-wal"), wal).expect("plant the WAL");
+
+    let out = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
+
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(restaurant_ids(&db), vec![id], "only the backup's data");
+    let integrity: String = read_only(&db)
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity");
+    assert_eq!(integrity, "ok");
+}
