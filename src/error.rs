@@ -262,6 +262,9 @@ impl From<PipelineError> for ApiError {
             PipelineError::ExternalCallIdReused => ApiError::ExternalCallIdReused,
             // The token was valid a moment ago; the restaurant went away in between.
             PipelineError::RestaurantGone => ApiError::Unauthorized,
+            PipelineError::CallGone { .. } => {
+                ApiError::NotFound("the call was deleted while it was being sent".into())
+            }
             PipelineError::ResultNotRecorded { call_id, .. } => ApiError::StorageUnavailable {
                 call_id: Some(call_id),
             },

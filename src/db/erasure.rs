@@ -3,7 +3,10 @@
 
 use rusqlite::{Connection, params};
 
-/// Deletes at most `limit` ledger rows whose call happened before `cutoff_ms`, oldest first.
+use crate::missed_call::outcome::Outcome;
+
+/// Deletes at most `limit` ledger rows whose call happened before `cutoff_ms`, oldest first,
+/// except a row being sent right now, whose result is still to be stored.
 /// Returns how many went; fewer than `limit` means none is left.
 pub fn delete_calls_before(
     conn: &Connection,
@@ -12,9 +15,10 @@ pub fn delete_calls_before(
 ) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "DELETE FROM calls WHERE seq IN \
-         (SELECT seq FROM calls WHERE occurred_at < ?1 ORDER BY occurred_at LIMIT ?2)",
+         (SELECT seq FROM calls WHERE occurred_at < ?1 AND outcome != ?3 \
+          ORDER BY occurred_at LIMIT ?2)",
     )?
-    .execute(params![cutoff_ms, limit])
+    .execute(params![cutoff_ms, limit, Outcome::Dispatching])
 }
 
 /// Written where a forgotten caller's number was.

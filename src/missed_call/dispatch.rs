@@ -74,6 +74,7 @@ impl Pipeline {
         };
         let source = match attempt {
             Ok(call) => return Ok(call),
+            Err(gone @ PipelineError::CallGone { .. }) => return Err(gone),
             Err(PipelineError::Db(DbError::WriterGone)) => DbError::WriterGone,
             Err(PipelineError::Db(e)) => e,
             Err(e) => DbError::Task(e.to_string()),
@@ -110,6 +111,10 @@ async fn store_until_committed(writer: Writer, row: CallRow, result: DispatchRes
                 return;
             }
             Err(PipelineError::Db(DbError::WriterGone)) => return,
+            Err(PipelineError::CallGone { call_id }) => {
+                tracing::warn!(call.id = %call_id, "the call was deleted before its result could be stored");
+                return;
+            }
             Err(_) => pause = (pause * 2).min(RECORD_RETRY_MAX),
         }
     }

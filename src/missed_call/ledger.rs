@@ -118,8 +118,9 @@ pub(super) fn record_result(
     let recorded = calls::record_dispatch_result(conn, &row.id, outcome, message_id, error, now)?;
     if !recorded {
         // A restart already turned the row FAILED and refunded it; nothing more to do.
-        return calls::find_call_by_id(conn, &row.id)?
-            .ok_or_else(|| DbError::Task(format!("call {} vanished", row.id)).into());
+        return calls::find_call_by_id(conn, &row.id)?.ok_or_else(|| PipelineError::CallGone {
+            call_id: row.id.clone(),
+        });
     }
     if outcome != Outcome::Sent {
         credit_balance(conn, &row.restaurant_id, row.debited_cents)?;

@@ -66,6 +66,10 @@ pub enum PipelineError {
     ExternalCallIdReused,
     #[error("the restaurant no longer exists")]
     RestaurantGone,
+    /// The call's row was deleted while its message was being sent (its restaurant removed):
+    /// there is nothing left to record the result on, now or later.
+    #[error("call {call_id} was deleted while it was being sent")]
+    CallGone { call_id: String },
     /// The send ended but its result could not be committed yet; it is being retried, and a
     /// replay reports it once it is stored.
     #[error("the result of call {call_id} could not be stored yet: {source}")]

@@ -32,6 +32,7 @@ mod ops;
 mod outcomes;
 mod process;
 mod reads;
+mod removal;
 mod reservations;
 mod retention;
 mod secrets;

@@ -1,0 +1,43 @@
+//! A restaurant removed while one of its messages is being sent: the send's result has no row
+//! left to land on, which is final, not a storage fault to retry.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_deleted_with_its_restaurant_mid_send_answers_404_instead_of_a_retryable_503() {
+    let app = spawn_app().await;
+    app.whatsapp.set(Behaviour::Hold);
+    let report = {
+        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+        tokio::spawn(async move {
+            post_json(
+                &address,
+                &token,
+                &json!({"caller_phone_number": "+33612345678"}),
+            )
+            .await
+        })
+    };
+    app.whatsapp.wait_for_requests(1).await;
+    let removed = Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .arg("--db")
+        .arg(&app.db_path)
+        .args(["restaurant", "remove", &app.restaurant.id, "--yes"])
+        .output()
+        .expect("run ringback");
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
+
+    app.whatsapp.release();
+    let (status, body) = report.await.expect("join");
+
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "NOT_FOUND");
+}
