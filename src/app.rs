@@ -266,6 +266,7 @@ impl App {
             checkpointer: storage.checkpointer,
             metrics,
             rate_limit,
+            readiness: Arc::default(),
         };
         Ok(App {
             listener,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::db::{Checkpointer, ReadPool, Writer};
 use crate::missed_call::Pipeline;
+use crate::ops::health::Readiness;
 use crate::ops::metrics::Metrics;
 use crate::rate_limit::RateLimit;
 
@@ -20,4 +21,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Requests per partner token (`server.rate_limit_per_minute`).
     pub rate_limit: RateLimit,
+    /// The last readiness answer, reused for a second.
+    pub readiness: Arc<Readiness>,
 }

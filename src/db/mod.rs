@@ -287,6 +287,14 @@ pub(crate) fn query_plan(
         .join("; ")
 }
 
+/// Rewrites the readiness probe's one row: a write, so that a commit proves the database can
+/// still store (a no-op commits even on a full disk).
+pub fn touch_readiness_probe(conn: &Connection, now_ms: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE readiness_probe SET checked_at = ?1 WHERE id = 1")?
+        .execute([now_ms])?;
+    Ok(())
+}
+
 /// Maps "no row" to `None`, as every `find_…` function wants.
 pub(crate) fn optional<T>(result: rusqlite::Result<T>) -> rusqlite::Result<Option<T>> {
     match result {

@@ -10,7 +10,7 @@
 //! it is answered with the fault, and the thread goes on with the next batch.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 
@@ -126,6 +126,10 @@ pub struct WriterStats {
     pub batches: AtomicU64,
     /// Batches rolled back whole because of a storage fault.
     pub failed_batches: AtomicU64,
+    /// When (Unix ms) a batch last failed because the database could not store it; 0 = never.
+    /// Readiness reads it: a small probe may still commit into WAL space already there while
+    /// reports, which need new pages, are refused.
+    pub last_storage_fault_ms: AtomicI64,
     /// Told the size of every batch, committed or not (the metrics' batch-size histogram).
     batch_observer: BatchObserver,
 }
@@ -283,6 +287,11 @@ fn run_batch(
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
         );
         let reason = e.to_string();
+        if !busy {
+            stats
+                .last_storage_fault_ms
+                .store(crate::time::now_ms(), Ordering::SeqCst);
+        }
         for job in batch {
             job.abort(if busy {
                 DbError::Busy
@@ -320,6 +329,9 @@ fn run_batch(
             stuck = Some(reason.clone());
         }
         tracing::error!(db.error = %reason, jobs = answers.len(), "a write batch was rolled back");
+        stats
+            .last_storage_fault_ms
+            .store(crate::time::now_ms(), Ordering::SeqCst);
     }
     let counter = match commit {
         Ok(()) => &stats.batches,

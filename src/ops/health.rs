@@ -1,7 +1,7 @@
 //! `GET /healthz` and `GET /readyz` (SPEC §8): for a supervisor or a load balancer. Neither needs
 //! a token nor touches the ledger.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
@@ -10,9 +10,23 @@ use serde_json::{Value, json};
 
 use crate::db::{self, DbError};
 use crate::state::AppState;
+use crate::time::now_ms;
 
-/// How long the writer may take to commit the probe before the box counts as not ready.
-const WRITER_DEADLINE: Duration = Duration::from_secs(1);
+/// How long each check may take before the box counts as not ready.
+const DEADLINE: Duration = Duration::from_secs(1);
+
+/// A write refused by the disk this recently still makes the box not ready.
+const RECENT_FAULT_MS: i64 = 5_000;
+
+/// A readiness answer is reused for this long: a flood of `/readyz`, which needs no token, costs
+/// one probe a second, and never crowds reports out of the writer's queue.
+const REUSE_FOR: Duration = Duration::from_secs(1);
+
+/// The last readiness answer, shared by every request; one probe runs at a time.
+#[derive(Default)]
+pub struct Readiness {
+    last: tokio::sync::Mutex<Option<(Instant, StatusCode, Value)>>,
+}
 
 /// The process is up and serving.
 pub async fn get_health() -> Json<Value> {
@@ -22,24 +36,47 @@ pub async fn get_health() -> Json<Value> {
 /// Ready when the database answers a read, its schema is this binary's, and the writer commits
 /// a probe within a second; else `503` naming each failing check.
 pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let read = db::read(&state.reads, db::schema_version).await;
+    let mut last = state.readiness.last.lock().await;
+    if let Some((at, status, body)) = last.as_ref()
+        && at.elapsed() < REUSE_FOR
+    {
+        return (*status, Json(body.clone()));
+    }
+    let (status, body) = probe(&state).await;
+    *last = Some((Instant::now(), status, body.clone()));
+    (status, Json(body))
+}
+
+async fn probe(state: &AppState) -> (StatusCode, Value) {
+    let read = tokio::time::timeout(DEADLINE, db::read(&state.reads, db::schema_version)).await;
     let (database, migrations) = match read {
-        Ok(version) if version == db::latest_schema_version() => (Ok(()), Ok(())),
-        Ok(version) => (
+        Ok(Ok(version)) if version == db::latest_schema_version() => (Ok(()), Ok(())),
+        Ok(Ok(version)) => (
             Ok(()),
             Err(format!(
                 "schema version {version}, this binary needs {}",
                 db::latest_schema_version()
             )),
         ),
-        Err(e) => (Err(e.to_string()), Err("unknown".to_string())),
+        Ok(Err(e)) => (Err(e.to_string()), Err("unknown".to_string())),
+        Err(_) => (
+            Err("no read within 1 s".to_string()),
+            Err("unknown".to_string()),
+        ),
     };
-    let probe = state.writer.run(|conn| -> Result<(), DbError> {
-        conn.prepare_cached("UPDATE readiness_probe SET checked_at = ?1 WHERE id = 1")?
-            .execute([crate::time::now_ms()])?;
-        Ok(())
-    });
-    let writer = match tokio::time::timeout(WRITER_DEADLINE, probe).await {
+    let write = state
+        .writer
+        .run(|conn| -> Result<(), DbError> { Ok(db::touch_readiness_probe(conn, now_ms())?) });
+    let fault_ms = state
+        .writer
+        .stats()
+        .last_storage_fault_ms
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let since_fault = now_ms() - fault_ms;
+    let writer = match tokio::time::timeout(DEADLINE, write).await {
+        Ok(Ok(())) if fault_ms > 0 && since_fault < RECENT_FAULT_MS => Err(format!(
+            "a write could not be stored {since_fault} ms ago (disk full or I/O error)"
+        )),
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the writer did not commit within 1 s".to_string()),
@@ -50,8 +87,13 @@ pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<V
         ("writer", writer),
     ];
     let ready = checks.iter().all(|(_, r)| r.is_ok());
+    let failing: Vec<&str> = checks
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(name, _)| *name)
+        .collect();
     let detail: serde_json::Map<String, Value> = checks
-        .into_iter()
+        .iter()
         .map(|(name, r)| {
             let v = match r {
                 Ok(()) => json!({"status": "ok"}),
@@ -60,23 +102,15 @@ pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<V
             (name.to_string(), v)
         })
         .collect();
-    let failing: Vec<&String> = detail
-        .iter()
-        .filter(|(_, v)| v["status"] == "failing")
-        .map(|(k, _)| k)
-        .collect();
-    let body = if ready {
-        json!({"status": "ready", "checks": detail})
+    if ready {
+        (StatusCode::OK, json!({"status": "ready", "checks": detail}))
     } else {
         tracing::warn!(checks = ?failing, "not ready");
-        json!({"status": "not_ready", "failing": failing, "checks": detail})
-    };
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(body))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "not_ready", "failing": failing, "checks": detail}),
+        )
+    }
 }
 
 /// The Prometheus text exposition; `404` when `server.metrics = false`.

@@ -1,5 +1,7 @@
 //! SPEC §8 health, readiness, metrics and the per-token rate limit, against the real server.
 
+use std::sync::atomic::Ordering;
+
 use serde_json::{Value, json};
 
 use crate::contract::Contract;
@@ -15,6 +17,19 @@ async fn get(app: &TestApp, path: &str) -> (u16, String) {
         .expect("request");
     let status = response.status().as_u16();
     (status, response.text().await.expect("body"))
+}
+
+/// Asks `path` until it answers `status` (a readiness answer is reused for a second, so a
+/// change shows within about that); returns the body.
+async fn until_status(app: &TestApp, path: &str, status: u16) -> Value {
+    for _ in 0..200 {
+        let (got, body) = get(app, path).await;
+        if got == status {
+            return json_of(&body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{path} never answered {status}");
 }
 
 fn json_of(text: &str) -> Value {
@@ -64,8 +79,7 @@ async fn readyz_is_503_naming_the_writer_when_it_cannot_commit_within_a_second()
     let body = json_of(&body);
     assert_eq!(body["failing"], json!(["writer"]), "{body}");
     assert_eq!(body["checks"]["database"]["status"], "ok");
-    let (status, _) = get(&app, "/readyz").await;
-    assert_eq!(status, 200, "ready again once the writer is free");
+    until_status(&app, "/readyz", 200).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,27 +89,41 @@ async fn readyz_is_503_while_a_full_disk_stops_every_commit_and_ready_again_once
     assert_eq!(get(&app, "/readyz").await.0, 200);
 
     disk.fill();
-    // The probe rewrites a row each time; the WAL must grow to hold it, and cannot.
-    let mut refused = None;
-    for _ in 0..50 {
-        let (status, body) = get(&app, "/readyz").await;
+    // Reports fill what room the database had left, until one cannot be stored.
+    let mut n = 0u32;
+    loop {
+        n += 1;
+        let body = json!({"caller_phone_number": format!("+336{:08}", 10_000_000 + n)});
+        let (status, _) = app.report_json(body).await;
         if status == 503 {
-            refused = Some(json_of(&body));
             break;
         }
+        assert!(n < 20_000, "the disk never filled");
     }
+    let refused = until_status(&app, "/readyz", 503).await;
     disk.free();
 
-    let refused = refused.expect("a full disk makes the box not ready");
     assert_eq!(refused["failing"], json!(["writer"]), "{refused}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if get(&app, "/readyz").await.0 == 200 {
-            ready = true;
-            break;
-        }
+    until_status(&app, "/readyz", 200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_readiness_checks_costs_the_writer_one_probe_not_one_each() {
+    let app = spawn_app().await;
+    let before = app.writer.stats().queued.load(Ordering::SeqCst);
+
+    let checks: Vec<_> = (0..100)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), format!("{}/readyz", app.address));
+            tokio::spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) })
+        })
+        .collect();
+    for check in checks {
+        assert_eq!(check.await.expect("join").expect("request"), 200);
     }
-    assert!(ready, "ready again once the disk has room");
+
+    let probes = app.writer.stats().queued.load(Ordering::SeqCst) - before;
+    assert!(probes <= 2, "{probes} writer jobs for 100 readiness checks");
 }
 
 #[tokio::test]
