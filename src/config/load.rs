@@ -100,13 +100,23 @@ impl Config {
             }
             None => (Table::new(), None),
         };
-        apply_env(&mut table, env)?;
-        let mut config =
-            Config::deserialize(Value::Table(table)).map_err(|e| ConfigError::Env {
-                var: "RINGBACK_*".into(),
-                message: e.message().to_string(),
+        let env_keys = apply_env(&mut table, env)?;
+        let mut config = serde_path_to_error::deserialize::<_, Config>(Value::Table(table))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                let message = e.into_inner().message().trim().to_string();
+                // The file alone deserialised: what fails now came from the environment.
+                let var = env_keys
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or_else(|| "RINGBACK_*".to_string(), |(_, v)| v.clone());
+                ConfigError::Env {
+                    var,
+                    message: format!("{key}: {message}"),
+                }
             })?;
         config.source = source;
+        config.env_keys = env_keys;
         Ok(config)
     }
 }
@@ -141,11 +151,13 @@ fn read_file(source: &FileSource) -> Result<Table, ConfigError> {
 }
 
 /// Writes `RINGBACK_<SECTION>_<KEY>=value` into the table. A value is read as the type the key
-/// has by default (so `RINGBACK_DATABASE_PATH=123` stays a path).
+/// has by default (so `RINGBACK_DATABASE_PATH=123` stays a path). Returns which keys were set,
+/// and by which variable.
 fn apply_env(
     table: &mut Table,
     env: impl IntoIterator<Item = (String, String)>,
-) -> Result<(), ConfigError> {
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut set = Vec::new();
     let defaults = Table::try_from(Config::default()).map_err(|e| ConfigError::Env {
         var: "RINGBACK_*".into(),
         message: e.to_string(),
@@ -189,6 +201,7 @@ fn apply_env(
             .or_insert_with(|| Value::Table(Table::new()));
         match entry {
             Value::Table(t) => {
+                set.push((format!("{section}.{key}"), var.clone()));
                 t.insert(key, value);
             }
             _ => {
@@ -199,5 +212,5 @@ fn apply_env(
             }
         }
     }
-    Ok(())
+    Ok(set)
 }

@@ -16,6 +16,10 @@ pub struct Config {
     /// The file the configuration was read from, so that a bad value can name its line.
     #[serde(skip)]
     pub source: Option<load::FileSource>,
+    /// `(section.key, RINGBACK_… variable)` for every key an environment variable set, so that a
+    /// bad value is blamed on the variable, not on the file.
+    #[serde(skip)]
+    pub env_keys: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -263,6 +267,19 @@ mod tests {
     #[test]
     fn the_access_token_variable_is_not_a_configuration_key() {
         Config::load(None, env(&[(ACCESS_TOKEN_VAR, "EAAGxyz")])).expect("ignored");
+    }
+
+    #[test]
+    fn a_bad_value_from_the_environment_names_the_variable_and_the_key() {
+        let err = Config::load(None, env(&[("RINGBACK_LOG_FORMAT", "xml")])).expect_err("bad");
+        let text = err.to_string();
+        assert!(text.contains("RINGBACK_LOG_FORMAT"), "{text}");
+        assert!(text.contains("log.format"), "{text}");
+        let cfg = Config::load(None, env(&[("RINGBACK_WHATSAPP_DISPATCH_THREADS", "0")]))
+            .expect("a number");
+        let text = cfg.validate().expect_err("out of range").to_string();
+        assert!(text.contains("RINGBACK_WHATSAPP_DISPATCH_THREADS"), "{text}");
+        assert!(text.contains("whatsapp.dispatch_threads"), "{text}");
     }
 
     #[test]

@@ -95,6 +95,12 @@ impl Config {
     }
 
     fn invalid(&self, key: &str, message: &str) -> ConfigError {
+        if let Some((_, var)) = self.env_keys.iter().find(|(k, _)| k == key) {
+            return ConfigError::Env {
+                var: var.clone(),
+                message: format!("{key}: {message}"),
+            };
+        }
         let at_line = self
             .source
             .as_ref()
