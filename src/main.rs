@@ -6,7 +6,7 @@ use clap::Parser;
 
 use ringback::cli::{Cli, Command};
 use ringback::commands::{self, CommandError};
-use ringback::config::Config;
+use ringback::config::{Config, LogFormat};
 use ringback::{demo, server, telemetry};
 
 fn main() -> ExitCode {
@@ -38,6 +38,11 @@ fn main() -> ExitCode {
         });
     }
     telemetry::init(&config.log);
+    let log = config.log.clone();
+    let is_server = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
+    if is_server {
+        telemetry::log_panics(&log);
+    }
     let result = match cli.command {
         Command::Serve { .. } => server::serve(config, None),
         Command::Demo { .. } => server::serve_demo(config),
@@ -45,11 +50,20 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A server's last word goes where its log goes, in the log's format.
+        Err(e) if is_server && log.format == LogFormat::Json => {
+            telemetry::fatal(&e.message);
+            code(&e)
+        }
         Err(e) => exit(e),
     }
 }
 
 fn exit(e: CommandError) -> ExitCode {
     eprintln!("ringback: {}", e.message);
+    code(&e)
+}
+
+fn code(e: &CommandError) -> ExitCode {
     ExitCode::from(u8::try_from(e.exit_code).unwrap_or(1))
 }

@@ -45,6 +45,27 @@ pub fn init(log: &LogConfig) {
     };
 }
 
+/// The reason a server stops with an error, as a log event.
+pub fn fatal(reason: &str) {
+    tracing::error!(reason, "ringback stopped with an error");
+}
+
+/// With JSON logs, a panic is reported as one JSON event too, so that the line that matters
+/// most is not the one a log collector cannot read. Text logs keep Rust's own report.
+pub fn log_panics(log: &LogConfig) {
+    if log.format != LogFormat::Json {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        tracing::error!(
+            thread = thread.name().unwrap_or("unnamed"),
+            panic = %info,
+            "a thread panicked"
+        );
+    }));
+}
+
 /// For tests: logs go to the test harness's captured output, and only when `TEST_LOG` is set.
 pub fn init_for_tests() {
     if std::env::var_os("TEST_LOG").is_some() {

@@ -278,7 +278,10 @@ mod tests {
         let cfg = Config::load(None, env(&[("RINGBACK_WHATSAPP_DISPATCH_THREADS", "0")]))
             .expect("a number");
         let text = cfg.validate().expect_err("out of range").to_string();
-        assert!(text.contains("RINGBACK_WHATSAPP_DISPATCH_THREADS"), "{text}");
+        assert!(
+            text.contains("RINGBACK_WHATSAPP_DISPATCH_THREADS"),
+            "{text}"
+        );
         assert!(text.contains("whatsapp.dispatch_threads"), "{text}");
     }
 

@@ -108,3 +108,33 @@ async fn start_up_warns_when_the_descriptor_limit_is_below_what_max_connections_
     assert!(warning.contains("WARN"), "{warning}");
     assert!(warning.contains("LimitNOFILE"), "{warning}");
 }
+
+#[test]
+fn with_json_logs_a_server_that_cannot_start_says_why_in_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("missing-directory").join("ringback.db");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RINGBACK_LOG_FORMAT", "json")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run ringback");
+
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let last = lines.last().expect("a line");
+    assert_eq!(last["level"], "ERROR");
+    assert!(
+        last["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("does not exist")),
+        "{last}"
+    );
+}
