@@ -44,7 +44,7 @@ pub async fn run(writer: Writer, days: i64, stop: CancellationToken) {
 }
 
 /// Deletes every row older than `cutoff_ms`, batch by batch; returns how many went.
-async fn delete_older(
+pub async fn delete_older(
     writer: &Writer,
     cutoff_ms: i64,
     stop: &CancellationToken,

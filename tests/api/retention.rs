@@ -10,21 +10,24 @@ use crate::helpers::*;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// Ledger rows whose caller reads `<prefix>-caller-<i>`, so that their bytes can be looked for.
 fn insert_calls(conn: &Connection, restaurant_id: &str, prefix: &str, n: usize, age_days: i64) {
     let now = ringback::time::now_ms();
     let occurred_at = now - age_days * DAY_MS;
     let mut stmt = conn
         .prepare(
             "INSERT INTO calls (id, restaurant_id, caller_raw, caller_e164, occurred_at, \
-             created_at, updated_at, outcome) VALUES (?1, ?2, '+33612345678', '+33612345678', \
+             created_at, updated_at, outcome) VALUES (?1, ?2, ?4, '+33612345678', \
              ?3, ?3, ?3, 'SKIPPED_STALE')",
         )
         .expect("prepare");
     for i in 0..n {
+        let caller = format!("{prefix}-caller-{i}");
         stmt.execute(params![
             format!("call_{prefix}{i}"),
             restaurant_id,
-            occurred_at
+            occurred_at,
+            caller
         ])
         .expect("insert");
     }
@@ -41,7 +44,7 @@ fn call_ids(conn: &Connection) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retention_deletes_only_rows_past_the_limit_in_small_batches_while_reports_go_on() {
+async fn retention_deletes_only_rows_past_the_limit_while_reports_go_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ringback.db");
     {
@@ -83,8 +86,33 @@ async fn retention_deletes_only_rows_past_the_limit_in_small_batches_while_repor
         )
         .expect("count");
     assert_eq!(reports, 1);
-    // 1,200 rows in batches of 500: three writer jobs at least, reports between them.
-    assert!(app.writer.stats().queued.load(Ordering::SeqCst) >= 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_in_jobs_of_500_rows_so_reports_are_served_between_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ringback.db");
+    {
+        let conn = ringback::db::open(&db).expect("db");
+        let old = seed_restaurant(&conn, "Old Calls", "FR", "Europe/Paris");
+        insert_calls(&conn, &old.id, "old", 1_200, 401);
+    }
+    let (writer, _stopped) =
+        ringback::db::Writer::start(ringback::db::open(&db).expect("db"), 100).expect("writer");
+    let before = writer.stats().queued.load(Ordering::SeqCst);
+    let cutoff = ringback::time::now_ms() - 400 * DAY_MS;
+
+    let deleted = ringback::jobs::retention::delete_older(
+        &writer,
+        cutoff,
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .expect("deleted");
+
+    assert_eq!(deleted, 1_200);
+    let jobs = writer.stats().queued.load(Ordering::SeqCst) - before;
+    assert_eq!(jobs, 3, "500 + 500 + 200 rows, one writer job each");
 }
 
 #[tokio::test]
