@@ -111,8 +111,11 @@ pub fn set_whatsapp(
     account: Option<(&str, &str)>,
 ) -> Result<(), AdminError> {
     if let Some((phone_number_id, token)) = account {
-        if phone_number_id.trim().is_empty() {
-            return Err(usage("--phone-number-id must not be empty"));
+        // Meta's ids are digits; anything else would end up inside the Cloud API's URL path.
+        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(usage(
+                "--phone-number-id is the number's id from WhatsApp Manager: digits only, like 106540352242922",
+            ));
         }
         check_access_token(token)?;
     }

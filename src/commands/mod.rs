@@ -149,7 +149,12 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
                     | Command::Reservation(ReservationCommand::Import { .. })
             );
             if is_import {
-                run_command(&conn, command, &mut printed)?;
+                // Chunks already committed stay: what was said about them is printed even when
+                // a later chunk fails.
+                if let Err(e) = run_command(&conn, command, &mut printed) {
+                    printed.write()?;
+                    return Err(e);
+                }
             } else {
                 let behaviour = match access {
                     Access::Read => TransactionBehavior::Deferred,

@@ -66,6 +66,28 @@ fn an_access_token_is_read_from_ringback_access_token_when_the_flag_is_absent() 
 }
 
 #[test]
+fn a_phone_number_id_that_is_not_digits_is_a_usage_error_and_nothing_is_stored() {
+    let cli = Cli::new();
+    let rid = restaurant(&cli);
+
+    for id in ["../../me", "1065 40", "PHONE_NUMBER_ID"] {
+        let out = cli.run(&[
+            "restaurant",
+            "whatsapp",
+            &rid,
+            "--phone-number-id",
+            id,
+            "--access-token",
+            "EAAGgood123",
+        ]);
+
+        assert_eq!(out.status.code(), Some(2), "{id}: {}", stderr(&out));
+        assert!(stderr(&out).contains("digits only"), "{}", stderr(&out));
+    }
+    assert_eq!(stored_access_token(&cli, &rid), None);
+}
+
+#[test]
 fn a_phone_number_id_without_an_access_token_anywhere_is_a_usage_error() {
     let cli = Cli::new();
     let rid = restaurant(&cli);
