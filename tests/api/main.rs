@@ -28,6 +28,7 @@ mod logs;
 mod normalisation;
 mod openapi;
 mod openapi_bookings;
+mod openapi_requests;
 mod ops;
 mod outcomes;
 mod process;
