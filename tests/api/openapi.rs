@@ -264,3 +264,44 @@ async fn reading_a_call_and_the_token_answers_as_the_openapi_document_says() {
         .await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_write_queue_answers_503_service_busy_as_the_openapi_document_says() {
+    let probe = &Probe::start_with(|c| c.database.max_pending_writes = 2).await;
+    let app = &probe.app;
+    let operation = format!("{BASE}/missed-calls");
+    let since = queued(&app.writer);
+    let release = hold_writer(&app.writer);
+    let waiting: Vec<_> = (0..2)
+        .map(|i| {
+            let body = json!({"caller_phone_number": format!("+3361234567{i}"), "external_call_id": format!("queued-{i}")});
+            probe
+                .contract
+                .check_request(&Method::POST, &operation, &Body::Json(body.clone()));
+            let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+            tokio::spawn(async move { post_json(&address, &token, &body).await })
+        })
+        .collect();
+    until_queued(&app.writer, since, 1 + 2).await;
+
+    let busy = json!({"caller_phone_number": "+33612345679", "external_call_id": "busy"});
+    let (status, body) = probe
+        .call(
+            Method::POST,
+            "/missed-calls",
+            "/missed-calls",
+            Body::Json(busy),
+        )
+        .await;
+    drop(release);
+    for job in waiting {
+        assert_eq!(job.await.expect("join").0, 201);
+    }
+
+    assert_eq!((status, code(&body)), (503, "SERVICE_BUSY"));
+    assert_eq!(
+        app.ledger_rows(),
+        2,
+        "nothing was recorded for the refused report"
+    );
+}
