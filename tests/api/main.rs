@@ -17,6 +17,7 @@ mod connections;
 mod contract;
 mod crash;
 mod customers;
+mod demo;
 mod disk;
 mod errors;
 mod fake_whatsapp;
