@@ -115,3 +115,51 @@ fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_s
     let message = booked["data"]["message_id"].as_str().unwrap_or_default();
     assert!(message.starts_with("sandbox."), "{booked}");
 }
+
+#[test]
+fn the_demo_serves_on_when_its_output_is_closed_before_it_prints() {
+    let cli = Cli::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut demo = Demo(
+        Command::new(env!("CARGO_BIN_EXE_ringback"))
+            .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(cli.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("demo"),
+    );
+
+    // As `ringback demo | head -n 3` once head has exited.
+    drop(demo.0.stdout.take());
+
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = demo.0.try_wait().expect("wait") {
+            panic!("the demo stopped: {status}");
+        }
+        if healthz(port).is_some_and(|answer| answer.starts_with("HTTP/1.1 200")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no answer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `GET /healthz`'s raw answer, or `None` when nothing answers yet.
+fn healthz(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
