@@ -1,5 +1,7 @@
 //! `serve` and `demo`: the runtime, the listener, and the signals that stop them.
 
+use std::io::Write;
+
 use crate::app::App;
 use crate::commands::{CommandError, fail};
 use crate::config::Config;
@@ -43,7 +45,9 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
         let scheme = if started.tls { "https" } else { "http" };
         let base_url = format!("{scheme}://{addr}");
         if let Some(banner) = banner {
-            println!("{}", banner(&base_url));
+            // For a person to read: a stdout closed early (`ringback demo | head -n 3`) must not
+            // stop the server, as `println!` would.
+            let _ = writeln!(std::io::stdout(), "{}", banner(&base_url));
         }
         tracing::info!(
             version = env!("CARGO_PKG_VERSION"),

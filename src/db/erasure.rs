@@ -41,32 +41,53 @@ impl Forgotten {
     }
 }
 
+/// Written where a stored text quoted a forgotten number or name.
+pub const ERASED: &str = "erased: it quoted a forgotten customer";
+
 /// Erases the number `e164` and its customer's name from `restaurant_id`'s data: the customer
 /// row goes, its reservations stay (detached, they hold no number of their own), and its ledger
-/// rows keep their outcome and times with the number replaced by `forgotten`. `national` is the
-/// number's national significant digits: WhatsApp's error text, stored with a failed send, may
-/// quote the number in any format. Safe to repeat: a second run finds nothing.
+/// rows keep their outcome and times with the number replaced by `forgotten`. Free text that
+/// quotes the number or the name is erased too: WhatsApp's error stored with a failed send, a
+/// reservation's cancel reason. `national` is the number's national significant digits, the
+/// part of it that any written format keeps. Safe to repeat: a second run finds nothing.
 pub fn forget_number(
     conn: &Connection,
     restaurant_id: &str,
     e164: &str,
     national: &str,
 ) -> rusqlite::Result<Forgotten> {
-    let customer_id: Option<String> = super::optional(conn.query_row(
-        "SELECT id FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2",
+    let customer: Option<(String, Option<String>)> = super::optional(conn.query_row(
+        "SELECT id, name FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2",
         params![restaurant_id, e164],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     ))?;
+    let (customer_id, name) = customer.unzip();
+    let name = name.flatten();
+    let quotes = |text: &str| quotes_number(text, national) || quotes_name(text, name.as_deref());
+    erase_quotes(
+        conn,
+        "calls",
+        "error_message",
+        "restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?3)",
+        params![restaurant_id, e164, customer_id],
+        &quotes,
+    )?;
     let calls = conn.execute(
         "UPDATE calls SET caller_raw = ?3, caller_e164 = CASE WHEN caller_e164 IS NULL \
-         THEN NULL ELSE ?3 END, customer_id = NULL, \
-         error_message = CASE WHEN instr(error_message, ?4) > 0 \
-           THEN 'erased: it quoted a forgotten number' ELSE error_message END \
-         WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?5)",
-        params![restaurant_id, e164, FORGOTTEN, national, customer_id],
+         THEN NULL ELSE ?3 END, customer_id = NULL \
+         WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?4)",
+        params![restaurant_id, e164, FORGOTTEN, customer_id],
     )?;
     let mut reservations = 0;
     if let Some(id) = &customer_id {
+        erase_quotes(
+            conn,
+            "reservations",
+            "cancel_reason",
+            "restaurant_id = ?1 AND customer_id = ?2",
+            params![restaurant_id, id],
+            &quotes,
+        )?;
         reservations = conn.execute(
             "UPDATE reservations SET customer_id = NULL WHERE restaurant_id = ?1 AND customer_id = ?2",
             params![restaurant_id, id],
@@ -78,4 +99,74 @@ pub fn forget_number(
         calls,
         reservations,
     })
+}
+
+/// Replaces with [`ERASED`] each `column` of the `table` rows matching `filter` whose text
+/// `quotes` says is personal.
+fn erase_quotes(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    filter: &str,
+    filter_params: &[&dyn rusqlite::ToSql],
+    quotes: &dyn Fn(&str) -> bool,
+) -> rusqlite::Result<()> {
+    let quoting: Vec<i64> = {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL AND {filter}"
+        ))?;
+        let rows = stmt.query_map(filter_params, |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))?;
+        let mut quoting = Vec::new();
+        for row in rows {
+            let (rowid, text) = row?;
+            if quotes(&text) {
+                quoting.push(rowid);
+            }
+        }
+        quoting
+    };
+    let mut update = conn.prepare(&format!(
+        "UPDATE {table} SET {column} = ?2 WHERE rowid = ?1"
+    ))?;
+    for rowid in quoting {
+        update.execute(params![rowid, ERASED])?;
+    }
+    Ok(())
+}
+
+/// Whether `text` quotes the number whose national significant digits are `national`, in any
+/// format: `+33 6 12 34 56 78`, `06.12.34.56.78` and `0033612345678` all keep them in a row
+/// once everything but the digits is dropped.
+fn quotes_number(text: &str, national: &str) -> bool {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    !national.is_empty() && digits.contains(national)
+}
+
+/// Whether `text` quotes `name`, in any case.
+fn quotes_name(text: &str, name: Option<&str>) -> bool {
+    name.map(str::trim)
+        .filter(|n| !n.is_empty())
+        .is_some_and(|n| text.to_lowercase().contains(&n.to_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_is_quoted_in_any_format_and_a_name_in_any_case() {
+        for text in [
+            "undeliverable to +33612345678",
+            "could not reach +33 6 12 34 56 78",
+            "call back 06.12.34.56.78",
+        ] {
+            assert!(quotes_number(text, "612345678"), "{text}");
+        }
+        assert!(!quotes_number("error 131026", "612345678"));
+        assert!(!quotes_number("anything", ""));
+        assert!(quotes_name("JEANNE called", Some("Jeanne")));
+        assert!(!quotes_name("guest called", Some("Jeanne")));
+        assert!(!quotes_name("guest called", Some("  ")));
+        assert!(!quotes_name("guest called", None));
+    }
 }

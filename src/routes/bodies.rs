@@ -1,7 +1,9 @@
 //! The request bodies as the OpenAPI document describes them. The handlers read raw JSON
 //! themselves, so that each mistake gets the SPEC's own code (400 for a wrong type, 422 for a
 //! broken rule); these types say what that reading accepts. Unknown fields are ignored, so no
-//! body is a closed object; `null` for an optional field means "not given".
+//! body is a closed object; `null` for an optional field means "not given". A length counted
+//! once the white space around the text is trimmed is a `pattern`, not `maxLength`, which would
+//! refuse padded text the handler accepts.
 
 use utoipa::ToSchema;
 use utoipa::openapi::schema::ObjectBuilder;
@@ -15,7 +17,7 @@ use crate::views::{one_of_strings_or_null, reservation_statuses};
 pub struct MissedCallRequest {
     /// 3 to 40 characters once trimmed. E.164 recommended; national formats and the `00`
     /// prefix are read with the restaurant's country.
-    #[schema(min_length = 3, max_length = 40)]
+    #[schema(pattern = r"^\s*\S[\s\S]{1,38}\S\s*$")]
     caller_phone_number: String,
     /// The idempotency key, scoped to the restaurant.
     #[schema(min_length = 1, max_length = 128)]
@@ -54,7 +56,7 @@ pub struct NewReservationRequest {
 #[allow(dead_code)]
 pub struct NewReservationCustomer {
     /// At most 200 characters once trimmed; a blank name is no name.
-    #[schema(max_length = 200)]
+    #[schema(pattern = r"^\s*(\S([\s\S]{0,198}\S)?)?\s*$")]
     name: Option<String>,
     /// Required when a customer is given (else `422`).
     phone_number: Option<String>,
@@ -80,9 +82,11 @@ pub struct ReservationPatchRequest {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ReservationPatchCustomer {
+    /// A string when present: `null` is a `400`, not "not given".
+    #[schema(nullable = false)]
     id: Option<String>,
     /// At most 200 characters once trimmed; a blank name is no name.
-    #[schema(max_length = 200)]
+    #[schema(pattern = r"^\s*(\S([\s\S]{0,198}\S)?)?\s*$")]
     name: Option<String>,
     phone_number: Option<String>,
 }
@@ -100,7 +104,7 @@ pub struct CancelReservationRequest {
 #[allow(dead_code)]
 pub struct CustomerPatchRequest {
     /// At most 200 characters once trimmed; `null` or blank clears the name, absent leaves it.
-    #[schema(max_length = 200)]
+    #[schema(pattern = r"^\s*(\S([\s\S]{0,198}\S)?)?\s*$")]
     name: Option<String>,
     whatsapp_suppressed: Option<bool>,
 }

@@ -1,6 +1,4 @@
-//! SPEC §6.2 and §6.3: the customer, reservation and calls commands, and the demo.
-
-use std::process::Command;
+//! SPEC §6.2: the customer, reservation and calls commands.
 
 use crate::cli::{Cli, restaurant};
 
@@ -249,38 +247,4 @@ fn a_reservation_file_without_its_columns_is_a_usage_error() {
 
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("external_id"));
-}
-
-#[test]
-fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands() {
-    let cli = Cli::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ringback"))
-        .args(["demo", "--listen", "127.0.0.1:0"])
-        .current_dir(cli.dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("demo");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut printed = String::new();
-    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
-        printed.push_str(&line);
-        printed.push('\n');
-        if printed.matches("curl ").count() == 2 && line.contains("-d '") {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-
-    assert!(cli.path("ringback-demo.db").exists());
-    let token_line = printed
-        .lines()
-        .find(|l| l.starts_with("Partner token: "))
-        .expect("token line");
-    assert!(token_line["Partner token: ".len()..].starts_with("rbk_"));
-    assert_eq!(
-        printed.matches("curl -s -X POST http://127.0.0.1:").count(),
-        2
-    );
 }

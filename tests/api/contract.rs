@@ -1,12 +1,16 @@
-//! Checks real answers against the OpenAPI document the app serves: the status must be one the
-//! operation declares, the body must match the schema declared for it (its `$ref`s resolved
+//! Checks real requests and answers against the OpenAPI document the app serves. A request's
+//! body must match the operation's `requestBody` schema (a body sent malformed on purpose goes
+//! through `call_malformed`, and must be one the document refuses). An answer's status must be
+//! one the operation declares, its body must match the schema declared for it (`$ref`s resolved
 //! against the whole document), and the headers it declares must be there.
 
 use jsonschema::{Draft, Registry};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use ringback::config::Config;
+
+use crate::helpers::{TestApp, spawn_app_with};
 
 /// Where the document is registered for `$ref` resolution.
 const DOCUMENT_URI: &str = "https://ringback.invalid/openapi.json";
@@ -119,6 +123,67 @@ impl Contract {
         (status, body)
     }
 
+    /// The JSON pointer of the `application/json` schema of `method path`'s request body, and
+    /// whether the body is required; `None` when the operation takes no body.
+    fn request_schema(&self, method: &Method, path: &str) -> Option<(String, bool)> {
+        let method = method.as_str().to_ascii_lowercase();
+        let operation = &self.document["paths"][path][&method];
+        assert!(
+            operation.is_object(),
+            "the document has no operation {method} {path}"
+        );
+        let body = &operation["requestBody"];
+        if body.is_null() {
+            return None;
+        }
+        assert!(
+            body["content"]["application/json"]["schema"].is_object(),
+            "{method} {path}: the request body has no application/json schema"
+        );
+        let pointer = format!(
+            "/paths/{}/{method}/requestBody/content/application~1json/schema",
+            pointer_token(path)
+        );
+        Some((pointer, body["required"] == json!(true)))
+    }
+
+    /// Checks a request to `method path` (the path as the document writes it) before it is
+    /// sent: a JSON body must match the operation's request schema, and a body it requires
+    /// must be there. A raw body cannot be checked: send it with `Probe::call_malformed`.
+    pub fn check_request(&self, method: &Method, path: &str, body: &Body) {
+        let schema = self.request_schema(method, path);
+        match (body, schema) {
+            (Body::None, Some((_, true))) => {
+                panic!("{method} {path}: the document requires a request body")
+            }
+            (Body::None, _) => {}
+            (Body::Json(value), Some((pointer, _))) => {
+                self.validate(&pointer, value).unwrap_or_else(|errors| {
+                    panic!("{method} {path}: the request body does not match: {errors}\n{value:#}")
+                })
+            }
+            (Body::Json(_), None) => panic!("{method} {path}: the document declares no body"),
+            (Body::Raw(..), _) => {
+                panic!("{method} {path}: a raw body cannot be checked; send it with call_malformed")
+            }
+        }
+    }
+
+    /// Checks that a body sent malformed on purpose is one the document refuses, so that the
+    /// exemption from `check_request` hides no schema the handler does not agree with.
+    pub fn check_malformed(&self, method: &Method, path: &str, body: &Body) {
+        let Body::Json(value) = body else {
+            return; // not JSON, another content type, too large: nothing a schema says
+        };
+        let (pointer, _) = self
+            .request_schema(method, path)
+            .unwrap_or_else(|| panic!("{method} {path}: the document declares no body"));
+        assert!(
+            self.validate(&pointer, value).is_err(),
+            "{method} {path}: the document admits this body, sent as malformed: {value}"
+        );
+    }
+
     /// Validates `instance` against the schema at `pointer` in the document.
     pub fn validate(&self, pointer: &str, instance: &Value) -> Result<(), String> {
         let schema = json!({"$ref": format!("{DOCUMENT_URI}#{pointer}")});
@@ -164,8 +229,9 @@ pub enum Body {
     Raw(&'static str, String),
 }
 
-/// Sends `method BASE+path` with the test restaurant's token (or `token`, `None` for none).
-pub async fn send(
+/// Sends `method BASE+path` with the test restaurant's token (or `token`, `None` for none), as
+/// is: nothing checks the request against the document (`Probe::call` does).
+pub async fn send_unchecked(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -194,13 +260,17 @@ pub struct Probe {
 
 impl Probe {
     pub async fn start() -> Probe {
-        let app = spawn_app().await;
+        Probe::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Probe {
+        let app = spawn_app_with(adjust).await;
         let contract = Contract::fetch(&app).await;
         Probe { app, contract }
     }
 
-    /// Calls `method path` as the test restaurant and checks the answer against the operation
-    /// `method template`.
+    /// Calls `method path` as the test restaurant and checks the request and the answer against
+    /// the operation `method template`.
     pub async fn call(
         &self,
         method: Method,
@@ -221,9 +291,26 @@ impl Probe {
         path: &str,
         body: Body,
     ) -> (u16, Value) {
-        let response = send(&self.app, method.clone(), path, token, body).await;
-        self.contract
-            .check(method, &format!("{BASE}{template}"), response)
-            .await
+        let operation = format!("{BASE}{template}");
+        self.contract.check_request(&method, &operation, &body);
+        let response = send_unchecked(&self.app, method.clone(), path, token, body).await;
+        self.contract.check(method, &operation, response).await
+    }
+
+    /// Like `call`, with a body malformed on purpose — a wrong type, a broken rule, not JSON,
+    /// too large — which is therefore not checked against the request schema; a JSON one must be
+    /// refused by it. The answer is checked as always.
+    pub async fn call_malformed(
+        &self,
+        method: Method,
+        template: &str,
+        path: &str,
+        body: Body,
+    ) -> (u16, Value) {
+        let operation = format!("{BASE}{template}");
+        self.contract.check_malformed(&method, &operation, &body);
+        let token = self.app.restaurant.token.clone();
+        let response = send_unchecked(&self.app, method.clone(), path, Some(&token), body).await;
+        self.contract.check(method, &operation, response).await
     }
 }

@@ -340,3 +340,18 @@ pub fn hold_writer(writer: &Writer) -> std::sync::mpsc::Sender<()> {
     held_rx.recv().expect("the writer took the holding job");
     release
 }
+
+/// How many jobs were ever put in the writer's queue.
+pub fn queued(writer: &Writer) -> u64 {
+    writer
+        .stats()
+        .queued
+        .load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Waits until `n` jobs more than `since` were put in the writer's queue.
+pub async fn until_queued(writer: &Writer, since: u64, n: u64) {
+    while queued(writer) < since + n {
+        tokio::task::yield_now().await;
+    }
+}

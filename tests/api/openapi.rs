@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::contract::{BASE, Body, Contract, OPENAPI_PATH, Probe, send};
+use crate::contract::{BASE, Body, Contract, OPENAPI_PATH, Probe, send_unchecked};
 use crate::helpers::*;
 
 fn code(body: &Value) -> &str {
@@ -17,7 +17,7 @@ fn code(body: &Value) -> &str {
 async fn the_openapi_document_is_served_without_a_token() {
     let app = spawn_app().await;
 
-    let response = send(&app, Method::GET, "/openapi.json", None, Body::None).await;
+    let response = send_unchecked(&app, Method::GET, "/openapi.json", None, Body::None).await;
 
     assert_eq!(response.status().as_u16(), 200);
     let content_type = response.headers().get("content-type").cloned();
@@ -31,7 +31,7 @@ async fn the_openapi_document_is_served_without_a_token() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    let again = send(&app, Method::GET, "/openapi.json", None, Body::None).await;
+    let again = send_unchecked(&app, Method::GET, "/openapi.json", None, Body::None).await;
     contract.check(Method::GET, OPENAPI_PATH, again).await;
 }
 
@@ -64,7 +64,8 @@ async fn the_openapi_document_lists_every_partner_route_and_only_those() {
             Method::DELETE,
         ] {
             let concrete = path.trim_start_matches(BASE).replace("{id}", "x_1");
-            let response = send(&probe.app, method.clone(), &concrete, None, Body::None).await;
+            let response =
+                send_unchecked(&probe.app, method.clone(), &concrete, None, Body::None).await;
             match response.status().as_u16() {
                 405 => {}
                 status => {
@@ -83,7 +84,7 @@ async fn the_openapi_document_lists_every_partner_route_and_only_those() {
 async fn a_status_the_operation_does_not_declare_fails_the_check() {
     let probe = &Probe::start().await;
     // A real 404, checked as an answer of GET /me, which declares no 404.
-    let response = send(
+    let response = send_unchecked(
         &probe.app,
         Method::GET,
         "/missed-calls/call_nope",
@@ -104,7 +105,7 @@ async fn a_status_the_operation_does_not_declare_fails_the_check() {
 async fn a_body_its_schema_does_not_admit_fails_the_check() {
     let probe = &Probe::start().await;
     // A real 200 of GET /me, checked as an answer of GET /reservations/{id}.
-    let response = send(
+    let response = send_unchecked(
         &probe.app,
         Method::GET,
         "/me",
@@ -129,6 +130,8 @@ async fn every_missed_call_report_answer_matches_the_openapi_document() {
     let app = &probe.app;
     let report = |body: Value| Body::Json(body);
     let post = |body: Body| probe.call(Method::POST, "/missed-calls", "/missed-calls", body);
+    let malformed =
+        |body: Body| probe.call_malformed(Method::POST, "/missed-calls", "/missed-calls", body);
 
     let sent = json!({"caller_phone_number": "+33612345678", "external_call_id": "oa-1"});
     let (status, body) = post(report(sent.clone())).await;
@@ -153,6 +156,11 @@ async fn every_missed_call_report_answer_matches_the_openapi_document() {
 
     app.whatsapp.set(Behaviour::Hold);
     let held = json!({"caller_phone_number": "+33612345672", "external_call_id": "oa-held"});
+    let operation = format!("{BASE}/missed-calls");
+    // Sent by hand, to be in flight while the replay is answered.
+    probe
+        .contract
+        .check_request(&Method::POST, &operation, &Body::Json(held.clone()));
     let first = {
         let (client, token) = (app.client.clone(), app.restaurant.token.clone());
         let url = format!("{}{BASE}/missed-calls", app.address);
@@ -166,23 +174,27 @@ async fn every_missed_call_report_answer_matches_the_openapi_document() {
     assert_eq!((status, code(&body)), (409, "CALL_IN_PROGRESS"));
     app.whatsapp.release();
     let first = first.await.expect("join").expect("first report");
-    probe
-        .contract
-        .check(Method::POST, &format!("{BASE}/missed-calls"), first)
-        .await;
+    probe.contract.check(Method::POST, &operation, first).await;
 
-    let (status, _) = post(report(json!([1]))).await;
+    let (status, _) = malformed(report(json!([1]))).await;
     assert_eq!(status, 400);
-    let (status, _) = post(report(json!({"caller_phone_number": "12"}))).await;
+    let (status, _) = malformed(report(json!({"caller_phone_number": 612345678}))).await;
+    assert_eq!(status, 400);
+    let (status, _) = malformed(report(json!({"caller_phone_number": "12"}))).await;
+    assert_eq!(status, 422);
+    let (status, _) = malformed(report(
+        json!({"caller_phone_number": "+33612345673", "external_call_id": ""}),
+    ))
+    .await;
     assert_eq!(status, 422);
     let (status, body) = post(report(
         json!({"caller_phone_number": "+33699999999", "external_call_id": "oa-1"}),
     ))
     .await;
     assert_eq!((status, code(&body)), (422, "EXTERNAL_CALL_ID_REUSED"));
-    let (status, _) = post(Body::Raw("text/plain", "{}".into())).await;
+    let (status, _) = malformed(Body::Raw("text/plain", "{}".into())).await;
     assert_eq!(status, 415);
-    let (status, _) = post(Body::Raw(
+    let (status, _) = malformed(Body::Raw(
         "application/json",
         format!("\"{}\"", "x".repeat(20_000)),
     ))
@@ -194,7 +206,7 @@ async fn every_missed_call_report_answer_matches_the_openapi_document() {
             Method::POST,
             "/missed-calls",
             "/missed-calls",
-            report(json!({})),
+            report(json!({"caller_phone_number": "+33612345674"})),
         )
         .await;
     assert_eq!(status, 401);
@@ -251,4 +263,50 @@ async fn reading_a_call_and_the_token_answers_as_the_openapi_document_says() {
         .call_as(None, Method::GET, "/me", "/me", Body::None)
         .await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_write_queue_answers_503_service_busy_as_the_openapi_document_says() {
+    // No retention run at start-up: its writer job would take a place in the queue.
+    let probe = &Probe::start_with(|c| {
+        c.database.max_pending_writes = 2;
+        c.missed_calls.retention_days = 0;
+    })
+    .await;
+    let app = &probe.app;
+    let operation = format!("{BASE}/missed-calls");
+    let since = queued(&app.writer);
+    let release = hold_writer(&app.writer);
+    let waiting: Vec<_> = (0..2)
+        .map(|i| {
+            let body = json!({"caller_phone_number": format!("+3361234567{i}"), "external_call_id": format!("queued-{i}")});
+            probe
+                .contract
+                .check_request(&Method::POST, &operation, &Body::Json(body.clone()));
+            let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+            tokio::spawn(async move { post_json(&address, &token, &body).await })
+        })
+        .collect();
+    until_queued(&app.writer, since, 1 + 2).await;
+
+    let busy = json!({"caller_phone_number": "+33612345679", "external_call_id": "busy"});
+    let (status, body) = probe
+        .call(
+            Method::POST,
+            "/missed-calls",
+            "/missed-calls",
+            Body::Json(busy),
+        )
+        .await;
+    drop(release);
+    for job in waiting {
+        assert_eq!(job.await.expect("join").0, 201);
+    }
+
+    assert_eq!((status, code(&body)), (503, "SERVICE_BUSY"));
+    assert_eq!(
+        app.ledger_rows(),
+        2,
+        "nothing was recorded for the refused report"
+    );
 }

@@ -14,6 +14,8 @@ fn code(body: &Value) -> &str {
 async fn every_reservation_write_answer_matches_the_openapi_document() {
     let probe = &Probe::start().await;
     let create = |body: Body| probe.call(Method::POST, "/reservations", "/reservations", body);
+    let malformed =
+        |body: Body| probe.call_malformed(Method::POST, "/reservations", "/reservations", body);
     let booking = json!({
         "customer": {"name": "Camille", "phone_number": "06 12 34 56 78"},
         "start_at": "2099-07-14T20:30",
@@ -32,17 +34,22 @@ async fn every_reservation_write_answer_matches_the_openapi_document() {
     assert_eq!((status, &body["data"]["customer"]), (201, &Value::Null));
     let (status, body) = create(Body::Json(booking)).await;
     assert_eq!((status, code(&body)), (409, "CONFLICT"));
-    let (status, _) = create(Body::Json(
+    let (status, _) = malformed(Body::Json(
         json!({"start_at": "2099-07-14T20:30", "party_size": "four"}),
     ))
     .await;
     assert_eq!(status, 400);
-    let (status, _) = create(Body::Json(
+    let (status, _) = malformed(Body::Json(
         json!({"start_at": "2099-07-14T20:30", "party_size": 0}),
     ))
     .await;
     assert_eq!(status, 422);
-    let (status, _) = create(Body::Raw("text/plain", "{}".into())).await;
+    let (status, _) = malformed(Body::Json(
+        json!({"start_at": "2099-07-14T20:30", "party_size": 2, "source": "FAX"}),
+    ))
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = malformed(Body::Raw("text/plain", "{}".into())).await;
     assert_eq!(status, 415);
     let (status, _) = probe
         .call_as(
@@ -50,7 +57,7 @@ async fn every_reservation_write_answer_matches_the_openapi_document() {
             Method::POST,
             "/reservations",
             "/reservations",
-            Body::Json(json!({})),
+            Body::Json(json!({"start_at": "2099-07-14T20:30", "party_size": 2})),
         )
         .await;
     assert_eq!(status, 401);
@@ -64,15 +71,25 @@ async fn every_reservation_write_answer_matches_the_openapi_document() {
                 .await
         }
     };
+    let patch_malformed = |body: Value| {
+        let path = one.clone();
+        async move {
+            probe
+                .call_malformed(Method::PATCH, "/reservations/{id}", &path, Body::Json(body))
+                .await
+        }
+    };
     let (status, body) = patch(&one, json!({"party_size": 3, "customer": null})).await;
     assert_eq!((status, &body["data"]["customer"]), (200, &Value::Null));
     let (status, _) = patch(&one, json!({"customer": {"id": "cus_nope"}})).await;
     assert_eq!(status, 404);
     let (status, _) = patch("/reservations/res_nope", json!({"party_size": 3})).await;
     assert_eq!(status, 404);
-    let (status, _) = patch(&one, json!({"status": "NOPE"})).await;
+    let (status, _) = patch_malformed(json!({"status": "NOPE"})).await;
     assert_eq!(status, 422);
-    let (status, _) = patch(&one, json!({"party_size": "x"})).await;
+    let (status, _) = patch_malformed(json!({"party_size": "x"})).await;
+    assert_eq!(status, 400);
+    let (status, _) = patch_malformed(json!({"customer": {"id": null}})).await;
     assert_eq!(status, 400);
 
     let cancel = "/reservations/{id}/cancel";
@@ -93,7 +110,7 @@ async fn every_reservation_write_answer_matches_the_openapi_document() {
         .await;
     assert_eq!(status, 200);
     let (status, _) = probe
-        .call(
+        .call_malformed(
             Method::POST,
             cancel,
             &format!("{one}/cancel"),
@@ -102,7 +119,7 @@ async fn every_reservation_write_answer_matches_the_openapi_document() {
         .await;
     assert_eq!(status, 422);
     let (status, _) = probe
-        .call(
+        .call_malformed(
             Method::POST,
             cancel,
             &format!("{one}/cancel"),
@@ -220,15 +237,23 @@ async fn every_customer_answer_matches_the_openapi_document() {
             .await
     };
     let one = format!("/customers/{id}");
+    let patch_malformed = |body: Value| {
+        let path = one.clone();
+        async move {
+            probe
+                .call_malformed(Method::PATCH, "/customers/{id}", &path, Body::Json(body))
+                .await
+        }
+    };
     let (status, body) = patch(
         one.clone(),
         json!({"name": null, "whatsapp_suppressed": true}),
     )
     .await;
     assert_eq!((status, &body["data"]["name"]), (200, &Value::Null));
-    let (status, _) = patch(one.clone(), json!({"whatsapp_suppressed": "yes"})).await;
+    let (status, _) = patch_malformed(json!({"whatsapp_suppressed": "yes"})).await;
     assert_eq!(status, 400);
-    let (status, _) = patch(one.clone(), json!({"name": "x".repeat(201)})).await;
+    let (status, _) = patch_malformed(json!({"name": "x".repeat(201)})).await;
     assert_eq!(status, 422);
     let (status, _) = patch("/customers/cus_nope".into(), json!({"name": "X"})).await;
     assert_eq!(status, 404);

@@ -1,0 +1,165 @@
+//! SPEC §6.3: the demo seeds a restaurant, prints its token and two curl commands that work as
+//! pasted, and serves.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::cli::Cli;
+
+/// The demo's process, stopped when the test ends, passed or failed.
+struct Demo(std::process::Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The commands in what the demo printed: each starts with `curl ` and goes on while its line
+/// ends with a backslash, as a shell reads it pasted.
+fn curl_commands(printed: &str) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in printed.lines() {
+        if line.starts_with("curl ") {
+            commands.push(String::new());
+            open = true;
+        }
+        if open {
+            let command = commands.last_mut().expect("a command");
+            command.push_str(line);
+            command.push('\n');
+            open = line.ends_with('\\');
+        }
+    }
+    commands
+}
+
+/// Runs a printed command through `sh`, as pasted, with curl writing the status after the body.
+fn run_pasted(command: &str) -> (u16, Value) {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} -w '\\n%{{http_code}}'", command.trim_end()))
+        .output()
+        .expect("sh and curl");
+    assert!(
+        out.status.success(),
+        "{command}: {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let (body, status) = stdout.rsplit_once('\n').expect("a status after the body");
+    (
+        status.parse().expect("a status"),
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")),
+    )
+}
+
+#[test]
+fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_send() {
+    let cli = Cli::new();
+    let mut demo = Demo(
+        Command::new(env!("CARGO_BIN_EXE_ringback"))
+            .args(["demo", "--listen", "127.0.0.1:0"])
+            .current_dir(cli.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("demo"),
+    );
+    // Read to the end on a thread of its own: a pipe closed early would fail the demo's printing.
+    let stdout = demo.0.stdout.take().expect("stdout");
+    let (lines, printed_lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut printed = String::new();
+    for line in printed_lines.iter() {
+        printed.push_str(&line);
+        printed.push('\n');
+        if printed.matches("curl ").count() == 2 && line.contains("-d '") {
+            break;
+        }
+    }
+
+    assert!(cli.path("ringback-demo.db").exists());
+    let token_line = printed
+        .lines()
+        .find(|l| l.starts_with("Partner token: "))
+        .expect("token line");
+    assert!(token_line["Partner token: ".len()..].starts_with("rbk_"));
+    let commands = curl_commands(&printed);
+    assert_eq!(commands.len(), 2, "{printed}");
+    // The demo prints its commands once it listens: they are answered at once.
+    let (status, unknown) = run_pasted(&commands[0]);
+    assert_eq!(status, 201, "{unknown}");
+    assert_eq!(unknown["data"]["outcome"], "SENT");
+    assert_eq!(unknown["data"]["template_type"], "MISSED_CALL");
+    assert_eq!(unknown["data"]["reservation_id"], Value::Null);
+    let (status, booked) = run_pasted(&commands[1]);
+    assert_eq!(status, 201, "{booked}");
+    assert_eq!(booked["data"]["outcome"], "SENT");
+    assert_eq!(
+        booked["data"]["template_type"],
+        "MISSED_CALL_WITH_RESERVATION"
+    );
+    let reservation = booked["data"]["reservation_id"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reservation.starts_with("res_"), "{booked}");
+    let message = booked["data"]["message_id"].as_str().unwrap_or_default();
+    assert!(message.starts_with("sandbox."), "{booked}");
+}
+
+#[test]
+fn the_demo_serves_on_when_its_output_is_closed_before_it_prints() {
+    let cli = Cli::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut demo = Demo(
+        Command::new(env!("CARGO_BIN_EXE_ringback"))
+            .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(cli.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("demo"),
+    );
+
+    // As `ringback demo | head -n 3` once head has exited.
+    drop(demo.0.stdout.take());
+
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = demo.0.try_wait().expect("wait") {
+            panic!("the demo stopped: {status}");
+        }
+        if healthz(port).is_some_and(|answer| answer.starts_with("HTTP/1.1 200")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no answer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `GET /healthz`'s raw answer, or `None` when nothing answers yet.
+fn healthz(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
