@@ -16,9 +16,8 @@ const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(10);
 
 pub fn forget(database: &Path, restaurant_id: &str, phone: &str) -> Result<(), CommandError> {
     let mut conn = db::open_existing(database, Access::Write)?;
-    // Freed space is overwritten with zeros, so that deleted rows cannot be read back from the
-    // file's free pages or from the slack inside a page.
-    conn.pragma_update(None, "secure_delete", true)?;
+    // The write connection overwrites what it frees (`secure_delete`, see `db`), so deleted
+    // rows cannot be read back from free pages or from the slack inside a page.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let restaurant = admin::require_restaurant(&tx, restaurant_id)?;
     let number = admin::phone_for(&restaurant, phone)?;

@@ -166,10 +166,6 @@ impl Writer {
     pub fn start(conn: Connection, max_pending: usize) -> std::io::Result<(Writer, Stopped)> {
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(std::io::Error::other)?;
-        // Deleted rows (retention, a removed restaurant) are overwritten, not left readable in
-        // free pages. Reports never delete, so this costs them nothing.
-        conn.pragma_update(None, "secure_delete", true)
-            .map_err(std::io::Error::other)?;
         // When the WAL starts over after a checkpoint, give the disk space back past 64 MiB.
         conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
             .map_err(std::io::Error::other)?;
