@@ -6,6 +6,3 @@ CREATE TABLE readiness_probe (
 );
 INSERT INTO readiness_probe (id, checked_at) VALUES (1, 0);
 
--- Retention (missed_calls.retention_days) deletes the oldest ledger rows a small batch at a time;
--- this index lets each batch find them without reading the whole ledger.
-CREATE INDEX calls_occurred_at ON calls (occurred_at);

@@ -5,20 +5,35 @@ use rusqlite::{Connection, params};
 
 use crate::missed_call::outcome::Outcome;
 
-/// Deletes at most `limit` ledger rows whose call happened before `cutoff_ms`, oldest first,
-/// except a row being sent right now, whose result is still to be stored.
-/// Returns how many went; fewer than `limit` means none is left.
+/// Deletes at most `limit` of `restaurant_id`'s ledger rows whose call happened before
+/// `cutoff_ms`, oldest first, except a row being sent right now, whose result is still to be
+/// stored. Walks the `(restaurant_id, occurred_at)` listing index, so that retention adds no
+/// index of its own for every report to write. Returns how many went; fewer than `limit` means
+/// none is left.
 pub fn delete_calls_before(
     conn: &Connection,
+    restaurant_id: &str,
     cutoff_ms: i64,
     limit: i64,
 ) -> rusqlite::Result<usize> {
-    conn.prepare_cached(
-        "DELETE FROM calls WHERE seq IN \
-         (SELECT seq FROM calls WHERE occurred_at < ?1 AND outcome != ?3 \
-          ORDER BY occurred_at LIMIT ?2)",
-    )?
-    .execute(params![cutoff_ms, limit, Outcome::Dispatching])
+    conn.prepare_cached(&format!("DELETE FROM calls WHERE seq IN ({OLDEST_CALLS})"))?
+        .execute(params![
+            restaurant_id,
+            cutoff_ms,
+            limit,
+            Outcome::Dispatching
+        ])
+}
+
+/// A restaurant's oldest calls before a time, none in flight: `?1` restaurant, `?2` cutoff,
+/// `?3` limit, `?4` the in-flight outcome.
+const OLDEST_CALLS: &str = "SELECT seq FROM calls WHERE restaurant_id = ?1 AND occurred_at < ?2 \
+                            AND outcome != ?4 ORDER BY occurred_at LIMIT ?3";
+
+/// Every restaurant's id, for the jobs that go through the ledger one restaurant at a time.
+pub fn restaurant_ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM restaurants ORDER BY id")?;
+    stmt.query_map([], |r| r.get(0))?.collect()
 }
 
 /// Written where a forgotten caller's number was.
@@ -168,5 +183,29 @@ mod tests {
         assert!(!quotes_name("guest called", Some("Jeanne")));
         assert!(!quotes_name("guest called", Some("  ")));
         assert!(!quotes_name("guest called", None));
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use rusqlite::types::Value;
+
+    use super::*;
+
+    #[test]
+    fn retention_walks_the_listing_index_of_one_restaurant() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        let args = vec![
+            Value::from("rst_1".to_string()),
+            Value::from(0),
+            Value::from(500),
+            Value::from("DISPATCHING".to_string()),
+        ];
+
+        let plan = crate::db::query_plan(&conn, OLDEST_CALLS, args);
+
+        assert!(plan.contains("USING INDEX calls_listing"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::db::erasure::delete_calls_before;
+use crate::db::erasure::{delete_calls_before, restaurant_ids};
 use crate::db::{DbError, Writer};
 use crate::time::now_ms;
 
@@ -49,25 +49,34 @@ pub async fn delete_older(
     cutoff_ms: i64,
     stop: &CancellationToken,
 ) -> Result<usize, DbError> {
+    let restaurants = writer
+        .run(|conn| Ok::<_, DbError>(restaurant_ids(conn)?))
+        .await?;
     let mut total = 0;
-    loop {
-        let deleted = writer
-            .run(move |conn| Ok::<_, DbError>(delete_calls_before(conn, cutoff_ms, BATCH)?))
-            .await;
-        match deleted {
-            Ok(n) => {
-                total += n;
-                if (n as i64) < BATCH {
-                    return Ok(total);
+    for restaurant in restaurants {
+        loop {
+            let id = restaurant.clone();
+            let deleted = writer
+                .run(move |conn| {
+                    Ok::<_, DbError>(delete_calls_before(conn, &id, cutoff_ms, BATCH)?)
+                })
+                .await;
+            match deleted {
+                Ok(n) => {
+                    total += n;
+                    if (n as i64) < BATCH {
+                        break;
+                    }
                 }
+                // A full queue is busy with reports: they go first.
+                Err(DbError::Busy) => tokio::time::sleep(Duration::from_secs(1)).await,
+                Err(e) => return Err(e),
             }
-            // A full queue is busy with reports: they go first.
-            Err(DbError::Busy) => tokio::time::sleep(Duration::from_secs(1)).await,
-            Err(e) => return Err(e),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(PAUSE) => {}
-            () = stop.cancelled() => return Ok(total),
+            tokio::select! {
+                () = tokio::time::sleep(PAUSE) => {}
+                () = stop.cancelled() => return Ok(total),
+            }
         }
     }
+    Ok(total)
 }
