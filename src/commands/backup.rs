@@ -74,8 +74,8 @@ pub fn restore(database: &Path, file: &Path) -> Result<(), CommandError> {
         let _ = std::fs::remove_file(&incoming);
         return Err(e);
     }
-    let kept = match set_aside(database) {
-        Ok(kept) => kept,
+    let aside = match SetAside::keep(database) {
+        Ok(aside) => aside,
         Err(e) => {
             let _ = std::fs::remove_file(&incoming);
             return Err(e);
@@ -85,6 +85,7 @@ pub fn restore(database: &Path, file: &Path) -> Result<(), CommandError> {
     // there, never nothing.
     if let Err(e) = std::fs::rename(&incoming, database) {
         let _ = std::fs::remove_file(&incoming);
+        aside.undo();
         return Err(fail(format!(
             "cannot move the restored copy into place ({}; the database is unchanged): {e}",
             database.display()
@@ -92,14 +93,15 @@ pub fn restore(database: &Path, file: &Path) -> Result<(), CommandError> {
     }
     sync_directory(database);
     let summary = describe(database)?;
+    let kept = match &aside.kept {
+        Some(kept) => format!("; the database it replaced is kept as {}", kept.display()),
+        None => String::new(),
+    };
     eprintln!(
-        "restored {} from {} ({summary})",
+        "restored {} from {} ({summary}){kept}",
         database.display(),
         file.display()
     );
-    if let Some(kept) = kept {
-        eprintln!("the database it replaced is kept as {}", kept.display());
-    }
     Ok(())
 }
 
@@ -179,31 +181,82 @@ fn describe(file: &Path) -> Result<String, CommandError> {
     ))
 }
 
-/// Keeps the database about to be replaced as `<database>.before-restore-<time>`: a hard link
-/// to the same file, so that the path itself is replaced by one rename afterwards, with its
-/// `-wal` moved beside the kept copy (a WAL must never meet another database file). A database
-/// too damaged to open is kept all the same: that is when a restore is needed most.
-fn set_aside(database: &Path) -> Result<Option<PathBuf>, CommandError> {
-    let stamp = jiff::Timestamp::now()
-        .strftime("%Y%m%dT%H%M%SZ")
-        .to_string();
-    let kept = sibling(database, &format!(".before-restore-{stamp}"));
-    let exists = database.exists();
-    if exists {
-        // Folds the WAL in when the file can be read; a damaged one keeps its WAL beside it.
-        if let Ok(conn) = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_WRITE) {
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+/// The database about to be replaced, kept as a copy of its own, and the companion files moved
+/// off its path so that none of them meets the restored file.
+struct SetAside {
+    /// `<database>.before-restore-<time>`, when there was a database.
+    kept: Option<PathBuf>,
+    /// Companions moved beside the kept copy: `(where it was, where it is)`.
+    moved: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Files that belong to the database at a path: a WAL or a hot rollback journal laid beside
+/// another database file would be replayed onto it.
+const COMPANIONS: [&str; 2] = ["-wal", "-journal"];
+
+impl SetAside {
+    /// Copies the database to `<database>.before-restore-<time>` (a copy, not a link: the kept
+    /// file must never share pages with the restored one) and moves its WAL and journal beside
+    /// the copy. A database too damaged to open is kept all the same: that is when a restore is
+    /// needed most. A stray companion with no database is deleted.
+    fn keep(database: &Path) -> Result<SetAside, CommandError> {
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%S%.3fZ")
+            .to_string();
+        let kept = database
+            .exists()
+            .then(|| sibling(database, &format!(".before-restore-{stamp}")));
+        if kept.is_some() {
+            // Folds the WAL in when the file can be read, so that the copy is whole by itself.
+            if let Ok(conn) =
+                Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            {
+                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            }
         }
-        std::fs::hard_link(database, &kept)
-            .map_err(|e| fail(format!("cannot keep {} aside: {e}", database.display())))?;
+        let mut aside = SetAside {
+            kept: None,
+            moved: Vec::new(),
+        };
+        if let Some(kept) = kept {
+            std::fs::copy(database, &kept)
+                .map_err(|e| fail(format!("cannot keep a copy of {}: {e}", database.display())))?;
+            aside.kept = Some(kept);
+        }
+        for suffix in COMPANIONS {
+            let from = sibling(database, suffix);
+            if !from.exists() {
+                continue;
+            }
+            let moved = match &aside.kept {
+                Some(kept) => {
+                    let to = sibling(kept, suffix);
+                    std::fs::rename(&from, &to).map(|()| Some((from.clone(), to)))
+                }
+                None => std::fs::remove_file(&from).map(|()| None),
+            };
+            match moved {
+                Ok(Some(pair)) => aside.moved.push(pair),
+                Ok(None) => {}
+                Err(e) => {
+                    aside.undo();
+                    return Err(fail(format!("cannot move {} aside: {e}", from.display())));
+                }
+            }
+        }
+        remove_if_present(&sibling(database, "-shm"))?;
+        Ok(aside)
     }
-    let wal = sibling(database, "-wal");
-    if wal.exists() {
-        std::fs::rename(&wal, sibling(&kept, "-wal"))
-            .map_err(|e| fail(format!("cannot move {} aside: {e}", wal.display())))?;
+
+    /// Puts the companions back and drops the copy: the database is as it was.
+    fn undo(self) {
+        for (from, to) in self.moved.into_iter().rev() {
+            let _ = std::fs::rename(&to, &from);
+        }
+        if let Some(kept) = self.kept {
+            let _ = std::fs::remove_file(kept);
+        }
     }
-    remove_if_present(&sibling(database, "-shm"))?;
-    Ok(exists.then_some(kept))
 }
 
 /// Refuses a backup written over the database itself or one of its companion files: the
@@ -220,7 +273,7 @@ fn refuse_database_files(database: &Path, file: &Path) -> Result<(), CommandErro
         };
         Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
     };
-    for suffix in ["", "-wal", "-shm", ".lock"] {
+    for suffix in ["", "-wal", "-shm", "-journal", ".lock"] {
         let companion = sibling(database, suffix);
         let clash = same(&companion, file)
             || matches!((normalised(&companion), normalised(file)), (Some(a), Some(b)) if a == b);

@@ -185,6 +185,16 @@ async fn restore_refuses_while_a_server_runs_then_swaps_the_backup_in_and_keeps_
         .collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(call_ids(&dir.path().join(&kept[0])).len(), 2);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = |p: &Path| std::fs::metadata(p).expect("meta").ino();
+        assert_ne!(
+            inode(&dir.path().join(&kept[0])),
+            inode(&db),
+            "the kept database is a file of its own, sharing nothing with the restored one"
+        );
+    }
     let server = Server::start(dir.path(), &db, &whatsapp.base_url).await;
     let (status, _) = post_json(
         &server.address,
@@ -288,10 +298,17 @@ async fn restore_replaces_a_database_too_damaged_to_open_and_keeps_the_damaged_f
     std::fs::write(&db, vec![0x17u8; 32 * 1024]).expect("damage");
 
     let out = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
+    let again = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
 
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(restaurant_ids(&db), vec![id]);
     assert!(stderr(&out).contains("before-restore-"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "one line says what it did");
+    assert!(
+        again.status.success(),
+        "a second restore at once keeps its own copy: {}",
+        stderr(&again)
+    );
 }
 
 #[tokio::test]
