@@ -261,9 +261,10 @@ impl From<PipelineError> for ApiError {
             PipelineError::CallInProgress { call_id } => ApiError::CallInProgress { call_id },
             PipelineError::ExternalCallIdReused => ApiError::ExternalCallIdReused,
             // The token was valid a moment ago; the restaurant went away in between.
-            PipelineError::RestaurantGone => ApiError::Unauthorized,
-            PipelineError::CallGone { .. } => {
-                ApiError::NotFound("the call was deleted while it was being sent".into())
+            // The token was valid a moment ago; the restaurant (and with it the call being
+            // sent) went away in between.
+            PipelineError::RestaurantGone | PipelineError::CallGone { .. } => {
+                ApiError::Unauthorized
             }
             PipelineError::ResultNotRecorded { call_id, .. } => ApiError::StorageUnavailable {
                 call_id: Some(call_id),

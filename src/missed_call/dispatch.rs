@@ -23,12 +23,7 @@ impl Pipeline {
         self.metrics.whatsapp_inflight(1.0);
         let result = self.dispatch(claim).await;
         self.metrics.whatsapp_inflight(-1.0);
-        let label = match &result {
-            DispatchResult::Sent { .. } => "sent",
-            DispatchResult::Undeliverable { .. } => "undeliverable",
-            DispatchResult::Failed { .. } => "failed",
-        };
-        self.metrics.dispatch(label, started.elapsed());
+        self.metrics.dispatch(result.kind(), started.elapsed());
         result
     }
 
@@ -74,7 +69,13 @@ impl Pipeline {
         };
         let source = match attempt {
             Ok(call) => return Ok(call),
-            Err(gone @ PipelineError::CallGone { .. }) => return Err(gone),
+            Err(gone @ PipelineError::CallGone { .. }) => {
+                tracing::warn!(
+                    call.id = %row.id, result = result.kind(),
+                    "the call was deleted while it was being sent; its result is not stored"
+                );
+                return Err(gone);
+            }
             Err(PipelineError::Db(DbError::WriterGone)) => DbError::WriterGone,
             Err(PipelineError::Db(e)) => e,
             Err(e) => DbError::Task(e.to_string()),

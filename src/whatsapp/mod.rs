@@ -38,6 +38,17 @@ pub enum DispatchResult {
     },
 }
 
+impl DispatchResult {
+    /// `sent`, `undeliverable` or `failed`: the result's kind, for logs and metric labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DispatchResult::Sent { .. } => "sent",
+            DispatchResult::Undeliverable { .. } => "undeliverable",
+            DispatchResult::Failed { .. } => "failed",
+        }
+    }
+}
+
 /// Sends a message and waits for the answer. Blocking: the caller runs it on the blocking pool.
 pub trait Transport: Send + Sync {
     fn send(&self, message: &Outgoing) -> DispatchResult;

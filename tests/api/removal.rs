@@ -5,22 +5,22 @@ use std::process::Command;
 
 use serde_json::json;
 
+use crate::contract::Contract;
 use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_deleted_with_its_restaurant_mid_send_answers_404_instead_of_a_retryable_503() {
+async fn a_call_deleted_with_its_restaurant_mid_send_answers_401_as_documented_not_a_retryable_503()
+ {
     let app = spawn_app().await;
+    let contract = Contract::fetch(&app).await;
     app.whatsapp.set(Behaviour::Hold);
     let report = {
-        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
-        tokio::spawn(async move {
-            post_json(
-                &address,
-                &token,
-                &json!({"caller_phone_number": "+33612345678"}),
-            )
-            .await
-        })
+        let request = app
+            .client
+            .post(format!("{}/api/partner/v1/missed-calls", app.address))
+            .bearer_auth(&app.restaurant.token)
+            .json(&json!({"caller_phone_number": "+33612345678"}));
+        tokio::spawn(async move { request.send().await })
     };
     app.whatsapp.wait_for_requests(1).await;
     let removed = Command::new(env!("CARGO_BIN_EXE_ringback"))
@@ -36,8 +36,11 @@ async fn a_call_deleted_with_its_restaurant_mid_send_answers_404_instead_of_a_re
     );
 
     app.whatsapp.release();
-    let (status, body) = report.await.expect("join");
+    let response = report.await.expect("join").expect("an answer");
 
-    assert_eq!(status, 404, "{body}");
-    assert_eq!(body["error"]["code"], "NOT_FOUND");
+    let (status, body) = contract
+        .check(reqwest::Method::POST, "/api/partner/v1/missed-calls", response)
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "UNAUTHORIZED");
 }
