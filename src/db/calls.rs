@@ -162,11 +162,23 @@ pub fn record_dispatch_result(
     let (code, message) = error.unzip();
     let changed = conn
         .prepare_cached(
-            "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4, error_message = ?5,
+            // A caller forgotten while the message was on its way: WhatsApp's answer may quote
+            // the number, so it is not stored.
+            "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4,
+                error_message = CASE WHEN caller_raw = ?7 AND ?5 IS NOT NULL THEN ?8 ELSE ?5 END,
                 updated_at = ?6
          WHERE id = ?1 AND outcome = 'DISPATCHING'",
         )?
-        .execute(params![id, outcome, message_id, code, message, now])?;
+        .execute(params![
+            id,
+            outcome,
+            message_id,
+            code,
+            message,
+            now,
+            super::erasure::FORGOTTEN,
+            super::erasure::ERASED
+        ])?;
     Ok(changed == 1)
 }
 

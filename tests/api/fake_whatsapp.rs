@@ -22,7 +22,7 @@ pub enum Behaviour {
     Reply(u16, Value),
     /// Accept, after holding the request this long.
     Delay(Duration),
-    /// Accept, once the test calls `release`.
+    /// Accept once the test calls `release` — or answer the `Reply` set by then.
     Hold,
     /// A different answer per request, chosen from the request's number: mostly accepted, with
     /// 5xx, rate limits, refusals, 131050 and slow answers mixed in.
@@ -133,7 +133,15 @@ async fn fake_messages(
         Behaviour::Hold => {
             let mut released = state.released.subscribe();
             let _ = released.wait_for(|r| *r).await;
-            (StatusCode::OK, axum::Json(accepted))
+            // A refusal set while the request was held is its answer; anything else accepts.
+            let now = state.behaviour.lock().expect("lock").clone();
+            match now {
+                Some(Behaviour::Reply(status, body)) => (
+                    StatusCode::from_u16(status).expect("status"),
+                    axum::Json(body),
+                ),
+                _ => (StatusCode::OK, axum::Json(accepted)),
+            }
         }
         Behaviour::Reply(status, body) => (
             StatusCode::from_u16(status).expect("status"),

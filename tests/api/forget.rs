@@ -279,6 +279,42 @@ async fn forget_erases_a_whatsapp_error_that_quotes_the_number_and_keeps_the_out
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_forgotten_while_its_message_is_on_the_way_stays_forgotten_when_the_answer_lands()
+{
+    let app = spawn_app().await;
+    app.whatsapp.set(Behaviour::Hold);
+    let report = {
+        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+        tokio::spawn(async move {
+            post_json(
+                &address,
+                &token,
+                &json!({"caller_phone_number": NUMBER, "external_call_id": "on-the-way"}),
+            )
+            .await
+        })
+    };
+    app.whatsapp.wait_for_requests(1).await;
+    forgot(&app, NUMBER);
+    // WhatsApp's refusal, quoting the number, arrives after the erasure.
+    app.whatsapp.set(Behaviour::Reply(
+        400,
+        json!({"error": {"code": 131026, "message": "Message undeliverable to +33612345678"}}),
+    ));
+    app.whatsapp.release();
+
+    let (status, body) = report.await.expect("join");
+
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["outcome"], "UNDELIVERABLE");
+    assert_eq!(
+        mentions(&app.db()),
+        Vec::<String>::new(),
+        "the answer put the number back"
+    );
+}
+
 fn outcomes(app: &TestApp) -> Vec<(String, String, i64)> {
     let conn = app.db();
     let mut stmt = conn

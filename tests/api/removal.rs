@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_deleted_with_its_restaurant_mid_send_answers_401_as_documented_not_a_retryable_503()
- {
+{
     let app = spawn_app().await;
     let contract = Contract::fetch(&app).await;
     app.whatsapp.set(Behaviour::Hold);
@@ -39,7 +39,11 @@ async fn a_call_deleted_with_its_restaurant_mid_send_answers_401_as_documented_n
     let response = report.await.expect("join").expect("an answer");
 
     let (status, body) = contract
-        .check(reqwest::Method::POST, "/api/partner/v1/missed-calls", response)
+        .check(
+            reqwest::Method::POST,
+            "/api/partner/v1/missed-calls",
+            response,
+        )
         .await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["code"], "UNAUTHORIZED");
