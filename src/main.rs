@@ -22,11 +22,13 @@ fn main() -> ExitCode {
     };
     if let Some(db) = &cli.db {
         config.database.path = db.clone();
+        config.set_by_flag("database.path");
     }
     if let Command::Serve { listen: Some(addr) } | Command::Demo { listen: Some(addr) } =
         &cli.command
     {
         config.server.listen = addr.clone();
+        config.set_by_flag("server.listen");
     }
     if let Command::Demo { .. } = &cli.command {
         config = demo::demo_config(config, cli.db.clone());

@@ -20,6 +20,9 @@ pub struct Config {
     /// bad value is blamed on the variable, not on the file.
     #[serde(skip)]
     pub env_keys: Vec<(String, String)>,
+    /// Keys a command-line flag set last.
+    #[serde(skip)]
+    pub flag_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -283,6 +286,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("whatsapp.dispatch_threads"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_value_from_a_flag_is_not_blamed_on_the_variable_it_overrode() {
+        let mut cfg =
+            Config::load(None, env(&[("RINGBACK_SERVER_LISTEN", "127.0.0.1:9")])).expect("valid");
+        cfg.server.listen = "nowhere".into();
+        cfg.set_by_flag("server.listen");
+        let text = cfg.validate().expect_err("bad flag").to_string();
+        assert!(!text.contains("RINGBACK_SERVER_LISTEN"), "{text}");
+        assert!(text.contains("server.listen"), "{text}");
     }
 
     #[test]

@@ -94,7 +94,20 @@ impl Config {
         Ok(())
     }
 
+    /// A command-line flag set `key`: a bad value is then the flag's, not the file's or a
+    /// variable's.
+    pub fn set_by_flag(&mut self, key: &str) {
+        self.env_keys.retain(|(k, _)| k != key);
+        self.flag_keys.push(key.to_string());
+    }
+
     fn invalid(&self, key: &str, message: &str) -> ConfigError {
+        if self.flag_keys.iter().any(|k| k == key) {
+            return ConfigError::Invalid {
+                key: key.into(),
+                message: message.into(),
+            };
+        }
         if let Some((_, var)) = self.env_keys.iter().find(|(k, _)| k == key) {
             return ConfigError::Env {
                 var: var.clone(),

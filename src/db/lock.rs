@@ -57,10 +57,17 @@ impl DatabaseLock {
         }
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+        let created = !path.exists();
         let file = options.open(&path).map_err(|source| LockError::Io {
             path: path.clone(),
             source,
         })?;
+        // The umask may have narrowed the mode (root's 077 would lock the service's user out).
+        #[cfg(unix)]
+        if created {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
+        }
         match file.try_lock() {
             Ok(()) => Ok(DatabaseLock { _file: file }),
             Err(TryLockError::WouldBlock) => Err(LockError::Held(database.to_path_buf())),

@@ -49,9 +49,20 @@ pub async fn delete_older(
     cutoff_ms: i64,
     stop: &CancellationToken,
 ) -> Result<usize, DbError> {
-    let restaurants = writer
-        .run(|conn| Ok::<_, DbError>(restaurant_ids(conn)?))
-        .await?;
+    let restaurants = loop {
+        match writer
+            .run(|conn| Ok::<_, DbError>(restaurant_ids(conn)?))
+            .await
+        {
+            Ok(ids) => break ids,
+            // A full queue at start-up (a PBX retrying after a restart): reports go first.
+            Err(DbError::Busy) => tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = stop.cancelled() => return Ok(0),
+            },
+            Err(e) => return Err(e),
+        }
+    };
     let mut total = 0;
     for restaurant in restaurants {
         loop {

@@ -36,6 +36,17 @@ pub async fn get_health() -> Json<Value> {
 /// Ready when the database answers a read, its schema is this binary's, and the writer commits
 /// a probe within a second; else `503` naming each failing check.
 pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    // A task of its own: a client that hangs up mid-probe neither cancels the probe nor leaves
+    // the next request to start another.
+    let answer = tokio::spawn(answer(state)).await;
+    answer.unwrap_or_else(|e| {
+        let body = json!({"status": "not_ready", "failing": ["probe"], "reason": e.to_string()});
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    })
+}
+
+/// The cached answer when it is fresh, else a new probe's, which the next second reuses.
+async fn answer(state: AppState) -> (StatusCode, Json<Value>) {
     let mut last = state.readiness.last.lock().await;
     if let Some((at, status, body)) = last.as_ref()
         && at.elapsed() < REUSE_FOR
@@ -48,7 +59,12 @@ pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<V
 }
 
 async fn probe(state: &AppState) -> (StatusCode, Value) {
-    let read = tokio::time::timeout(DEADLINE, db::read(&state.reads, db::schema_version)).await;
+    let read = tokio::time::timeout(DEADLINE, db::read(&state.reads, db::schema_version));
+    let write = state
+        .writer
+        .run(|conn| -> Result<(), DbError> { Ok(db::touch_readiness_probe(conn, now_ms())?) });
+    // Both at once: an answer within about a second, whichever check is the slow one.
+    let (read, write) = tokio::join!(read, tokio::time::timeout(DEADLINE, write));
     let (database, migrations) = match read {
         Ok(Ok(version)) if version == db::latest_schema_version() => (Ok(()), Ok(())),
         Ok(Ok(version)) => (
@@ -64,17 +80,15 @@ async fn probe(state: &AppState) -> (StatusCode, Value) {
             Err("unknown".to_string()),
         ),
     };
-    let write = state
-        .writer
-        .run(|conn| -> Result<(), DbError> { Ok(db::touch_readiness_probe(conn, now_ms())?) });
     let fault_ms = state
         .writer
         .stats()
         .last_storage_fault_ms
         .load(std::sync::atomic::Ordering::SeqCst);
     let since_fault = now_ms() - fault_ms;
-    let writer = match tokio::time::timeout(DEADLINE, write).await {
-        Ok(Ok(())) if fault_ms > 0 && since_fault < RECENT_FAULT_MS => Err(format!(
+    let writer = match write {
+        // A clock stepped backwards makes `since_fault` negative: not counted as recent.
+        Ok(Ok(())) if fault_ms > 0 && (0..RECENT_FAULT_MS).contains(&since_fault) => Err(format!(
             "a write could not be stored {since_fault} ms ago (disk full or I/O error)"
         )),
         Ok(Ok(())) => Ok(()),
