@@ -33,17 +33,24 @@ fn main() -> ExitCode {
     if let Command::Demo { .. } = &cli.command {
         config = demo::demo_config(config, cli.db.clone());
     }
-    if let Err(e) = config.validate() {
-        return exit(CommandError {
-            exit_code: 1,
-            message: e.to_string(),
-        });
-    }
-    telemetry::init(&config.log);
+    // A server's log starts before its configuration is checked, so that with JSON logs even a
+    // bad value is reported as a JSON event.
     let log = config.log.clone();
     let is_server = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
+    telemetry::init(&log);
     if is_server {
         telemetry::log_panics(&log);
+    }
+    if let Err(e) = config.validate() {
+        let e = CommandError {
+            exit_code: 1,
+            message: e.to_string(),
+        };
+        if is_server && log.format == LogFormat::Json {
+            telemetry::fatal(&e.message);
+            return code(&e);
+        }
+        return exit(e);
     }
     let result = match cli.command {
         Command::Serve { .. } => server::serve(config, None),

@@ -47,7 +47,12 @@ pub fn init(log: &LogConfig) {
 
 /// The reason a server stops with an error, as a log event.
 pub fn fatal(reason: &str) {
-    tracing::error!(reason, "ringback stopped with an error");
+    if tracing::enabled!(tracing::Level::ERROR) {
+        tracing::error!(reason, "ringback stopped with an error");
+    } else {
+        // A level that hides errors must not make the exit silent.
+        eprintln!("ringback: {reason}");
+    }
 }
 
 /// With JSON logs, a panic is reported as one JSON event too, so that the line that matters
@@ -58,9 +63,12 @@ pub fn log_panics(log: &LogConfig) {
     }
     std::panic::set_hook(Box::new(|info| {
         let thread = std::thread::current();
+        // Captured only when RUST_BACKTRACE asks for it, as Rust's own report does.
+        let backtrace = std::backtrace::Backtrace::capture();
         tracing::error!(
             thread = thread.name().unwrap_or("unnamed"),
             panic = %info,
+            backtrace = %backtrace,
             "a thread panicked"
         );
     }));

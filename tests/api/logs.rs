@@ -138,3 +138,30 @@ fn with_json_logs_a_server_that_cannot_start_says_why_in_json() {
         "{last}"
     );
 }
+
+#[test]
+fn with_json_logs_a_bad_configuration_value_stops_the_server_with_a_json_event_naming_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("ringback.toml");
+    std::fs::write(
+        &config,
+        "[whatsapp]\ndispatch_threads = 0\n[log]\nformat = \"json\"\n",
+    )
+    .expect("config");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ringback"))
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run ringback");
+
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let event: Value =
+        serde_json::from_str(stderr.trim()).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let reason = event["reason"].as_str().expect("reason");
+    assert!(reason.contains("whatsapp.dispatch_threads"), "{reason}");
+    assert!(reason.contains("line 2"), "{reason}");
+}
