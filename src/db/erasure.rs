@@ -193,6 +193,29 @@ mod retention_tests {
     use super::*;
 
     #[test]
+    fn retention_never_deletes_a_call_being_sent() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        conn.execute_batch(
+            "INSERT INTO restaurants (id, name, country, timezone, created_at)
+                 VALUES ('rst_1', 'R', 'FR', 'Europe/Paris', 0);
+             INSERT INTO calls (id, restaurant_id, caller_raw, occurred_at, created_at,
+                                updated_at, outcome)
+                 VALUES ('call_a', 'rst_1', 'x', 1, 1, 1, 'SENT'),
+                        ('call_b', 'rst_1', 'x', 2, 2, 2, 'DISPATCHING');",
+        )
+        .expect("rows");
+
+        let deleted = delete_calls_before(&conn, "rst_1", 1_000, 500).expect("delete");
+
+        assert_eq!(deleted, 1);
+        let left: String = conn
+            .query_row("SELECT id FROM calls", [], |r| r.get(0))
+            .expect("one row");
+        assert_eq!(left, "call_b");
+    }
+
+    #[test]
     fn retention_walks_the_listing_index_of_one_restaurant() {
         let mut conn = Connection::open_in_memory().expect("memory");
         crate::db::migrate(&mut conn).expect("migrate");

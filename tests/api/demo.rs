@@ -119,22 +119,31 @@ fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_s
 #[test]
 fn the_demo_serves_on_when_its_output_is_closed_before_it_prints() {
     let cli = Cli::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
     let mut demo = Demo(
         Command::new(env!("CARGO_BIN_EXE_ringback"))
-            .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["demo", "--listen", "127.0.0.1:0"])
             .current_dir(cli.dir.path())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("demo"),
     );
 
     // As `ringback demo | head -n 3` once head has exited.
     drop(demo.0.stdout.take());
+    // The address, from the start-up line of the log (port 0: the kernel picked it).
+    let stderr = demo.0.stderr.take().expect("stderr");
+    let port: u16 = std::io::BufRead::lines(std::io::BufReader::new(stderr))
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let at = line.find("listening on http://127.0.0.1:")?;
+            let rest = &line[at + "listening on http://127.0.0.1:".len()..];
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .expect("the demo logs its address");
 
     let started = std::time::Instant::now();
     loop {
