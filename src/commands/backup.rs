@@ -31,7 +31,7 @@ pub fn backup(database: &Path, file: &Path) -> Result<(), CommandError> {
     let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| fail(format!("cannot open {}: {e}", database.display())))?;
     source.busy_timeout(Duration::from_secs(5))?;
-    let partial = sibling(file, ".partial");
+    let partial = db::companion(file, ".partial");
     remove_if_present(&partial)?;
     let copied = copy_database(&source, &partial).and_then(|()| check(&partial));
     if let Err(e) = copied {
@@ -64,7 +64,7 @@ pub fn restore(database: &Path, file: &Path) -> Result<(), CommandError> {
         return Err(fail(format!("no backup file at {}", file.display())));
     }
     check(file)?;
-    let incoming = sibling(database, ".restoring");
+    let incoming = db::companion(database, ".restoring");
     remove_if_present(&incoming)?;
     let source = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| fail(format!("cannot open {}: {e}", file.display())))?;
@@ -205,7 +205,7 @@ impl SetAside {
             .to_string();
         let kept = database
             .exists()
-            .then(|| sibling(database, &format!(".before-restore-{stamp}")));
+            .then(|| db::companion(database, &format!(".before-restore-{stamp}")));
         if kept.is_some() {
             // Folds the WAL in when the file can be read, so that the copy is whole by itself.
             if let Ok(conn) =
@@ -224,13 +224,13 @@ impl SetAside {
             aside.kept = Some(kept);
         }
         for suffix in COMPANIONS {
-            let from = sibling(database, suffix);
+            let from = db::companion(database, suffix);
             if !from.exists() {
                 continue;
             }
             let moved = match &aside.kept {
                 Some(kept) => {
-                    let to = sibling(kept, suffix);
+                    let to = db::companion(kept, suffix);
                     std::fs::rename(&from, &to).map(|()| Some((from.clone(), to)))
                 }
                 None => std::fs::remove_file(&from).map(|()| None),
@@ -244,7 +244,7 @@ impl SetAside {
                 }
             }
         }
-        remove_if_present(&sibling(database, "-shm"))?;
+        remove_if_present(&db::companion(database, "-shm"))?;
         Ok(aside)
     }
 
@@ -274,7 +274,7 @@ fn refuse_database_files(database: &Path, file: &Path) -> Result<(), CommandErro
         Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
     };
     for suffix in ["", "-wal", "-shm", "-journal", ".lock"] {
-        let companion = sibling(database, suffix);
+        let companion = db::companion(database, suffix);
         let clash = same(&companion, file)
             || matches!((normalised(&companion), normalised(file)), (Some(a), Some(b)) if a == b);
         if clash {
@@ -291,7 +291,7 @@ fn refuse_database_files(database: &Path, file: &Path) -> Result<(), CommandErro
 /// nothing, and a stale `-wal` must never meet another database file.
 fn remove_companions(database: &Path) -> Result<(), CommandError> {
     for suffix in ["-wal", "-shm"] {
-        remove_if_present(&sibling(database, suffix))?;
+        remove_if_present(&db::companion(database, suffix))?;
     }
     Ok(())
 }
@@ -303,12 +303,6 @@ fn remove_if_present(path: &Path) -> Result<(), CommandError> {
         }
         _ => Ok(()),
     }
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// Makes a rename durable: the directory entry is on disk once this returns.

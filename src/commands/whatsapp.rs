@@ -7,13 +7,9 @@ use std::time::Duration;
 use super::{CommandError, Printed, fail};
 use crate::admin::{require_restaurant, usage};
 use crate::cli::{Command, RestaurantCommand, WhatsappCommand};
-use crate::config::Config;
+use crate::config::{ACCESS_TOKEN_VAR, Config};
 use crate::db::{self, Access};
 use crate::whatsapp::cloud::Cloud;
-
-/// Where the access token comes from when `--access-token` is not given. Not a configuration
-/// key (SPEC §6.1): it is one restaurant's secret, read for the one command that sets it.
-pub const ACCESS_TOKEN_VAR: &str = "RINGBACK_ACCESS_TOKEN";
 
 /// `restaurant whatsapp ID --phone-number-id X` gets its token from `--access-token TOKEN`,
 /// from stdin with `--access-token -`, or else from `RINGBACK_ACCESS_TOKEN`, so that a secret

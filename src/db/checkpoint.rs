@@ -66,7 +66,5 @@ impl Checkpointer {
 }
 
 fn wal_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
+    super::companion(db, "-wal")
 }

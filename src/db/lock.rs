@@ -29,9 +29,7 @@ pub enum LockError {
 }
 
 pub fn lock_path(database: &Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+    super::companion(database, ".lock")
 }
 
 impl DatabaseLock {

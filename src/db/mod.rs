@@ -121,6 +121,13 @@ fn create_private(path: &Path) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A file beside the database: `companion(db, "-wal")` is `ringback.db-wal`.
+pub fn companion(database: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
 /// Resolves with the reason when a watched thread ends.
 pub type Stopped = tokio::sync::oneshot::Receiver<String>;
 

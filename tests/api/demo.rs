@@ -10,6 +10,21 @@ use crate::cli::Cli;
 /// The demo's process, stopped when the test ends, passed or failed.
 struct Demo(std::process::Child);
 
+impl Demo {
+    /// `ringback demo` on port 0 in `dir`, its stdout and stderr piped to the test.
+    fn start(dir: &std::path::Path) -> Demo {
+        Demo(
+            Command::new(env!("CARGO_BIN_EXE_ringback"))
+                .args(["demo", "--listen", "127.0.0.1:0"])
+                .current_dir(dir)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("demo"),
+        )
+    }
+}
+
 impl Drop for Demo {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -61,15 +76,7 @@ fn run_pasted(command: &str) -> (u16, Value) {
 #[test]
 fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_send() {
     let cli = Cli::new();
-    let mut demo = Demo(
-        Command::new(env!("CARGO_BIN_EXE_ringback"))
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .current_dir(cli.dir.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("demo"),
-    );
+    let mut demo = Demo::start(cli.dir.path());
     // Read to the end on a thread of its own: a pipe closed early would fail the demo's printing.
     let stdout = demo.0.stdout.take().expect("stdout");
     let (lines, printed_lines) = std::sync::mpsc::channel();
@@ -119,15 +126,7 @@ fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_s
 #[test]
 fn the_demo_serves_on_when_its_output_is_closed_before_it_prints() {
     let cli = Cli::new();
-    let mut demo = Demo(
-        Command::new(env!("CARGO_BIN_EXE_ringback"))
-            .args(["demo", "--listen", "127.0.0.1:0"])
-            .current_dir(cli.dir.path())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("demo"),
-    );
+    let mut demo = Demo::start(cli.dir.path());
 
     // As `ringback demo | head -n 3` once head has exited.
     drop(demo.0.stdout.take());
