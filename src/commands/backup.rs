@@ -28,6 +28,17 @@ pub fn backup(database: &Path, file: &Path) -> Result<(), CommandError> {
         Err(e) => return Err(e.into()),
     }
     refuse_database_files(database, file)?;
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(fail(format!(
+            "directory {} does not exist (backup file {})",
+            dir.display(),
+            file.display()
+        )));
+    }
     let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| fail(format!("cannot open {}: {e}", database.display())))?;
     source.busy_timeout(Duration::from_secs(5))?;

@@ -131,6 +131,26 @@ async fn a_backup_of_a_missing_database_exits_1_and_creates_nothing() {
     assert!(!dir.path().join("copy.db").exists());
 }
 
+#[tokio::test]
+async fn a_backup_into_a_missing_directory_exits_1_naming_the_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ringback.db");
+    ringback::db::open(&db).expect("db");
+    let nowhere = dir.path().join("no-such-dir").join("copy.db");
+
+    let out = ringback(&db, &["backup", nowhere.to_str().expect("utf-8")]);
+
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "ringback: directory {} does not exist (backup file {})",
+            dir.path().join("no-such-dir").display(),
+            nowhere.display()
+        )
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_refuses_while_a_server_runs_then_swaps_the_backup_in_and_keeps_the_old_database() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -65,6 +65,11 @@ async fn readyz_is_ready_when_the_database_reads_the_schema_is_current_and_the_w
     for check in ["database", "migrations", "writer"] {
         assert_eq!(body["checks"][check]["status"], "ok", "{body}");
     }
+    let ledger: i64 = app
+        .db()
+        .query_row("SELECT count(*) FROM calls", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(ledger, 0, "readiness never touches the ledger");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,6 +197,33 @@ async fn metrics_count_real_reports_by_outcome_and_requests_by_route_template() 
     ] {
         assert!(!text.contains(private), "{private} leaked into the metrics");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_inflight_counts_a_send_waiting_on_whatsapp() {
+    let app = spawn_app().await;
+    app.whatsapp.set(Behaviour::Hold);
+    let report = {
+        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+        tokio::spawn(async move {
+            post_json(
+                &address,
+                &token,
+                &json!({"caller_phone_number": "+33612345678"}),
+            )
+            .await
+        })
+    };
+    app.whatsapp.wait_for_requests(1).await;
+
+    let (_, during) = get(&app, "/metrics").await;
+    app.whatsapp.release();
+    let (status, _) = report.await.expect("join");
+
+    assert_eq!(status, 201);
+    assert_eq!(sample(&during, "ringback_whatsapp_inflight"), Some(1.0));
+    let (_, after) = get(&app, "/metrics").await;
+    assert_eq!(sample(&after, "ringback_whatsapp_inflight"), Some(0.0));
 }
 
 #[tokio::test]
