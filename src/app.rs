@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TransportKind};
+use crate::console::{ConsoleState, api, export, login, origin, pages, redirect};
 use crate::db::lock::{DatabaseLock, LockError};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::jobs;
@@ -182,6 +183,7 @@ fn routes(state: AppState) -> Router {
         .route("/healthz", get(health::get_health))
         .route("/readyz", get(health::get_readiness))
         .route("/metrics", get(health::get_metrics))
+        .merge(console_routes(state.clone()))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -189,6 +191,45 @@ fn routes(state: AppState) -> Router {
             routes::request_layer,
         ))
         .with_state(state)
+}
+
+/// The console's routes (SPEC §9), with the own-origin rule for every state-changing request
+/// and the security headers on every answer.
+fn console_routes(state: AppState) -> Router<AppState> {
+    use axum::http::{HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    Router::new()
+        .route("/console", get(pages::redirect_to_console))
+        .route("/console/", get(pages::get_console))
+        .route("/console/login", get(pages::get_login).post(login::login))
+        .route("/console/logout", post(login::logout))
+        .route("/console/assets/{file}", get(pages::get_asset))
+        .route("/console/api/me", get(api::get_me))
+        .route(
+            "/console/api/restaurants",
+            get(api::list_console_restaurants),
+        )
+        .route("/console/api/calls", get(api::list_calls))
+        .route("/console/api/indicators", get(api::get_indicators))
+        .route("/console/api/daily", get(api::get_daily))
+        .route("/console/export.csv", get(export::export_calls))
+        .route("/r/{token}", get(redirect::follow_link))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            origin::same_origin_only,
+        ))
+        .layer(header(
+            "content-security-policy",
+            "default-src 'self'; frame-ancestors 'none'",
+        ))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "no-referrer"))
 }
 
 impl App {
@@ -218,6 +259,7 @@ impl App {
         let (open_path, max_pending) = (path.clone(), config.database.max_pending_writes);
         let storage = tokio::task::spawn_blocking(move || {
             crate::phone::warm_up();
+            crate::console::password::warm_up();
             open_storage(&open_path, max_pending)
         })
         .await
@@ -243,6 +285,7 @@ impl App {
             transport,
             &config.whatsapp,
             config.missed_calls.clone(),
+            &config.server.public_url,
         );
         check_descriptor_limit(config.server.max_connections);
         let limits = Limits {
@@ -267,6 +310,7 @@ impl App {
             metrics,
             rate_limit,
             readiness: Arc::default(),
+            console: Arc::new(ConsoleState::new(tls.is_some())),
         };
         Ok(App {
             listener,

@@ -2,6 +2,7 @@
 
 mod calls;
 mod setup;
+mod users;
 
 use std::path::PathBuf;
 
@@ -12,6 +13,7 @@ pub use setup::{
     Balance, OnOff, RestaurantCommand, TemplateCommand, TemplateStatus, TokenCommand,
     WhatsappCommand,
 };
+pub use users::UserCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -67,6 +69,9 @@ pub enum Command {
     /// The call ledger: every reported call and what became of it.
     #[command(subcommand)]
     Calls(CallsCommand),
+    /// Who may sign in to the console at /console/.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Write a consistent, checked copy of the database to FILE, also while the server runs.
     Backup {
         /// Where the copy goes (replaced if it exists); written beside it first, then renamed.
@@ -93,6 +98,7 @@ impl Command {
                 | Command::Customer(CustomerCommand::List { .. })
                 | Command::Reservation(ReservationCommand::List { .. })
                 | Command::Calls(_)
+                | Command::User(UserCommand::List(_))
         )
     }
 }

@@ -70,6 +70,7 @@ pub fn seed(conn: &Connection) -> Result<DemoSeed, AdminError> {
                 name: Some(CUSTOMER_NAME),
                 external_id: None,
             },
+            crate::config::MissedCallsConfig::default().conversion_window_days,
         )?;
     }
     let (_, token) = tokens::create_token(conn, &restaurant_id, Some("demo"))?;

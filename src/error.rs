@@ -69,6 +69,20 @@ pub enum ApiError {
     /// recorded, or (with `call_id`) what was recorded is reported by a later replay.
     #[error("the database cannot store this report right now; retry in a moment")]
     StorageUnavailable { call_id: Option<String> },
+    /// 401 `INVALID_CREDENTIALS`: a console login failed. The same for an unknown username and
+    /// a wrong password.
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// 401 `UNAUTHORIZED` for the console: no session, or one that expired (no Bearer challenge).
+    #[error("sign in to the console first")]
+    NoSession,
+    /// 403 `FORBIDDEN`: a state-changing console request from another origin.
+    #[error("this request must come from the console's own pages")]
+    CrossOrigin,
+    /// 429 `RATE_LIMITED`, with `Retry-After`: too many failed console logins for this username
+    /// or address.
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    LoginThrottled { retry_after_secs: u64 },
     /// 500 `INTERNAL_ERROR`: logged here, answered without details.
     #[error("internal error")]
     Internal(String),
@@ -177,6 +191,14 @@ impl ApiError {
                 "STORAGE_UNAVAILABLE",
                 call_id.as_ref().map_or(none, |id| json!({"call_id": id})),
             ),
+            InvalidCredentials => (StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", none),
+            NoSession => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED", none),
+            CrossOrigin => (StatusCode::FORBIDDEN, "FORBIDDEN", none),
+            LoginThrottled { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                json!({"retry_after_seconds": retry_after_secs}),
+            ),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", none),
         }
     }
@@ -202,7 +224,8 @@ impl IntoResponse for ApiError {
             ApiError::CallInProgress { .. } | ApiError::ServiceBusy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::LoginThrottled { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             ApiError::StorageUnavailable { .. } => {
@@ -322,6 +345,15 @@ mod tests {
             ),
             (ApiError::ServiceBusy, 503),
             (ApiError::StorageUnavailable { call_id: None }, 503),
+            (ApiError::InvalidCredentials, 401),
+            (ApiError::NoSession, 401),
+            (ApiError::CrossOrigin, 403),
+            (
+                ApiError::LoginThrottled {
+                    retry_after_secs: 60,
+                },
+                429,
+            ),
             (ApiError::Internal("x".into()), 500),
         ];
         for (error, status) in cases {

@@ -130,6 +130,21 @@ pub fn normalise(raw: &str, country: &str) -> Result<E164, PhoneError> {
     Ok(E164(number.format().mode(Mode::E164).to_string()))
 }
 
+/// A stored E.164 number as the restaurant writes numbers: the national format of its own
+/// country (`06 12 34 56 78` in France), the international one for a foreign number.
+pub fn display(e164: &str, country: &str) -> String {
+    let Ok(number) = phonenumber::parse(None, e164) else {
+        return e164.to_string();
+    };
+    let home = country.parse::<Id>().ok();
+    let mode = if home.is_some() && number.country().id() == home {
+        Mode::National
+    } else {
+        Mode::International
+    };
+    number.format().mode(mode).to_string()
+}
+
 /// Loads the phone metadata now, so that the first report does not pay for it.
 pub fn warm_up() {
     let _ = normalise("+33612345678", "FR");

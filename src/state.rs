@@ -23,4 +23,6 @@ pub struct AppState {
     pub rate_limit: RateLimit,
     /// The last readiness answer, reused for a second.
     pub readiness: Arc<Readiness>,
+    /// Login throttling and the bounds of password checks.
+    pub console: Arc<crate::console::ConsoleState>,
 }

@@ -164,13 +164,14 @@ pub fn import_customers(
     })
 }
 
-const RESERVATION_COLUMNS: [&str; 6] = [
+const RESERVATION_COLUMNS: [&str; 7] = [
     "external_id",
     "phone",
     "name",
     "start",
     "party_size",
     "status",
+    "ref",
 ];
 
 /// Imports reservations. A row whose `external_id` is already known updates that reservation
@@ -180,11 +181,12 @@ pub fn import_reservations(
     conn: &Connection,
     restaurant_id: &str,
     input: impl Read,
+    conversion_window_days: i64,
 ) -> Result<ImportReport, AdminError> {
     let restaurant = require_restaurant(conn, restaurant_id)?;
     let (reader, columns) = open_csv(input, &RESERVATION_COLUMNS)?;
     for (name, column) in RESERVATION_COLUMNS.iter().zip(&columns) {
-        if column.is_none() && *name != "name" {
+        if column.is_none() && !["name", "ref"].contains(name) {
             return Err(usage(format!("the CSV header has no `{name}` column")));
         }
     }
@@ -213,7 +215,8 @@ pub fn import_reservations(
                     .map(|_| Imported::Updated)
             }
             None => {
-                bookings::create_reservation(conn, restaurant_id, &booking).map(|_| Imported::Added)
+                bookings::create_reservation(conn, restaurant_id, &booking, conversion_window_days)
+                    .map(|_| Imported::Added)
             }
         };
         imported.map_err(|e: BookingError| e.to_string())
@@ -245,6 +248,7 @@ fn parse_row(
         status: status.as_deref(),
         source: Some(SOURCE),
         external_id: non_empty(get(0)),
+        ref_token: non_empty(get(6)),
     };
     request.check(restaurant).map_err(|e| e.to_string())
 }

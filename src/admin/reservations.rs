@@ -29,6 +29,7 @@ const SOURCE: &str = "PHONE";
 pub fn add_reservation(
     conn: &Connection,
     spec: &ReservationSpec<'_>,
+    conversion_window_days: i64,
 ) -> Result<String, AdminError> {
     let restaurant = require_restaurant(conn, spec.restaurant_id)?;
     let request = BookingRequest {
@@ -41,10 +42,13 @@ pub fn add_reservation(
         status: Some(spec.status),
         source: Some(SOURCE),
         external_id: spec.external_id,
+        ref_token: None,
     };
     let booked = request
         .check(&restaurant)
-        .and_then(|new| bookings::create_reservation(conn, &restaurant.id, &new))
+        .and_then(|new| {
+            bookings::create_reservation(conn, &restaurant.id, &new, conversion_window_days)
+        })
         .map_err(command_error)?;
     Ok(booked.0.id)
 }
@@ -177,7 +181,7 @@ mod tests {
         ];
 
         for (spec, flag) in cases {
-            match add_reservation(&conn, &spec) {
+            match add_reservation(&conn, &spec, 7) {
                 Err(AdminError::Usage(message)) => assert!(message.starts_with(flag), "{message}"),
                 other => panic!("{flag}: {other:?}"),
             }
@@ -198,6 +202,7 @@ mod tests {
                 name: Some("Camille"),
                 ..spec(&rid, "06 12 34 56 78")
             },
+            7,
         )
         .expect("first");
 
@@ -207,6 +212,7 @@ mod tests {
                 name: Some(" Lou "),
                 ..spec(&rid, "+33612345678")
             },
+            7,
         )
         .expect("second");
 

@@ -10,6 +10,7 @@ pub use rules::{BookingRequest, CustomerRequest};
 use rusqlite::Connection;
 
 use crate::db::DbError;
+use crate::db::conversions::{self, Attribution};
 use crate::db::customers::{Customer, find_customer, match_or_create_customer, update_customer};
 use crate::db::reservations::{
     NewReservation, Reservation, find_reservation_by_external_id, find_restaurant_reservation,
@@ -80,6 +81,8 @@ pub struct NewBooking {
     pub status: String,
     pub source: String,
     pub external_id: Option<String>,
+    /// The link token the booking site was given: attributes the booking to that call.
+    pub ref_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -108,10 +111,14 @@ fn attach(
     Ok(customer)
 }
 
+/// Creates the reservation and, in the same transaction, counts it as the booking conversion of
+/// the call that won it back, if one qualifies (SPEC §9): `window_days` is
+/// `missed_calls.conversion_window_days`.
 pub fn create_reservation(
     conn: &Connection,
     restaurant_id: &str,
     new: &NewBooking,
+    window_days: i64,
 ) -> Result<Booked, BookingError> {
     if let Some(x) = &new.external_id
         && let Some(existing) = find_reservation_by_external_id(conn, restaurant_id, x)?
@@ -134,9 +141,22 @@ pub fn create_reservation(
             party_size: new.party_size,
             status: &new.status,
             source: &new.source,
+            ref_token: new.ref_token.as_deref(),
         },
     )?;
-    get_reservation(conn, restaurant_id, &id)
+    let booked = get_reservation(conn, restaurant_id, &id)?;
+    conversions::attribute_reservation(
+        conn,
+        &Attribution {
+            restaurant_id,
+            reservation_id: &id,
+            customer_id: booked.0.customer_id.as_deref(),
+            ref_token: new.ref_token.as_deref(),
+            created_at: booked.0.created_at,
+            window_ms: window_days * 24 * 60 * 60 * 1000,
+        },
+    )?;
+    Ok(booked)
 }
 
 /// The reservation and its customer; another restaurant's id is not found.

@@ -54,6 +54,8 @@ pub struct BookingRequest<'a> {
     /// `None`: [`DEFAULT_SOURCE`].
     pub source: Option<&'a str>,
     pub external_id: Option<&'a str>,
+    /// The `rb_ref` the booking site received (SPEC §9); empty counts as absent.
+    pub ref_token: Option<&'a str>,
 }
 
 /// The customer of a new reservation as asked for: matched or created by its number.
@@ -85,6 +87,7 @@ impl BookingRequest<'_> {
             status: status(self.status.unwrap_or(DEFAULT_STATUS))?,
             source: source(self.source.unwrap_or(DEFAULT_SOURCE))?,
             external_id: self.external_id.map(external_id).transpose()?,
+            ref_token: self.ref_token.map(ref_token).transpose()?.flatten(),
         })
     }
 }
@@ -143,6 +146,17 @@ pub fn source(text: &str) -> Result<String, BookingError> {
             format!("{text:?} is not a reservation source"),
         ))
     }
+}
+
+/// A booking form passes its `rb_ref` on even when the page was opened without one: empty is no
+/// ref, not an error.
+pub fn ref_token(text: &str) -> Result<Option<String>, BookingError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    length(text, "ref", EXTERNAL_ID_LENGTHS)?;
+    Ok(Some(text.to_string()))
 }
 
 pub fn external_id(text: &str) -> Result<String, BookingError> {

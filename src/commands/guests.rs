@@ -90,9 +90,12 @@ pub(super) fn customer(
     Ok(())
 }
 
+/// `window_days`: `missed_calls.conversion_window_days`, for the conversion a new reservation
+/// may be.
 pub(super) fn reservation(
     conn: &Connection,
     c: ReservationCommand,
+    window_days: i64,
     p: &mut Printed,
 ) -> Result<(), CommandError> {
     match c {
@@ -116,6 +119,7 @@ pub(super) fn reservation(
                     name: name.as_deref(),
                     external_id: external_id.as_deref(),
                 },
+                window_days,
             )?;
             writeln!(p.out, "{id}")?;
             if let Some(r) = find_restaurant_reservation(conn, &restaurant, &id)? {
@@ -130,7 +134,7 @@ pub(super) fn reservation(
             }
         }
         ReservationCommand::Import { restaurant, file } => {
-            let report = import::import_reservations(conn, &restaurant, open(&file)?)?;
+            let report = import::import_reservations(conn, &restaurant, open(&file)?, window_days)?;
             print_import(&report, p);
         }
         ReservationCommand::Update { id, status } => {

@@ -8,6 +8,7 @@ mod forget;
 mod guests;
 mod restaurants;
 mod setup;
+mod users;
 mod whatsapp;
 
 use std::io::Write;
@@ -131,6 +132,8 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
         Command::Customer(CustomerCommand::Forget { restaurant, phone }) => {
             forget::forget(path, &restaurant, &phone)?;
         }
+        // A password is read and hashed before the database is touched.
+        Command::User(c) => users::user(path, c, &mut printed)?,
         Command::Serve { .. } | Command::Demo { .. } => {
             return Err(fail("serve and demo are not admin commands"));
         }
@@ -151,7 +154,7 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
             if is_import {
                 // Chunks already committed stay: what was said about them is printed even when
                 // a later chunk fails.
-                if let Err(e) = run_command(&conn, command, &mut printed) {
+                if let Err(e) = run_command(&conn, command, config, &mut printed) {
                     printed.write()?;
                     return Err(e);
                 }
@@ -161,7 +164,7 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
                     Access::Write => TransactionBehavior::Immediate,
                 };
                 let tx = conn.transaction_with_behavior(behaviour)?;
-                run_command(&tx, command, &mut printed)?;
+                run_command(&tx, command, config, &mut printed)?;
                 tx.commit()?;
             }
         }
@@ -169,18 +172,26 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
     printed.write()
 }
 
-fn run_command(conn: &Connection, command: Command, p: &mut Printed) -> Result<(), CommandError> {
+fn run_command(
+    conn: &Connection,
+    command: Command,
+    config: &Config,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
     match command {
         Command::Restaurant(c) => restaurants::restaurant(conn, c, p),
         Command::Token(c) => setup::token(conn, c, p),
         Command::Template(c) => setup::template(conn, c, p),
         Command::Customer(c) => guests::customer(conn, c, p),
-        Command::Reservation(c) => guests::reservation(conn, c, p),
+        Command::Reservation(c) => {
+            guests::reservation(conn, c, config.missed_calls.conversion_window_days, p)
+        }
         Command::Calls(c) => calls::calls(conn, c, p),
         Command::Migrate
         | Command::Whatsapp(_)
         | Command::Backup { .. }
         | Command::Restore { .. }
+        | Command::User(_)
         | Command::Serve { .. }
         | Command::Demo { .. } => Err(fail("not a command that runs in a transaction")),
     }

@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub metrics: bool,
     /// Requests per minute per partner token; `0` turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// The box's address as guests' phones reach it (`https://book.example.com`); set, a
+    /// message's booking link goes through `/r/{token}` here, so its clicks are counted.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -83,6 +86,9 @@ pub struct MissedCallsConfig {
     pub max_future_skew_seconds: i64,
     /// Ledger rows older than this many days are deleted; `0` keeps them forever.
     pub retention_days: i64,
+    /// A reservation made within this many days after a call's message was sent may count as
+    /// the booking that message won back.
+    pub conversion_window_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -121,6 +127,7 @@ impl Default for ServerConfig {
             tls_key: PathBuf::new(),
             metrics: true,
             rate_limit_per_minute: 600,
+            public_url: String::new(),
         }
     }
 }
@@ -153,6 +160,7 @@ impl Default for MissedCallsConfig {
             reservation_grace_minutes: 120,
             max_future_skew_seconds: 300,
             retention_days: 400,
+            conversion_window_days: 7,
         }
     }
 }

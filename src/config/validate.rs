@@ -74,6 +74,23 @@ impl Config {
                 "must be between 0 (keep forever) and 36500",
             );
         }
+        if !(1..=365).contains(&self.missed_calls.conversion_window_days) {
+            return invalid(
+                "missed_calls.conversion_window_days",
+                "must be between 1 and 365",
+            );
+        }
+        let url = server.public_url.trim_end_matches('/');
+        if !url.is_empty()
+            && (!(url.starts_with("https://") || url.starts_with("http://"))
+                || url.len() < 10
+                || url.contains(['?', '#', ' ']))
+        {
+            return invalid(
+                "server.public_url",
+                "must be empty or an http:// or https:// URL without a query, like https://ringback.example.com",
+            );
+        }
         let mc = &self.missed_calls;
         for (key, value) in [
             ("missed_calls.cooldown_minutes", mc.cooldown_minutes),

@@ -27,6 +27,8 @@ pub struct CallRow {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub debited_cents: i64,
+    /// The booking-link token of its claimed dispatch (SPEC §9); `None` for a call never sent.
+    pub link_token: Option<String>,
 }
 
 pub struct NewCall<'a> {
@@ -47,11 +49,16 @@ pub struct CallDecision<'a> {
     pub occurred_at: i64,
     pub outcome: Outcome,
     pub debited_cents: i64,
+    /// For a claimed dispatch: its booking-link token. A row run again after a failure keeps
+    /// the token it already had, so a link in a message that did arrive still works.
+    pub link_token: Option<&'a str>,
+    /// The customer was created by this call.
+    pub new_customer: bool,
 }
 
 const COLUMNS: &str = "id, restaurant_id, external_call_id, caller_raw, caller_e164, customer_id, \
      reservation_id, template_type, occurred_at, created_at, outcome, message_id, error_code, \
-     error_message, debited_cents";
+     error_message, debited_cents, link_token";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
     Ok(CallRow {
@@ -70,6 +77,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
         error_code: row.get(12)?,
         error_message: row.get(13)?,
         debited_cents: row.get(14)?,
+        link_token: row.get(15)?,
     })
 }
 
@@ -133,7 +141,9 @@ pub fn record_decision(
     conn.prepare_cached(
         "UPDATE calls SET customer_id = ?2, reservation_id = ?3, template_type = ?4,
                 occurred_at = ?5, outcome = ?6, debited_cents = ?7, message_id = NULL,
-                error_code = NULL, error_message = NULL, updated_at = ?8
+                error_code = NULL, error_message = NULL, updated_at = ?8,
+                link_token = COALESCE(link_token, ?9),
+                new_customer = (new_customer OR ?10)
          WHERE id = ?1",
     )?
     .execute(params![
@@ -144,7 +154,9 @@ pub fn record_decision(
         d.occurred_at,
         d.outcome,
         d.debited_cents,
-        now
+        now,
+        d.link_token,
+        d.new_customer
     ])?;
     Ok(())
 }
@@ -166,7 +178,7 @@ pub fn record_dispatch_result(
             // the number, so it is not stored.
             "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4,
                 error_message = CASE WHEN caller_raw = ?7 AND ?5 IS NOT NULL THEN ?8 ELSE ?5 END,
-                updated_at = ?6
+                updated_at = ?6, sent_at = CASE WHEN ?2 = 'SENT' THEN ?6 ELSE sent_at END
          WHERE id = ?1 AND outcome = 'DISPATCHING'",
         )?
         .execute(params![

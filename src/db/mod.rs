@@ -2,6 +2,7 @@
 
 pub mod calls;
 mod checkpoint;
+pub mod conversions;
 pub mod customers;
 pub mod erasure;
 mod existing;
@@ -10,6 +11,7 @@ pub mod reservations;
 pub mod restaurants;
 pub mod templates;
 pub mod tokens;
+pub mod users;
 mod writer;
 
 use std::path::Path;

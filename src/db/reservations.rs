@@ -60,6 +60,8 @@ pub struct NewReservation<'a> {
     pub party_size: i64,
     pub status: &'a str,
     pub source: &'a str,
+    /// The `rb_ref` the booking site passed on.
+    pub ref_token: Option<&'a str>,
 }
 
 const COLUMNS: &str = "id, restaurant_id, customer_id, external_id, start_at, party_size, \
@@ -85,8 +87,8 @@ pub fn insert_reservation(conn: &Connection, new: &NewReservation<'_>) -> rusqli
     let now = now_ms();
     conn.prepare_cached(
         "INSERT INTO reservations (id, restaurant_id, customer_id, external_id, start_at,
-                                   party_size, status, source, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                                   party_size, status, source, created_at, updated_at, ref)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
     )?
     .execute(params![
         id,
@@ -97,7 +99,8 @@ pub fn insert_reservation(conn: &Connection, new: &NewReservation<'_>) -> rusqli
         new.party_size,
         new.status,
         new.source,
-        now
+        now,
+        new.ref_token
     ])?;
     Ok(id)
 }
@@ -239,6 +242,7 @@ mod tests {
                 party_size: 2,
                 status,
                 source: "WEBSITE",
+                ref_token: None,
             },
         )
         .expect("insert")

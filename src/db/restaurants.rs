@@ -196,12 +196,13 @@ pub fn credit_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Resu
 
 /// Every table whose rows belong to a restaurant, in an order they can be deleted in (a row
 /// before the rows it references), each with the name of one of its rows.
-pub const SCOPED_TABLES: [(&str, &str); 5] = [
+pub const SCOPED_TABLES: [(&str, &str); 6] = [
     ("calls", "call"),
     ("reservations", "reservation"),
     ("customers", "customer"),
     ("templates", "template"),
     ("partner_tokens", "token"),
+    ("users", "console user"),
 ];
 
 /// How many rows of each table of `SCOPED_TABLES` belong to the restaurant, in that order, as
@@ -233,6 +234,11 @@ pub fn delete_restaurant(
     if find_restaurant(conn, id)?.is_none() {
         return Ok(None);
     }
+    // A console user of this restaurant goes with it; its sessions first.
+    conn.prepare_cached(
+        "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE restaurant_id = ?1)",
+    )?
+    .execute([id])?;
     let mut deleted = Vec::with_capacity(SCOPED_TABLES.len());
     for (table, row) in SCOPED_TABLES {
         let count = conn

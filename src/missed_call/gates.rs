@@ -18,6 +18,8 @@ const MINUTE_MS: i64 = 60_000;
 pub struct Guest {
     pub number: E164,
     pub customer: Customer,
+    /// This call created the customer.
+    pub new_customer: bool,
     pub reservation: Option<Reservation>,
     pub template_type: TemplateType,
 }

@@ -64,6 +64,7 @@ pub(super) fn claim_call_row(
             error_code: None,
             error_message: None,
             debited_cents: 0,
+            link_token: None,
         }));
     }
     // Not inserted: only the (restaurant, external_call_id) key can have been taken.

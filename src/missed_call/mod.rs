@@ -20,6 +20,7 @@ use crate::db::reservations::find_upcoming_reservation;
 use crate::db::restaurants::{Restaurant, find_restaurant};
 use crate::db::templates::TemplateType;
 use crate::db::{DbError, StorageFault, Writer};
+use crate::links::{booking_link, new_link_token};
 use crate::ops::metrics::Metrics;
 use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
@@ -136,6 +137,8 @@ pub struct Pipeline {
     /// How long a claimed dispatch may wait for a free slot (`whatsapp.timeout_ms`).
     slot_wait: Duration,
     rules: Arc<MissedCallsConfig>,
+    /// `server.public_url`: where a message's booking link points (SPEC §9).
+    public_url: Arc<str>,
     /// Reports in flight, and results still being stored, which shutdown waits for.
     in_flight: TaskTracker,
 }
@@ -147,6 +150,7 @@ impl Pipeline {
         transport: Arc<dyn Transport>,
         whatsapp: &WhatsAppConfig,
         rules: MissedCallsConfig,
+        public_url: &str,
     ) -> Pipeline {
         Pipeline {
             metrics,
@@ -155,6 +159,7 @@ impl Pipeline {
             dispatch_slots: Arc::new(Semaphore::new(whatsapp.dispatch_threads)),
             slot_wait: Duration::from_millis(whatsapp.timeout_ms),
             rules: Arc::new(rules),
+            public_url: public_url.into(),
             in_flight: TaskTracker::new(),
         }
     }
@@ -181,10 +186,10 @@ impl Pipeline {
     }
 
     async fn run(&self, restaurant_id: String, report: Report) -> Result<Handled, PipelineError> {
-        let rules = Arc::clone(&self.rules);
+        let (rules, public_url) = (Arc::clone(&self.rules), Arc::clone(&self.public_url));
         let decision = self
             .writer
-            .run(move |conn| decide(conn, &restaurant_id, &report, &rules, now_ms()))
+            .run(move |conn| decide(conn, &restaurant_id, &report, &rules, &public_url, now_ms()))
             .await?;
         let handled = match decision {
             Decision::Replay(call) => Handled {
@@ -236,6 +241,7 @@ fn decide(
     restaurant_id: &str,
     report: &Report,
     rules: &MissedCallsConfig,
+    public_url: &str,
     now: i64,
 ) -> Result<Decision, PipelineError> {
     let restaurant = find_restaurant(conn, restaurant_id)?.ok_or(PipelineError::RestaurantGone)?;
@@ -267,7 +273,8 @@ fn decide(
     Ok(match gate {
         Gate::Skip(_) => Decision::Done(row),
         Gate::Open(send) => {
-            let vars = variables(&restaurant, guest.as_ref(), &row.id);
+            let token = row.link_token.as_deref().unwrap_or_default();
+            let vars = variables(&restaurant, guest.as_ref(), public_url, token);
             Decision::Dispatch(Box::new(Claim {
                 send: *send,
                 vars,
@@ -285,7 +292,7 @@ fn identify(
     occurred_at: i64,
     rules: &MissedCallsConfig,
 ) -> Result<Guest, PipelineError> {
-    let (customer, _) =
+    let (customer, created) =
         match_or_create_customer(conn, &restaurant.id, number.as_str(), None, "MISSED_CALL")?;
     let not_before = occurred_at - rules.reservation_grace_minutes * 60_000;
     let reservation = find_upcoming_reservation(conn, &restaurant.id, &customer.id, not_before)?;
@@ -296,6 +303,7 @@ fn identify(
     Ok(Guest {
         number: number.clone(),
         customer,
+        new_customer: created,
         reservation,
         template_type,
     })
@@ -309,9 +317,14 @@ fn write_decision(
     gate: &Gate,
     now: i64,
 ) -> Result<CallRow, PipelineError> {
-    let (outcome, debited) = match gate {
-        Gate::Skip(outcome) => (*outcome, 0),
-        Gate::Open(send) => (Outcome::Dispatching, send.debited),
+    let (outcome, debited, link_token) = match gate {
+        Gate::Skip(outcome) => (*outcome, 0, row.link_token.clone()),
+        Gate::Open(send) => (
+            Outcome::Dispatching,
+            send.debited,
+            // Each claimed dispatch gets a link token; a retry keeps the one it had.
+            Some(row.link_token.clone().unwrap_or_else(new_link_token)),
+        ),
     };
     let customer_id = guest.map(|g| g.customer.id.clone());
     let reservation_id = guest.and_then(|g| g.reservation.as_ref().map(|r| r.id.clone()));
@@ -326,6 +339,8 @@ fn write_decision(
             occurred_at: row.occurred_at,
             outcome,
             debited_cents: debited,
+            link_token: link_token.as_deref(),
+            new_customer: guest.is_some_and(|g| g.new_customer),
         },
         now,
     )?;
@@ -338,12 +353,18 @@ fn write_decision(
         error_code: None,
         error_message: None,
         debited_cents: debited,
+        link_token,
         ..row
     })
 }
 
 /// The template's variables for this call (SPEC §5.2).
-fn variables(restaurant: &Restaurant, guest: Option<&Guest>, call_id: &str) -> Variables {
+fn variables(
+    restaurant: &Restaurant,
+    guest: Option<&Guest>,
+    public_url: &str,
+    token: &str,
+) -> Variables {
     let tz = restaurant.time_zone();
     Variables {
         customer_name: guest.and_then(|g| g.customer.name.clone()),
@@ -352,7 +373,7 @@ fn variables(restaurant: &Restaurant, guest: Option<&Guest>, call_id: &str) -> V
             let (date, time) = local_date_and_time(r.start_at, &tz);
             (date, time, r.party_size)
         }),
-        booking_link: restaurant.booking_url.clone().unwrap_or_default(),
-        booking_token: call_id.to_string(),
+        booking_link: booking_link(public_url, restaurant.booking_url.as_deref(), token),
+        booking_token: token.to_string(),
     }
 }

@@ -49,6 +49,10 @@ pub struct NewReservationRequest {
     /// Unique per restaurant: a second use is `409 CONFLICT`.
     #[schema(min_length = 1, max_length = 128)]
     external_id: Option<String>,
+    /// The `rb_ref` query parameter the booking page was opened with: the booking then counts
+    /// as the conversion of that message's call. Empty is no ref.
+    #[schema(max_length = 128)]
+    r#ref: Option<String>,
 }
 
 /// The customer of a new reservation.

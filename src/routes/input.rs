@@ -18,6 +18,11 @@ pub type Object = Map<String, Value>;
 /// Checks the content type and reads the whole body, up to `limit` bytes.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
     require_json(headers)?;
+    read_bytes(headers, body, limit).await
+}
+
+/// Reads the whole body, up to `limit` bytes, whatever its type.
+pub async fn read_bytes(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -56,6 +56,7 @@ pub(super) fn parse_new(body: &Object, restaurant: &Restaurant) -> Result<NewBoo
         status: string_field(body, "status")?,
         source: string_field(body, "source")?,
         external_id: string_field(body, "external_id")?,
+        ref_token: string_field(body, "ref")?,
     };
     Ok(request.check(restaurant)?)
 }

@@ -69,9 +69,10 @@ pub async fn create_reservation(
     let body = read_object(&headers, body, state.config.server.max_body_bytes).await?;
     let new = parse_new(&body, &auth.restaurant)?;
     let rid = auth.restaurant.id.clone();
+    let window = state.config.missed_calls.conversion_window_days;
     let booked = state
         .writer
-        .run(move |conn| bookings::create_reservation(conn, &rid, &new))
+        .run(move |conn| bookings::create_reservation(conn, &rid, &new, window))
         .await?;
     let tz = auth.restaurant.time_zone();
     Ok((

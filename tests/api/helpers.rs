@@ -269,6 +269,7 @@ impl TestApp {
                 name: None,
                 external_id: None,
             },
+            ringback::config::MissedCallsConfig::default().conversion_window_days,
         )
         .expect("reservation")
     }
@@ -353,5 +354,50 @@ pub fn queued(writer: &Writer) -> u64 {
 pub async fn until_queued(writer: &Writer, since: u64, n: u64) {
     while queued(writer) < since + n {
         tokio::task::yield_now().await;
+    }
+}
+
+/// A console user's password in the tests: long enough for the rule, typed like a manager would.
+pub const CONSOLE_PASSWORD: &str = "service du soir 2026";
+
+impl TestApp {
+    /// Adds a console user who sees `restaurant` (`None`: every restaurant).
+    pub fn add_console_user(&self, username: &str, restaurant: Option<&str>) {
+        let hash = ringback::console::password::hash_password(CONSOLE_PASSWORD).expect("hash");
+        ringback::db::users::insert_user(&self.db(), username, &hash, restaurant, 0)
+            .expect("user")
+            .expect("new user");
+    }
+
+    /// Signs in over the JSON login; returns the `Cookie` header value of the new session.
+    pub async fn console_session(&self, username: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/console/login", self.address))
+            .json(&serde_json::json!({"username": username, "password": CONSOLE_PASSWORD}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status().as_u16(), 204, "login of {username}");
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("set-cookie");
+        set_cookie.split(';').next().expect("pair").to_string()
+    }
+
+    /// `GET` a console path with a session cookie: the status and the JSON body (or `Null`).
+    pub async fn console_get(&self, cookie: &str, path_and_query: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path_and_query}", self.address))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("console get");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
     }
 }

@@ -92,6 +92,7 @@ async fn a_caller_with_an_upcoming_booking_gets_the_reservation_template_in_rest
             name: None,
             external_id: None,
         },
+        ringback::config::MissedCallsConfig::default().conversion_window_days,
     )
     .expect("reservation");
 

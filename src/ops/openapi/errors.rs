@@ -10,7 +10,7 @@ use utoipa::{PartialSchema, ToResponse, ToSchema};
 use crate::views::one_of_strings;
 
 /// Every `error.code` the API answers (SPEC §2.3).
-pub const ERROR_CODES: [&str; 18] = [
+pub const ERROR_CODES: [&str; 20] = [
     "MALFORMED_REQUEST",
     "UNAUTHORIZED",
     "NOT_FOUND",
@@ -29,6 +29,8 @@ pub const ERROR_CODES: [&str; 18] = [
     "WHATSAPP_DISPATCH_FAILED",
     "SERVICE_BUSY",
     "STORAGE_UNAVAILABLE",
+    "INVALID_CREDENTIALS",
+    "FORBIDDEN",
 ];
 
 /// The one envelope of every error answer.
@@ -180,6 +182,12 @@ mod tests {
             },
             ApiError::ServiceBusy,
             ApiError::StorageUnavailable { call_id: None },
+            ApiError::InvalidCredentials,
+            ApiError::NoSession,
+            ApiError::CrossOrigin,
+            ApiError::LoginThrottled {
+                retry_after_secs: 1,
+            },
             ApiError::Internal("x".into()),
         ];
         for error in &all {
@@ -200,6 +208,10 @@ mod tests {
                 | ApiError::RateLimited { .. }
                 | ApiError::ServiceBusy
                 | ApiError::StorageUnavailable { .. }
+                | ApiError::InvalidCredentials
+                | ApiError::NoSession
+                | ApiError::CrossOrigin
+                | ApiError::LoginThrottled { .. }
                 | ApiError::Internal(_) => {}
             }
         }

@@ -1,0 +1,130 @@
+//! `ringback user add|list|passwd|remove`: console users (SPEC §9). A password never appears on
+//! the command line: it is read from stdin, twice and without echo on a terminal.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use rusqlite::TransactionBehavior;
+use serde_json::json;
+
+use super::{CommandError, Printed, fail, print_json};
+use crate::admin::AdminError;
+use crate::cli::UserCommand;
+use crate::console::password::{PasswordError, hash_password};
+use crate::db::restaurants::find_restaurant;
+use crate::db::users::{delete_user, insert_user, list_users, set_password};
+use crate::db::{self, Access};
+use crate::time::{format_utc, now_ms};
+
+fn usage(message: impl Into<String>) -> CommandError {
+    AdminError::Usage(message.into()).into()
+}
+
+/// 1 to 64 visible characters: what a manager can type on a phone.
+fn check_username(name: &str) -> Result<&str, CommandError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_whitespace) {
+        return Err(usage(
+            "--username must be 1 to 64 characters without spaces",
+        ));
+    }
+    Ok(name)
+}
+
+/// The new password, hashed: asked twice without echo on a terminal, else one line of stdin.
+fn read_new_password(username: &str) -> Result<String, CommandError> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {username}: "))?;
+        let again = rpassword::prompt_password("Same password again: ")?;
+        if first != again {
+            return Err(fail("the two passwords differ; nothing was changed"));
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        line.strip_suffix('\r').unwrap_or(line).to_string()
+    };
+    hash_password(&password).map_err(|e| match e {
+        PasswordError::Hash(_) => fail(e.to_string()),
+        _ => usage(e.to_string()),
+    })
+}
+
+pub(super) fn user(path: &Path, c: UserCommand, p: &mut Printed) -> Result<(), CommandError> {
+    match c {
+        UserCommand::Add {
+            username,
+            restaurant,
+            all: _,
+        } => {
+            let username = check_username(&username)?;
+            let hash = read_new_password(username)?;
+            let mut conn = db::open_existing(path, Access::Write)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let scope = match &restaurant {
+                Some(id) => {
+                    let r = find_restaurant(&tx, id)?
+                        .ok_or_else(|| fail(format!("no restaurant {id}")))?;
+                    format!("restaurant {} ({})", r.id, r.name)
+                }
+                None => "every restaurant".into(),
+            };
+            let id = insert_user(&tx, username, &hash, restaurant.as_deref(), now_ms())?
+                .ok_or_else(|| fail(format!("a user named {username} already exists")))?;
+            tx.commit()?;
+            writeln!(p.out, "{id}")?;
+            p.say(format!("user {username} added; sees {scope}"));
+        }
+        UserCommand::List(json) => {
+            let conn = db::open_existing(path, Access::Read)?;
+            let users = list_users(&conn)?;
+            drop(conn);
+            if json.json {
+                print_json(
+                    &mut p.out,
+                    users
+                        .iter()
+                        .map(|u| {
+                            json!({"id": u.id, "username": u.username,
+                                   "restaurant_id": u.restaurant_id,
+                                   "all_restaurants": u.restaurant_id.is_none(),
+                                   "created_at": format_utc(u.created_at)})
+                        })
+                        .collect(),
+                )?;
+            } else {
+                writeln!(p.out, "ID\tUSERNAME\tRESTAURANT")?;
+                for u in users {
+                    let sees = u.restaurant_id.as_deref().unwrap_or("(all)");
+                    writeln!(p.out, "{}\t{}\t{sees}", u.id, u.username)?;
+                }
+            }
+        }
+        UserCommand::Passwd { username } => {
+            let hash = read_new_password(&username)?;
+            let mut conn = db::open_existing(path, Access::Write)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !set_password(&tx, username.trim(), &hash, now_ms())? {
+                return Err(fail(format!("no user named {username}")));
+            }
+            tx.commit()?;
+            p.say(format!(
+                "password of {username} changed; its open sessions are ended"
+            ));
+        }
+        UserCommand::Remove { username } => {
+            let mut conn = db::open_existing(path, Access::Write)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !delete_user(&tx, username.trim())? {
+                return Err(fail(format!("no user named {username}")));
+            }
+            tx.commit()?;
+            p.say(format!(
+                "user {username} removed; its open sessions are ended"
+            ));
+        }
+    }
+    Ok(())
+}

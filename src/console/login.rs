@@ -1,0 +1,234 @@
+//! Signing in and out of the console (SPEC §9). A wrong username and a wrong password get the
+//! same answer in the same time; repeated failures are throttled per username and per address.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::Value;
+
+use super::pages::login_page;
+use super::password::verify_password;
+use super::session::{LIMITS, clear_cookie, new_session_value, session_cookie, set_cookie};
+use crate::auth::hash_token;
+use crate::db::users::{delete_session, find_login, insert_session};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::routes::input::read_bytes;
+use crate::state::AppState;
+use crate::time::now_ms;
+
+/// A sign-in as posted: a form from the login page, or JSON from a script.
+struct Credentials {
+    username: String,
+    password: String,
+    /// Answer with pages and redirects (a browser's form), or with JSON status codes.
+    form: bool,
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn credentials(headers: &HeaderMap, body: &[u8]) -> Result<Credentials, ApiError> {
+    let (username, password, form) = match content_type(headers).as_str() {
+        "application/x-www-form-urlencoded" => {
+            let mut username = None;
+            let mut password = None;
+            for (k, v) in url::form_urlencoded::parse(body) {
+                match k.as_ref() {
+                    "username" => username = Some(v.into_owned()),
+                    "password" => password = Some(v.into_owned()),
+                    _ => {}
+                }
+            }
+            (username, password, true)
+        }
+        "application/json" => {
+            let value: Value = serde_json::from_slice(body)
+                .map_err(|_| ApiError::malformed(None, "the body is not valid JSON"))?;
+            let field = |name: &'static str| match value.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(ApiError::malformed(
+                    Some(name),
+                    format!("{name} must be a string"),
+                )),
+            };
+            if !value.is_object() {
+                return Err(ApiError::malformed(None, "the body must be a JSON object"));
+            }
+            (field("username")?, field("password")?, false)
+        }
+        _ => return Err(ApiError::UnsupportedMediaType),
+    };
+    let missing =
+        |field: &'static str| ApiError::malformed(Some(field), format!("{field} is required"));
+    Ok(Credentials {
+        username: username
+            .ok_or_else(|| missing("username"))?
+            .trim()
+            .to_string(),
+        password: password.ok_or_else(|| missing("password"))?,
+        form,
+    })
+}
+
+/// `POST /console/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match sign_in(&state, peer, &headers, body).await {
+        Ok(response) => response,
+        Err((error, true)) => failed_form(error),
+        Err((error, false)) => error.into_response(),
+    }
+}
+
+/// The login page again, saying why; the status and `Retry-After` as for JSON.
+fn failed_form(error: ApiError) -> Response {
+    let message = match &error {
+        ApiError::InvalidCredentials => "Wrong username or password.".to_string(),
+        ApiError::LoginThrottled { retry_after_secs } => format!(
+            "Too many failed sign-ins. Try again in {}.",
+            wait_words(*retry_after_secs)
+        ),
+        ApiError::CrossOrigin => "Sign in from the console's own page.".to_string(),
+        _ => "Signing in is not possible right now. Try again in a moment.".to_string(),
+    };
+    let reference = error.into_response();
+    let paragraph = format!("<p class=\"message error\" role=\"alert\">{message}</p>");
+    let mut page = login_page(reference.status(), Some(&paragraph));
+    if let Some(retry) = reference.headers().get(header::RETRY_AFTER) {
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
+    }
+    page
+}
+
+fn wait_words(seconds: u64) -> String {
+    match seconds {
+        0..=59 => format!("{seconds} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}
+
+/// The sign-in itself; the error carries whether the answer is a page.
+async fn sign_in(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, (ApiError, bool)> {
+    let looks_like_form = content_type(headers) == "application/x-www-form-urlencoded";
+    let limit = state.config.server.max_body_bytes;
+    let bytes = read_bytes(headers, body, limit)
+        .await
+        .map_err(|e| (e, looks_like_form))?;
+    let creds = credentials(headers, &bytes).map_err(|e| (e, looks_like_form))?;
+    let form = creds.form;
+    let fail = |e: ApiError| (e, form);
+    let address = Some(peer.ip());
+    let console = &state.console;
+    console
+        .throttle
+        .check(&creds.username, address, Instant::now())
+        .map_err(|retry_after_secs| fail(ApiError::LoginThrottled { retry_after_secs }))?;
+
+    let username = creds.username.clone();
+    let found = db::read(&state.reads, move |conn| {
+        find_login(conn, &username).map_err(ApiError::from)
+    })
+    .await
+    .map_err(fail)?;
+    // Argon2 is memory-hard: a bounded number at once, off the runtime.
+    let permit = console
+        .verifications
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| fail(ApiError::Internal(e.to_string())))?;
+    let stored = found.as_ref().map(|(_, hash)| hash.clone());
+    let password = creds.password;
+    let ok = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        verify_password(&password, stored.as_deref())
+    })
+    .await
+    .map_err(|e| fail(ApiError::Internal(e.to_string())))?;
+    let user = match (ok, found) {
+        (true, Some((user, _))) => user,
+        _ => {
+            console
+                .throttle
+                .failed(&creds.username, address, Instant::now());
+            tracing::info!(client.address = %peer.ip(), "console sign-in failed");
+            return Err(fail(ApiError::InvalidCredentials));
+        }
+    };
+    console.throttle.succeeded(&creds.username);
+
+    let value = new_session_value();
+    let hash = hash_token(&value);
+    let user_id = user.id.clone();
+    let now = now_ms();
+    state
+        .writer
+        .run(move |conn| insert_session(conn, &hash, &user_id, now, LIMITS).map_err(DbError::from))
+        .await
+        .map_err(|e| fail(ApiError::from(e)))?;
+    tracing::info!(user.id = %user.id, "console sign-in");
+    let mut response = if form {
+        Redirect::to("/console/").into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    };
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(&value, console.secure_cookie),
+    );
+    Ok(response)
+}
+
+/// `POST /console/logout`: ends the session (if any) here and in the browser. A form goes back
+/// to the login page; a script gets `204`.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(value) = session_cookie(&headers) {
+        let hash = hash_token(value);
+        state
+            .writer
+            .run(move |conn| delete_session(conn, &hash).map_err(DbError::from))
+            .await?;
+    }
+    let wants_json = content_type(&headers) == "application/json"
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"));
+    let mut response = if wants_json {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        Redirect::to("/console/login").into_response()
+    };
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        clear_cookie(state.console.secure_cookie),
+    );
+    Ok(response)
+}

@@ -1,0 +1,94 @@
+//! The console's pages and their assets, embedded in the binary (no CDN, nothing fetched from
+//! the internet: the box may have none).
+
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use rust_embed::RustEmbed;
+
+use super::session::ConsoleUser;
+
+#[derive(RustEmbed)]
+#[folder = "src/console/assets/"]
+struct Assets;
+
+/// Where the login page shows why a sign-in failed.
+const MESSAGE_MARKER: &str = "<!--message-->";
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn asset_text(name: &str) -> String {
+    Assets::get(name)
+        .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+        .unwrap_or_default()
+}
+
+/// The login page, with `message` (already HTML) where the page keeps it.
+pub fn login_page(status: StatusCode, message: Option<&str>) -> Response {
+    let page = asset_text("login.html").replace(MESSAGE_MARKER, message.unwrap_or(""));
+    html(status, page)
+}
+
+/// `GET /console/login`: the form, or the console for someone already signed in.
+pub async fn get_login(user: Option<ConsoleUser>) -> Response {
+    match user {
+        Some(_) => Redirect::to("/console/").into_response(),
+        None => login_page(StatusCode::OK, None),
+    }
+}
+
+/// `GET /console/`: the console for a signed-in user, else the login page.
+pub async fn get_console(user: Option<ConsoleUser>) -> Response {
+    match user {
+        Some(_) => html(StatusCode::OK, asset_text("index.html")),
+        None => Redirect::to("/console/login").into_response(),
+    }
+}
+
+/// `GET /console`: the same page at its canonical address.
+pub async fn redirect_to_console() -> Redirect {
+    Redirect::permanent("/console/")
+}
+
+/// `GET /console/assets/{file}`.
+pub async fn get_asset(Path(file): Path<String>, request_headers: HeaderMap) -> Response {
+    let Some(asset) = Assets::get(&file).filter(|_| !file.ends_with(".html")) else {
+        return crate::error::ApiError::NotFound("no such file".into()).into_response();
+    };
+    let etag = format!("\"{}\"", hex(&asset.metadata.sha256_hash()[..8]));
+    if request_headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let mime = match file.rsplit('.').next() {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    let mut response = asset.data.into_owned().into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    // Revalidated each time: an upgraded binary serves its new pages at once.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

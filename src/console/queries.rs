@@ -1,0 +1,232 @@
+//! The queries behind the console: a page of the log (newest first, from a cursor), the
+//! indicators of a range, and the per-day counts of the chart. Every one walks the
+//! `calls_listing (restaurant_id, occurred_at)` index of one restaurant.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params, params_from_iter};
+
+use crate::db::calls::CallRow;
+use crate::missed_call::outcome::Outcome;
+
+/// What the log is filtered by. Bounds in milliseconds, `from` inclusive, `until` exclusive.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+    pub outcomes: Vec<Outcome>,
+    pub caller_e164: Option<String>,
+}
+
+/// Where a page starts: just after this `(occurred_at, seq)`, going back in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub occurred_at: i64,
+    pub seq: i64,
+}
+
+impl Cursor {
+    pub fn encode(self) -> String {
+        format!("{}.{}", self.occurred_at, self.seq)
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let (at, seq) = text.split_once('.')?;
+        Some(Cursor {
+            occurred_at: at.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+}
+
+/// A ledger row with what the console shows beside it.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    pub call: CallRow,
+    pub seq: i64,
+    pub customer_name: Option<String>,
+    pub new_customer: bool,
+    pub sent_at: Option<i64>,
+    pub first_clicked_at: Option<i64>,
+    pub clicks: i64,
+    pub converted_reservation_id: Option<String>,
+    /// The converted reservation's status now: a canceled one stays a conversion.
+    pub converted_status: Option<String>,
+}
+
+const LOG_COLUMNS: &str = "c.id, c.restaurant_id, c.external_call_id, c.caller_raw, \
+     c.caller_e164, c.customer_id, c.reservation_id, c.template_type, c.occurred_at, \
+     c.created_at, c.outcome, c.message_id, c.error_code, c.error_message, c.debited_cents, \
+     c.link_token, c.seq, cu.name, c.new_customer, c.sent_at, c.first_clicked_at, c.clicks, \
+     c.converted_reservation_id, r.status";
+
+fn log_row(row: &Row<'_>) -> rusqlite::Result<LogRow> {
+    Ok(LogRow {
+        call: CallRow {
+            id: row.get(0)?,
+            restaurant_id: row.get(1)?,
+            external_call_id: row.get(2)?,
+            caller_raw: row.get(3)?,
+            caller_e164: row.get(4)?,
+            customer_id: row.get(5)?,
+            reservation_id: row.get(6)?,
+            template_type: row.get(7)?,
+            occurred_at: row.get(8)?,
+            created_at: row.get(9)?,
+            outcome: row.get(10)?,
+            message_id: row.get(11)?,
+            error_code: row.get(12)?,
+            error_message: row.get(13)?,
+            debited_cents: row.get(14)?,
+            link_token: row.get(15)?,
+        },
+        seq: row.get(16)?,
+        customer_name: row.get(17)?,
+        new_customer: row.get(18)?,
+        sent_at: row.get(19)?,
+        first_clicked_at: row.get(20)?,
+        clicks: row.get(21)?,
+        converted_reservation_id: row.get(22)?,
+        converted_status: row.get(23)?,
+    })
+}
+
+/// Up to `limit` rows of the restaurant's log, newest `occurred_at` first (the latest report
+/// first among equal times), after `cursor`.
+pub fn log_page(
+    conn: &Connection,
+    restaurant_id: &str,
+    filter: &LogFilter,
+    cursor: Option<Cursor>,
+    limit: u32,
+) -> rusqlite::Result<Vec<LogRow>> {
+    let mut args = vec![Value::from(restaurant_id.to_string())];
+    let mut conditions = vec!["c.restaurant_id = ?1".to_string()];
+    let mut bind = |value: Value| {
+        args.push(value);
+        format!("?{}", args.len())
+    };
+    if let Some(from) = filter.from {
+        conditions.push(format!("c.occurred_at >= {}", bind(from.into())));
+    }
+    if let Some(until) = filter.until {
+        conditions.push(format!("c.occurred_at < {}", bind(until.into())));
+    }
+    if let Some(c) = cursor {
+        // The first condition bounds the index walk; the second settles equal times.
+        let at = bind(c.occurred_at.into());
+        let seq = bind(c.seq.into());
+        conditions.push(format!(
+            "c.occurred_at <= {at} AND (c.occurred_at < {at} OR c.seq < {seq})"
+        ));
+    }
+    if !filter.outcomes.is_empty() {
+        let list: Vec<String> = filter
+            .outcomes
+            .iter()
+            .map(|o| bind(o.as_str().to_string().into()))
+            .collect();
+        conditions.push(format!("c.outcome IN ({})", list.join(", ")));
+    }
+    if let Some(caller) = &filter.caller_e164 {
+        conditions.push(format!("c.caller_e164 = {}", bind(caller.clone().into())));
+    }
+    let limit = bind(limit.into());
+    let sql = format!(
+        "SELECT {LOG_COLUMNS} FROM calls c INDEXED BY calls_listing
+         LEFT JOIN customers cu ON cu.id = c.customer_id
+         LEFT JOIN reservations r ON r.id = c.converted_reservation_id
+         WHERE {} ORDER BY c.occurred_at DESC, c.seq DESC LIMIT {limit}",
+        conditions.join(" AND ")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    stmt.query_map(params_from_iter(args), log_row)?.collect()
+}
+
+/// The indicators' counts for calls that occurred in `[from, until)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub missed_calls: i64,
+    pub messages_sent: i64,
+    pub booking_conversions: i64,
+}
+
+pub fn counts(
+    conn: &Connection,
+    restaurant_id: &str,
+    from: i64,
+    until: i64,
+) -> rusqlite::Result<Counts> {
+    conn.prepare_cached(
+        "SELECT COUNT(*), COALESCE(SUM(outcome = 'SENT'), 0), COUNT(converted_reservation_id)
+         FROM calls INDEXED BY calls_listing
+         WHERE restaurant_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3",
+    )?
+    .query_row(params![restaurant_id, from, until], |r| {
+        Ok(Counts {
+            missed_calls: r.get(0)?,
+            messages_sent: r.get(1)?,
+            booking_conversions: r.get(2)?,
+        })
+    })
+}
+
+/// Counts per day: `bounds` are the first millisecond of each day and, last, the end of the
+/// last day (so `n + 1` bounds give `n` days). Days are cut in the restaurant's zone by whoever
+/// made the bounds, so a 23- or 25-hour day counts as one day.
+pub fn daily_counts(
+    conn: &Connection,
+    restaurant_id: &str,
+    bounds: &[i64],
+) -> rusqlite::Result<Vec<Counts>> {
+    let days = bounds.len().saturating_sub(1);
+    let mut out = vec![Counts::default(); days];
+    let (Some(first), Some(end)) = (bounds.first(), bounds.last()) else {
+        return Ok(out);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT occurred_at, outcome = 'SENT', converted_reservation_id IS NOT NULL
+         FROM calls INDEXED BY calls_listing
+         WHERE restaurant_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3",
+    )?;
+    let mut rows = stmt.query(params![restaurant_id, first, end])?;
+    while let Some(row) = rows.next()? {
+        let at: i64 = row.get(0)?;
+        // The day whose start is the last bound at or before the call.
+        let day = bounds.partition_point(|b| *b <= at).saturating_sub(1);
+        if let Some(counts) = out.get_mut(day) {
+            counts.missed_calls += 1;
+            counts.messages_sent += i64::from(row.get::<_, bool>(1)?);
+            counts.booking_conversions += i64::from(row.get::<_, bool>(2)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The message that put a call in cooldown: the sent call to the same number nearest in time
+/// within the window, as `(its occurred_at, when it was sent)`.
+pub fn cooldown_cause(
+    conn: &Connection,
+    call: &CallRow,
+    window_ms: i64,
+) -> rusqlite::Result<Option<(i64, i64)>> {
+    let Some(number) = &call.caller_e164 else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT occurred_at, COALESCE(sent_at, updated_at) FROM calls
+         WHERE restaurant_id = ?1 AND caller_e164 = ?2 AND outcome IN ('SENT', 'DISPATCHING')
+           AND occurred_at > ?3 - ?4 AND occurred_at < ?3 + ?4 AND id <> ?5
+         ORDER BY abs(occurred_at - ?3) LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![
+        call.restaurant_id,
+        number,
+        call.occurred_at,
+        window_ms,
+        call.id
+    ])?;
+    match rows.next()? {
+        Some(row) => Ok(Some((row.get(0)?, row.get(1)?))),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,69 @@
+//! A log row as the console's API answers it: the call object of SPEC §2.2 and what the manager
+//! reads beside it (SPEC §9).
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::queries::LogRow;
+use super::words::{Limits, reason, status_label};
+use crate::db::restaurants::Restaurant;
+use crate::phone::display;
+use crate::time::{format_local, format_utc};
+use crate::views::CallView;
+
+#[derive(Debug, Serialize)]
+pub struct LogRowView {
+    #[serde(flatten)]
+    pub call: CallView,
+    /// `null` for a caller without a name, or a hidden one.
+    pub customer_name: Option<String>,
+    /// The call created the customer.
+    pub new_customer: bool,
+    pub status_label: &'static str,
+    pub reason: Option<String>,
+    /// What WhatsApp said of the message once it was sent; `null` until it says.
+    pub delivery_state: Option<&'static str>,
+    pub clicked_at: Option<String>,
+    pub clicks: i64,
+    pub converted_reservation_id: Option<String>,
+    pub converted_reservation_status: Option<String>,
+    /// The times and number as the restaurant reads them.
+    pub occurred_at_local: String,
+    pub clicked_at_local: Option<String>,
+    pub caller_display: String,
+}
+
+/// What turns a `LogRow` into words: the restaurant's zone and country, and the rules quoted.
+pub struct Shown<'a> {
+    pub restaurant: &'a Restaurant,
+    pub tz: jiff::tz::TimeZone,
+    pub limits: Limits,
+}
+
+impl Shown<'_> {
+    pub fn caller(&self, row: &LogRow) -> String {
+        match &row.call.caller_e164 {
+            Some(number) => display(number, &self.restaurant.country),
+            None => row.call.caller_raw.clone(),
+        }
+    }
+
+    pub fn view(&self, conn: &Connection, row: LogRow) -> rusqlite::Result<LogRowView> {
+        let reason = reason(conn, &row, &self.tz, self.limits)?;
+        Ok(LogRowView {
+            call: CallView::from_row(&row.call),
+            status_label: status_label(row.call.outcome),
+            reason,
+            delivery_state: None,
+            clicked_at: row.first_clicked_at.map(format_utc),
+            clicked_at_local: row.first_clicked_at.map(|t| format_local(t, &self.tz)),
+            clicks: row.clicks,
+            occurred_at_local: format_local(row.call.occurred_at, &self.tz),
+            caller_display: self.caller(&row),
+            customer_name: row.customer_name,
+            new_customer: row.new_customer,
+            converted_reservation_id: row.converted_reservation_id,
+            converted_reservation_status: row.converted_status,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! Console sessions (SPEC §9): the `rb_session` cookie, a random 256-bit value stored only as its
+//! SHA-256 hash, ending 12 hours after its last request or 7 days after it began; and the
+//! extractor that turns the cookie into the signed-in user.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::COOKIE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+
+use crate::auth::hash_token;
+use crate::db::users::{SessionLimits, User, find_session, touch_session};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::time::now_ms;
+
+pub const COOKIE_NAME: &str = "rb_session";
+
+pub const LIMITS: SessionLimits = SessionLimits {
+    idle_ms: 12 * 60 * 60 * 1000,
+    absolute_ms: 7 * 24 * 60 * 60 * 1000,
+};
+
+/// `last_seen_at` is written at most this often: a page that polls must not cost a write each
+/// time, and a minute is nothing against a 12-hour idle limit.
+const TOUCH_EVERY_MS: i64 = 60 * 1000;
+
+/// A new session value: 32 random bytes, hex.
+pub fn new_session_value() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The value of the request's `rb_session` cookie, if it has one of the right shape.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The `Set-Cookie` value that starts a session. `Max-Age` is the absolute limit, so that a
+/// phone keeps the session across browser restarts but never past 7 days.
+pub fn set_cookie(value: &str, secure: bool) -> HeaderValue {
+    let max_age = LIMITS.absolute_ms / 1000;
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("rb_session=; Path=/; Max-Age=0"))
+}
+
+/// The `Set-Cookie` value that ends a session in the browser.
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    HeaderValue::from_static(if secure {
+        "rb_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure"
+    } else {
+        "rb_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+    })
+}
+
+/// The signed-in user of a console request; `401 UNAUTHORIZED` without a live session.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser {
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for ConsoleUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = session_cookie(&parts.headers).ok_or(ApiError::NoSession)?;
+        let hash = hash_token(value);
+        let now = now_ms();
+        let lookup = hash.clone();
+        let found = db::read(&state.reads, move |conn| {
+            find_session(conn, &lookup, now, LIMITS).map_err(ApiError::from)
+        })
+        .await?;
+        let (user, last_seen) = found.ok_or(ApiError::NoSession)?;
+        if now - last_seen >= TOUCH_EVERY_MS {
+            // Off the request's path: a session that cannot be touched now is touched next time.
+            let writer = state.writer.clone();
+            tokio::spawn(async move {
+                let touched = writer
+                    .run(move |conn| touch_session(conn, &hash, now).map_err(DbError::from))
+                    .await;
+                if let Err(e) = touched {
+                    tracing::debug!(error = %e, "session not touched");
+                }
+            });
+        }
+        Ok(ConsoleUser { user })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others_and_only_with_its_shape() {
+        let value = new_session_value();
+        let mut headers = HeaderMap::new();
+        let cookie = format!("theme=dark; {COOKIE_NAME}={value}; other=1");
+        headers.insert(COOKIE, HeaderValue::from_str(&cookie).expect("header"));
+        assert_eq!(session_cookie(&headers), Some(value.as_str()));
+
+        headers.insert(COOKIE, HeaderValue::from_static("rb_session=short"));
+        assert_eq!(session_cookie(&headers), None);
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_strict_and_secure_over_tls() {
+        let plain = set_cookie("v", false);
+        let plain = plain.to_str().expect("ascii");
+        assert!(plain.contains("HttpOnly; SameSite=Strict; Path=/") && !plain.contains("Secure"));
+        assert!(
+            set_cookie("v", true)
+                .to_str()
+                .expect("ascii")
+                .ends_with("; Secure")
+        );
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for ConsoleUser {
+    type Rejection = ApiError;
+
+    /// `None` without a live session; a database that cannot be read is still an error.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        match <ConsoleUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(ApiError::NoSession) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
