@@ -52,6 +52,14 @@ async fn the_cloud_request_has_the_exact_shape_of_the_spec() {
         Some(format!("Bearer {ACCESS_TOKEN}").as_str())
     );
     let call_id = body["data"]["id"].as_str().expect("id");
+    let token: String = app
+        .db()
+        .query_row(
+            "SELECT link_token FROM calls WHERE id = ?1",
+            [call_id],
+            |r| r.get(0),
+        )
+        .expect("link token");
     assert_eq!(
         sent.body,
         json!({
@@ -69,7 +77,7 @@ async fn the_cloud_request_has_the_exact_shape_of_the_spec() {
                         {"type": "text", "text": "Chez Test"}
                     ]},
                     {"type": "button", "sub_type": "url", "index": "0", "parameters": [
-                        {"type": "text", "text": call_id}
+                        {"type": "text", "text": token}
                     ]}
                 ]
             }
@@ -280,9 +288,8 @@ async fn the_sandbox_transport_records_a_send_without_calling_whatsapp() {
     assert!(app.whatsapp.requests().is_empty());
 }
 
-#[tokio::test]
-async fn booking_link_is_the_restaurants_booking_url() {
-    let app = spawn_app().await;
+/// A template whose body is the booking link.
+fn link_template(app: &TestApp) {
     ringback::admin::templates::set_template(
         &app.db(),
         &ringback::admin::templates::TemplateSpec {
@@ -298,13 +305,53 @@ async fn booking_link_is_the_restaurants_booking_url() {
         },
     )
     .expect("template");
+}
 
-    app.report_json(json!({"caller_phone_number": "+33612345678"}))
+fn link_token_of(app: &TestApp, call_id: &str) -> String {
+    app.db()
+        .query_row(
+            "SELECT link_token FROM calls WHERE id = ?1",
+            [call_id],
+            |r| r.get(0),
+        )
+        .expect("link token")
+}
+
+#[tokio::test]
+async fn without_a_public_url_the_booking_link_is_the_booking_page_with_the_tracking_query() {
+    let app = spawn_app().await;
+    link_template(&app);
+
+    let (_, body) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
         .await;
 
+    let token = link_token_of(&app, body["data"]["id"].as_str().expect("id"));
+    assert!(token.len() >= 22 && token.bytes().all(|b| b.is_ascii_alphanumeric()));
     let sent = &app.whatsapp.requests()[0].body;
+    let link = format!(
+        "{BOOKING_URL}?utm_source=whatsapp&utm_medium=missed_call&utm_campaign=ringback&rb_ref={token}"
+    );
     assert_eq!(
         sent["template"]["components"],
-        json!([{"type": "body", "parameters": [{"type": "text", "text": BOOKING_URL}]}])
+        json!([{"type": "body", "parameters": [{"type": "text", "text": link}]}])
+    );
+}
+
+#[tokio::test]
+async fn with_a_public_url_the_booking_link_goes_through_the_box() {
+    let app = spawn_app_with(|c| c.server.public_url = "https://rb.example.com/".into()).await;
+    link_template(&app);
+
+    let (_, body) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+
+    let token = link_token_of(&app, body["data"]["id"].as_str().expect("id"));
+    let sent = &app.whatsapp.requests()[0].body;
+    let link = format!("https://rb.example.com/r/{token}");
+    assert_eq!(
+        sent["template"]["components"],
+        json!([{"type": "body", "parameters": [{"type": "text", "text": link}]}])
     );
 }
