@@ -11,6 +11,7 @@ mod cli_harness;
 mod cli_output;
 mod cli_restaurants;
 mod cli_rules;
+mod cli_users;
 mod cli_whatsapp;
 mod concurrency;
 mod connections;
