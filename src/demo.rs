@@ -16,6 +16,10 @@ const CUSTOMER_PHONE: &str = "+33612345678";
 const CUSTOMER_NAME: &str = "Camille Martin";
 /// A caller the restaurant has never seen.
 const UNKNOWN_PHONE: &str = "07 81 23 45 67";
+/// The console's demo user. The demo database serves only the sandbox on this machine, so a
+/// printed password is fine here and nowhere else.
+pub const CONSOLE_USER: &str = "demo";
+pub const CONSOLE_PASSWORD: &str = "ringback-demo";
 
 pub struct DemoSeed {
     pub restaurant_id: String,
@@ -71,6 +75,17 @@ pub fn seed(conn: &Connection) -> Result<DemoSeed, AdminError> {
                 external_id: None,
             },
             crate::config::MissedCallsConfig::default().conversion_window_days,
+        )?;
+    }
+    if crate::db::users::find_login(conn, CONSOLE_USER)?.is_none() {
+        let hash = crate::console::password::hash_password(CONSOLE_PASSWORD)
+            .map_err(|e| AdminError::Failed(e.to_string()))?;
+        crate::db::users::insert_user(
+            conn,
+            CONSOLE_USER,
+            &hash,
+            Some(&restaurant_id),
+            crate::time::now_ms(),
         )?;
     }
     let (_, token) = tokens::create_token(conn, &restaurant_id, Some("demo"))?;
@@ -164,7 +179,8 @@ pub fn banner(seed: &DemoSeed, base_url: &str, database: &std::path::Path) -> St
         "ringback demo: restaurant {NAME} ({}), sandbox transport, database {}\n\
          Partner token: {}\n\n\
          # A caller the restaurant does not know yet:\n{}\n\n\
-         # {CUSTOMER_NAME}, who has a booking tomorrow at 20:00:\n{}\n",
+         # {CUSTOMER_NAME}, who has a booking tomorrow at 20:00:\n{}\n\n\
+         Console: {base_url}/console/ (user {CONSOLE_USER}, password {CONSOLE_PASSWORD})\n",
         seed.restaurant_id,
         database.display(),
         seed.token,

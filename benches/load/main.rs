@@ -4,9 +4,10 @@
 //!
 //! Run with `cargo bench --bench load` (add `-- --quick` for a shorter run, `-- --only-throughput`
 //! to repeat just the first two measurements while tuning, `-- --only-listing` for just the
-//! reservation pages). It prints each figure and whether its target is met; it never fails on a
+//! reservation pages, `-- --only-console` for just the console at a million calls). It prints each figure and whether its target is met; it never fails on a
 //! target.
 
+mod console;
 mod drive;
 mod listing;
 mod raw;
@@ -76,6 +77,12 @@ fn main() {
         .build()
         .expect("runtime");
     let only_throughput = std::env::args().any(|a| a == "--only-throughput");
+    if std::env::args().any(|a| a == "--only-console") {
+        let mut verdicts = Verdicts(Vec::new());
+        runtime.block_on(console_pages(&t, &mut verdicts));
+        verdicts.print();
+        return;
+    }
     if std::env::args().any(|a| a == "--only-listing") {
         let mut verdicts = Verdicts(Vec::new());
         runtime.block_on(reservation_pages(&t, &mut verdicts));
@@ -100,6 +107,25 @@ async fn reservation_pages(t: &Timing, verdicts: &mut Verdicts) -> u64 {
         first.max(last) / first.min(last) <= 1.5,
     );
     pages.peak_rss_kb
+}
+
+/// The console phase and its targets; answers the server's peak memory.
+async fn console_pages(t: &Timing, verdicts: &mut Verdicts) -> u64 {
+    let r = console::run(t.listing_rows, t.listing).await;
+    let rows = t.listing_rows;
+    for (target, p95) in [
+        ("console log page p95 ≤ 50 ms", r.log_p95_ms),
+        ("console indicators p95 ≤ 50 ms", r.indicators_p95_ms),
+        ("console 30-day chart p95 ≤ 50 ms", r.daily_p95_ms),
+    ] {
+        verdicts.add(target, format!("{p95:.2} ms ({rows} calls)"), p95 <= 50.0);
+    }
+    verdicts.add(
+        "console CSV export ≥ 50 000 rows/s",
+        format!("{:.0} rows/s", r.csv_rows_per_second),
+        r.csv_rows_per_second >= 50_000.0,
+    );
+    r.peak_rss_kb
 }
 
 async fn run(t: Timing, only_throughput: bool) {
@@ -191,6 +217,7 @@ async fn run(t: Timing, only_throughput: bool) {
     );
 
     peak_rss_kb = peak_rss_kb.max(reservation_pages(&t, &mut verdicts).await);
+    peak_rss_kb = peak_rss_kb.max(console_pages(&t, &mut verdicts).await);
 
     let slow = slow::run(t.slow).await;
     peak_rss_kb = peak_rss_kb.max(slow.peak_rss_kb);

@@ -63,7 +63,7 @@ pub fn numbers(from: u64, count: usize) -> Vec<String> {
 }
 
 /// `count` extra restaurants, named after `seed`.
-fn history_restaurants(conn: &Connection, count: usize, seed: u64) -> Vec<String> {
+pub fn history_restaurants(conn: &Connection, count: usize, seed: u64) -> Vec<String> {
     (0..count)
         .map(|i| {
             restaurants::add_restaurant(

@@ -191,7 +191,7 @@ pub async fn list_console_restaurants(
         if let Some(own) = &user.user.restaurant_id {
             all.retain(|r| &r.id == own);
         }
-        all.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        all.sort_by_key(|r| r.name.to_lowercase());
         Ok::<_, ApiError>(all)
     })
     .await?;

@@ -41,10 +41,12 @@ pub struct Shown<'a> {
 }
 
 impl Shown<'_> {
+    /// The caller as the restaurant writes numbers; a withheld id reads "Hidden number" (its raw
+    /// form, `anonymous` or `private`, stays in `caller_phone_number`).
     pub fn caller(&self, row: &LogRow) -> String {
         match &row.call.caller_e164 {
             Some(number) => display(number, &self.restaurant.country),
-            None => row.call.caller_raw.clone(),
+            None => "Hidden number".to_string(),
         }
     }
 

@@ -99,6 +99,22 @@ impl FromRequestParts<AppState> for ConsoleUser {
     }
 }
 
+impl axum::extract::OptionalFromRequestParts<AppState> for ConsoleUser {
+    type Rejection = ApiError;
+
+    /// `None` without a live session; a database that cannot be read is still an error.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        match <ConsoleUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(ApiError::NoSession) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,21 +142,5 @@ mod tests {
                 .expect("ascii")
                 .ends_with("; Secure")
         );
-    }
-}
-
-impl axum::extract::OptionalFromRequestParts<AppState> for ConsoleUser {
-    type Rejection = ApiError;
-
-    /// `None` without a live session; a database that cannot be read is still an error.
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, ApiError> {
-        match <ConsoleUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
-            Ok(user) => Ok(Some(user)),
-            Err(ApiError::NoSession) => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 }

@@ -87,7 +87,7 @@ pub fn reason(
         Outcome::Undeliverable | Outcome::Failed => {
             failure(call.error_code.as_deref(), call.error_message.as_deref())
         }
-        other => capitalised(other.meaning()),
+        other => other.meaning().to_string(),
     }))
 }
 
@@ -112,20 +112,12 @@ fn failure(code: Option<&str>, message: Option<&str>) -> String {
         _ => "",
     };
     if !said.is_empty() {
-        return capitalised(said);
+        return said.to_string();
     }
     match (code, message) {
         (Some(code), Some(message)) => format!("WhatsApp said: {message} (code {code})"),
         (Some(code), None) => format!("WhatsApp error {code}"),
         _ => "the send failed".into(),
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -152,7 +144,7 @@ mod tests {
 
     #[test]
     fn a_known_whatsapp_code_is_said_in_words_and_others_quote_whatsapp() {
-        assert!(failure(Some("131050"), Some("x")).starts_with("The customer has stopped"));
+        assert!(failure(Some("131050"), Some("x")).starts_with("the customer has stopped"));
         assert_eq!(
             failure(Some("131999"), Some("Something odd")),
             "WhatsApp said: Something odd (code 131999)"

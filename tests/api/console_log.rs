@@ -136,7 +136,8 @@ async fn the_log_shows_each_call_newest_first_with_its_label_reason_and_customer
     assert_eq!(named_row["customer_name"], "Camille Martin");
     assert_eq!(named_row["new_customer"], false);
     assert_eq!(hidden_row["status_label"], "Hidden number");
-    assert_eq!(hidden_row["caller_display"], "anonymous");
+    assert_eq!(hidden_row["caller_display"], "Hidden number");
+    assert_eq!(hidden_row["caller_phone_number"], "anonymous");
     assert_eq!(hidden_row["customer_id"], Value::Null);
     assert!(
         hidden_row["reason"]
@@ -163,7 +164,7 @@ async fn a_failed_call_says_why_in_words() {
     assert_eq!(row["status_label"], "Undeliverable");
     assert_eq!(
         row["reason"],
-        "The customer has stopped marketing messages from the restaurant"
+        "the customer has stopped marketing messages from the restaurant"
     );
 }
 

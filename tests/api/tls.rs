@@ -72,3 +72,35 @@ async fn a_missing_key_file_stops_start_up_naming_the_key() {
     assert!(error.contains("server.tls_key"), "{error}");
     assert!(error.contains("missing.pem"), "{error}");
 }
+
+#[tokio::test]
+async fn over_https_the_console_session_cookie_is_secure() {
+    let pems = tempfile::tempdir().expect("tempdir");
+    let cert = write_test_certificate(pems.path());
+    let app = spawn_app_with(|c| {
+        c.server.tls_cert = pems.path().join("cert.pem");
+        c.server.tls_key = pems.path().join("key.pem");
+    })
+    .await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let https = app.address.replacen("http://", "https://", 1);
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.as_bytes()).expect("pem"))
+        .build()
+        .expect("client");
+
+    let response = client
+        .post(format!("{https}/console/login"))
+        .json(&json!({"username": "marie", "password": CONSOLE_PASSWORD}))
+        .send()
+        .await
+        .expect("an HTTPS sign-in");
+
+    assert_eq!(response.status().as_u16(), 204);
+    let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly; SameSite=Strict; Path=/"),
+        "{cookie}"
+    );
+}

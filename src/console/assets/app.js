@@ -228,7 +228,10 @@ function cell(tr, label, className, ...content) {
 const dash = () => el("span", "none dash", "—");
 
 function callerContent(r) {
-  if (!r.caller_phone_number) return el("span", "none", r.caller_display || "Hidden number");
+  // A hidden caller id ("anonymous", "private"…) is shown as received, and cannot be called.
+  if (!r.customer_id || !String(r.caller_phone_number || "").startsWith("+")) {
+    return el("span", "none", r.caller_display || "Hidden number");
+  }
   // A tap on a phone calls the customer back directly.
   const a = el("a", "tel", r.caller_display || r.caller_phone_number);
   a.href = "tel:" + r.caller_phone_number;
@@ -238,6 +241,8 @@ function callerContent(r) {
 function customerContent(r) {
   if (r.customer_name) return el("span", "name", r.customer_name);
   if (r.new_customer) return el("span", "new", "New customer");
+  // A customer without a name whom an earlier call created.
+  if (r.customer_id) return el("span", "none", "Returning caller");
   return dash();
 }
 
