@@ -4,6 +4,7 @@ mod helpers;
 
 mod backup;
 mod balance;
+mod browser;
 mod cli;
 mod cli_calls;
 mod cli_guests;
