@@ -337,10 +337,9 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let options = json!({"binary": CHROMIUM, "args": args});
         let capabilities = serde_json::Map::from_iter([("goog:chromeOptions".into(), options)]);
-        // chromedriver speaks plain HTTP, but the client wants a TLS provider: two are linked in.
-        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
-        let client = ClientBuilder::rustls()
-            .expect("rustls")
+        // chromedriver listens on loopback over plain HTTP: no TLS stack is needed to reach it.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
             .connect(&driver.url)
             .await
