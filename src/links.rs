@@ -17,15 +17,17 @@ pub fn is_link_token(s: &str) -> bool {
 
 /// The link a message carries: through this box when it has a public address, so the click is
 /// counted; else straight to the booking page, with the token in its query for a booking system
-/// that passes it back as `ref`.
+/// that passes it back as `ref`. Without a booking page there is nowhere to send a guest: empty.
 pub fn booking_link(public_url: &str, booking_url: Option<&str>, token: &str) -> String {
+    let Some(booking_url) = booking_url else {
+        return String::new();
+    };
     let public_url = public_url.trim_end_matches('/');
-    if !public_url.is_empty() {
-        return format!("{public_url}/r/{token}");
+    if public_url.is_empty() {
+        tracked_booking_url(booking_url, token)
+    } else {
+        format!("{public_url}/r/{token}")
     }
-    booking_url
-        .map(|url| tracked_booking_url(url, token))
-        .unwrap_or_default()
 }
 
 /// The restaurant's booking page with `utm_source=whatsapp&utm_medium=missed_call&
@@ -61,6 +63,11 @@ mod tests {
     fn with_a_public_url_the_link_goes_through_the_box() {
         let link = booking_link("https://rb.example/", Some("https://book.example"), "T");
         assert_eq!(link, "https://rb.example/r/T");
+    }
+
+    #[test]
+    fn without_a_booking_page_there_is_no_link_even_with_a_public_url() {
+        assert_eq!(booking_link("https://rb.example", None, "T"), "");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::params;
 
-use crate::drive::Stats;
+use crate::drive::closed_loop_get;
 use crate::seed;
 use crate::server::{ServerProcess, config};
 
@@ -28,7 +28,7 @@ fn prefill(db: &std::path::Path, restaurant_id: &str, own: usize, rows: usize) {
     let tx = conn.transaction().expect("tx");
     let others = seed::history_restaurants(&tx, 199, 11);
     tx.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)
          INSERT INTO customers (id, restaurant_id, phone_e164, name, source, created_at)
          SELECT printf('cus_b%06d', i), ?1, printf('+3376%07d', i),
                 CASE WHEN i % 3 = 0 THEN NULL ELSE printf('Guest %d', i) END, 'MISSED_CALL', 0
@@ -83,38 +83,6 @@ fn last_30_days() -> (String, String) {
     (from.to_string(), today.to_string())
 }
 
-async fn closed_loop(
-    client: &reqwest::Client,
-    url: &str,
-    cookie: &str,
-    duration: Duration,
-) -> Stats {
-    let started = Instant::now();
-    let deadline = started + duration;
-    let tasks: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let (client, url, cookie) = (client.clone(), url.to_string(), cookie.to_string());
-            tokio::spawn(async move {
-                let mut stats = Stats::default();
-                while Instant::now() < deadline {
-                    let asked = Instant::now();
-                    let ok = match client.get(&url).header("cookie", &cookie).send().await {
-                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                        _ => false,
-                    };
-                    if ok {
-                        stats.latencies.push(asked.elapsed());
-                    } else {
-                        stats.errors += 1;
-                    }
-                }
-                stats
-            })
-        })
-        .collect();
-    Stats::gather(tasks, started).await
-}
-
 pub async fn run(rows: usize, duration: Duration) -> ConsoleResult {
     let dir = tempfile::tempdir_in(std::env::temp_dir()).expect("tempdir");
     let db = dir.path().join("ringback.db");
@@ -163,11 +131,23 @@ pub async fn run(rows: usize, duration: Duration) -> ConsoleResult {
             format!("{base}/console/api/indicators?from={from}&to={to}"),
         ),
         ("30-day chart", format!("{base}/console/api/daily?days=30")),
+        // Not targets: what a search costs at the largest restaurant.
+        (
+            "log, one caller",
+            format!("{base}/console/api/calls?caller=%2B33760000042"),
+        ),
+        (
+            "log, in progress only",
+            format!("{base}/console/api/calls?status=DISPATCHING"),
+        ),
+        ("indicators, all time", format!("{base}/console/api/indicators")),
     ];
     let mut p95 = Vec::new();
     for (name, url) in &phases {
-        closed_loop(&client, url, &cookie, Duration::from_millis(500)).await; // warm-up
-        let stats = closed_loop(&client, url, &cookie, duration).await;
+        let session = ("cookie", cookie.clone());
+        let warm_up = Duration::from_millis(500);
+        closed_loop_get(&client, url, session.clone(), CLIENTS, warm_up).await;
+        let stats = closed_loop_get(&client, url, session, CLIENTS, duration).await;
         println!(
             "      {name:<20} {CLIENTS} clients: {}",
             stats.summary_in("answers")

@@ -147,3 +147,38 @@ pub async fn open_loop(target: &Target, rate: f64, duration: Duration) -> Stats 
     total.elapsed = started.elapsed();
     total
 }
+
+/// `clients` clients GETting `url` with one header (a token, a session cookie) as fast as
+/// answers come back, reading each body whole.
+pub async fn closed_loop_get(
+    client: &reqwest::Client,
+    url: &str,
+    header: (&'static str, String),
+    clients: usize,
+    duration: Duration,
+) -> Stats {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (client, url, header) = (client.clone(), url.to_string(), header.clone());
+            tokio::spawn(async move {
+                let mut stats = Stats::default();
+                while Instant::now() < deadline {
+                    let asked = Instant::now();
+                    let ok = match client.get(&url).header(header.0, &header.1).send().await {
+                        Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                        _ => false,
+                    };
+                    if ok {
+                        stats.latencies.push(asked.elapsed());
+                    } else {
+                        stats.errors += 1;
+                    }
+                }
+                stats
+            })
+        })
+        .collect();
+    Stats::gather(tasks, started).await
+}

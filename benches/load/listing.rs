@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::drive::Stats;
+use crate::drive::{Stats, closed_loop_get};
 use crate::seed;
 use crate::server::{ServerProcess, config};
 
@@ -69,31 +69,8 @@ impl Pages {
 
     /// `CLIENTS` clients asking for the same page as fast as answers come back.
     async fn closed_loop(&self, cursor: Option<&str>, duration: Duration) -> Stats {
-        let url = self.url(cursor);
-        let started = Instant::now();
-        let deadline = started + duration;
-        let tasks: Vec<_> = (0..CLIENTS)
-            .map(|_| {
-                let (pages, url) = (self.clone(), url.clone());
-                tokio::spawn(async move {
-                    let mut stats = Stats::default();
-                    while Instant::now() < deadline {
-                        let asked = Instant::now();
-                        let read = match pages.get(&url).await {
-                            Some(response) => response.bytes().await.is_ok(),
-                            None => false,
-                        };
-                        if read {
-                            stats.latencies.push(asked.elapsed());
-                        } else {
-                            stats.errors += 1;
-                        }
-                    }
-                    stats
-                })
-            })
-            .collect();
-        Stats::gather(tasks, started).await
+        let token = ("authorization", format!("Bearer {}", self.token));
+        closed_loop_get(&self.client, &self.url(cursor), token, CLIENTS, duration).await
     }
 }
 

@@ -12,7 +12,7 @@ use crate::admin::AdminError;
 use crate::cli::UserCommand;
 use crate::console::password::{PasswordError, hash_password};
 use crate::db::restaurants::find_restaurant;
-use crate::db::users::{delete_user, insert_user, list_users, set_password};
+use crate::db::users::{delete_user, find_login, insert_user, list_users, set_password};
 use crate::db::{self, Access};
 use crate::time::{format_utc, now_ms};
 
@@ -60,8 +60,17 @@ pub(super) fn user(path: &Path, c: UserCommand, p: &mut Printed) -> Result<(), C
             all: _,
         } => {
             let username = check_username(&username)?;
-            let hash = read_new_password(username)?;
+            // What can be checked is checked before anyone types a password for nothing.
             let mut conn = db::open_existing(path, Access::Write)?;
+            if let Some(id) = &restaurant
+                && find_restaurant(&conn, id)?.is_none()
+            {
+                return Err(fail(format!("no restaurant {id}")));
+            }
+            if find_login(&conn, username)?.is_some() {
+                return Err(fail(format!("a user named {username} already exists")));
+            }
+            let hash = read_new_password(username)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let scope = match &restaurant {
                 Some(id) => {
@@ -103,8 +112,11 @@ pub(super) fn user(path: &Path, c: UserCommand, p: &mut Printed) -> Result<(), C
             }
         }
         UserCommand::Passwd { username } => {
-            let hash = read_new_password(&username)?;
             let mut conn = db::open_existing(path, Access::Write)?;
+            if find_login(&conn, username.trim())?.is_none() {
+                return Err(fail(format!("no user named {username}")));
+            }
+            let hash = read_new_password(&username)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if !set_password(&tx, username.trim(), &hash, now_ms())? {
                 return Err(fail(format!("no user named {username}")));

@@ -73,8 +73,10 @@ pub async fn export_calls(
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         if let Err(e) = stream_rows(&reads, &restaurant, &filter, limits, &tx) {
-            // The status line is gone already: the file ends short, and the log says why.
+            // The status line is gone already: the transfer is aborted, so that the browser
+            // reports a failed download instead of keeping a file that ends short.
             tracing::error!(error = %e, "the CSV export stopped early");
+            let _ = tx.blocking_send(Err(std::io::Error::other("the export stopped early")));
         }
     });
     let mut response = Body::new(ChannelBody(rx)).into_response();
@@ -96,7 +98,7 @@ fn stream_rows(
     restaurant: &Restaurant,
     filter: &LogFilter,
     limits: super::words::Limits,
-    tx: &mpsc::Sender<Bytes>,
+    tx: &mpsc::Sender<Chunk>,
 ) -> Result<(), ApiError> {
     let shown = Shown {
         tz: restaurant.time_zone(),
@@ -124,7 +126,7 @@ fn stream_rows(
         let chunk = out
             .into_inner()
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        if tx.blocking_send(Bytes::from(chunk)).is_err() {
+        if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
             return Ok(());
         }
         if rows.len() < PAGE as usize {
@@ -187,12 +189,15 @@ fn write_row(
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// A piece of the file, or the error that cut it short.
+type Chunk = Result<Bytes, std::io::Error>;
+
 /// A response body fed chunk by chunk from the blocking thread that reads the rows.
-struct ChannelBody(mpsc::Receiver<Bytes>);
+struct ChannelBody(mpsc::Receiver<Chunk>);
 
 impl http_body::Body for ChannelBody {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
@@ -200,7 +205,7 @@ impl http_body::Body for ChannelBody {
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
         self.0
             .poll_recv(cx)
-            .map(|chunk| chunk.map(|c| Ok(http_body::Frame::data(c))))
+            .map(|chunk| chunk.map(|c| c.map(http_body::Frame::data)))
     }
 }
 

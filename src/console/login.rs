@@ -29,6 +29,16 @@ struct Credentials {
     form: bool,
 }
 
+/// The browser reached the console over TLS: on our own listener, or through a proxy that says
+/// so. Trusting the proxy's word here can only make the cookie stricter.
+fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
+    state.console.secure_cookie
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
 fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
@@ -105,7 +115,6 @@ fn failed_form(error: ApiError) -> Response {
             "Too many failed sign-ins. Try again in {}.",
             wait_words(*retry_after_secs)
         ),
-        ApiError::CrossOrigin => "Sign in from the console's own page.".to_string(),
         _ => "Signing in is not possible right now. Try again in a moment.".to_string(),
     };
     let reference = error.into_response();
@@ -143,9 +152,12 @@ async fn sign_in(
     let fail = |e: ApiError| (e, form);
     let address = Some(peer.ip());
     let console = &state.console;
-    console
+    // No username is longer than 64 characters: a longer one is counted under its first 64,
+    // so that made-up names cannot grow the throttle's memory.
+    let counted_as: String = creds.username.chars().take(64).collect();
+    let attempt = console
         .throttle
-        .check(&creds.username, address, Instant::now())
+        .begin(&counted_as, address, Instant::now())
         .map_err(|retry_after_secs| fail(ApiError::LoginThrottled { retry_after_secs }))?;
 
     let username = creds.username.clone();
@@ -172,14 +184,12 @@ async fn sign_in(
     let user = match (ok, found) {
         (true, Some((user, _))) => user,
         _ => {
-            console
-                .throttle
-                .failed(&creds.username, address, Instant::now());
+            attempt.failed(Instant::now());
             tracing::info!(client.address = %peer.ip(), "console sign-in failed");
             return Err(fail(ApiError::InvalidCredentials));
         }
     };
-    console.throttle.succeeded(&creds.username);
+    attempt.succeeded();
 
     let value = new_session_value();
     let hash = hash_token(&value);
@@ -198,7 +208,7 @@ async fn sign_in(
     };
     response.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(&value, console.secure_cookie),
+        set_cookie(&value, over_tls(state, headers)),
     );
     Ok(response)
 }
@@ -228,7 +238,7 @@ pub async fn logout(
     };
     response.headers_mut().insert(
         header::SET_COOKIE,
-        clear_cookie(state.console.secure_cookie),
+        clear_cookie(over_tls(&state, &headers)),
     );
     Ok(response)
 }

@@ -2,6 +2,7 @@
 //! the internet: the box may have none).
 
 use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_embed::RustEmbed;
@@ -54,13 +55,22 @@ pub async fn get_console(user: Option<ConsoleUser>) -> Response {
     }
 }
 
+/// Any other path under `/console/`: the error envelope, with the console's headers.
+pub async fn console_not_found() -> crate::error::ApiError {
+    crate::error::ApiError::NotFound("no such console page".into())
+}
+
 /// `GET /console`: the same page at its canonical address.
 pub async fn redirect_to_console() -> Redirect {
     Redirect::permanent("/console/")
 }
 
 /// `GET /console/assets/{file}`.
-pub async fn get_asset(Path(file): Path<String>, request_headers: HeaderMap) -> Response {
+pub async fn get_asset(
+    file: Result<Path<String>, PathRejection>,
+    request_headers: HeaderMap,
+) -> Response {
+    let file = file.map(|Path(f)| f).unwrap_or_default();
     let Some(asset) = Assets::get(&file).filter(|_| !file.ends_with(".html")) else {
         return crate::error::ApiError::NotFound("no such file".into()).into_response();
     };

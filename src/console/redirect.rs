@@ -2,6 +2,7 @@
 //! guest sent on to the restaurant's booking page, with the tracking query that names the token.
 //! An unknown token gets a plain page that says nothing about any call.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -47,10 +48,12 @@ fn is_preview_fetch(method: &Method, headers: &HeaderMap) -> bool {
 
 pub async fn follow_link(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A path that is not even UTF-8 is as unknown as any other token.
+    let token = token.map(|Path(t)| t).unwrap_or_default();
     if !is_link_token(&token) {
         return Ok(not_found_page());
     }

@@ -2,8 +2,8 @@
 //! failures within 15 minutes, attempts are refused — the right password included — for a
 //! lockout that doubles each time it is earned again, up to 15 minutes.
 //!
-//! Kept in memory: a restart forgets it, which costs an attacker a restart of the box they
-//! cannot cause.
+//! One attempt at a time per username and per address: a burst of concurrent guesses cannot all
+//! pass the check before the first of them is counted. Kept in memory: a restart forgets it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -29,6 +29,8 @@ struct Entry {
     failures: Vec<Instant>,
     lockouts: u32,
     locked_until: Option<Instant>,
+    /// An attempt with this key is being checked right now.
+    in_flight: bool,
 }
 
 #[derive(Debug, Default)]
@@ -38,13 +40,96 @@ pub struct LoginThrottle {
 
 fn keys(username: &str, address: Option<IpAddr>) -> Vec<Key> {
     let mut keys = vec![Key::Username(username.trim().to_lowercase())];
-    keys.extend(address.map(Key::Address));
+    keys.extend(address.map(|a| Key::Address(network(a))));
     keys
 }
 
+/// An IPv6 client holds a whole /64: counting its addresses one by one would count nothing.
+fn network(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+    }
+}
+
+/// Wait a moment: another attempt for the same username or address is being checked.
+const BUSY_RETRY_SECS: u64 = 1;
+
+/// An admitted attempt; its keys are free again when it is settled or dropped.
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    username: String,
+    address: Option<IpAddr>,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    /// The password was wrong (or the user unknown).
+    pub fn failed(mut self, now: Instant) {
+        self.settled = true;
+        self.throttle.release(&self.username, self.address);
+        self.throttle.failed(&self.username, self.address, now);
+    }
+
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.throttle.release(&self.username, self.address);
+        self.throttle.succeeded(&self.username);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.throttle.release(&self.username, self.address);
+        }
+    }
+}
+
 impl LoginThrottle {
+    /// Admits one attempt, or says how many seconds to wait: the username or the address is
+    /// locked out, or another attempt with either is being checked.
+    pub fn begin(
+        &self,
+        username: &str,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Attempt<'_>, u64> {
+        self.check(username, address, now)?;
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = keys(username, address);
+        if keys
+            .iter()
+            .any(|k| entries.get(k).is_some_and(|e| e.in_flight))
+        {
+            return Err(BUSY_RETRY_SECS);
+        }
+        for key in keys {
+            entries.entry(key).or_default().in_flight = true;
+        }
+        Ok(Attempt {
+            throttle: self,
+            username: username.to_string(),
+            address,
+            settled: false,
+        })
+    }
+
+    fn release(&self, username: &str, address: Option<IpAddr>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        for key in keys(username, address) {
+            if let Some(entry) = entries.get_mut(&key) {
+                entry.in_flight = false;
+            }
+        }
+    }
+
     /// `Err(seconds)` while the username or the address is locked out.
-    pub fn check(&self, username: &str, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
+    fn check(&self, username: &str, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let wait = keys(username, address)
             .iter()
@@ -60,11 +145,12 @@ impl LoginThrottle {
     }
 
     /// Counts a failure; locks the key out once it has 5 within the window.
-    pub fn failed(&self, username: &str, address: Option<IpAddr>, now: Instant) {
+    fn failed(&self, username: &str, address: Option<IpAddr>, now: Instant) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > PRUNE_ABOVE {
             entries.retain(|_, e| {
-                e.locked_until.is_some_and(|u| u > now)
+                e.in_flight
+                    || e.locked_until.is_some_and(|u| now < u + WINDOW)
                     || e.failures.last().is_some_and(|f| now - *f < WINDOW)
             });
         }
@@ -90,7 +176,7 @@ impl LoginThrottle {
 
     /// A successful login clears its username's count. The address keeps its own: one good
     /// account must not reset the count of guesses made at others from the same place.
-    pub fn succeeded(&self, username: &str) {
+    fn succeeded(&self, username: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.remove(&Key::Username(username.trim().to_lowercase()));
     }
@@ -166,6 +252,32 @@ mod tests {
         }
         assert!(t.check("f", Some(address), now).is_err());
         assert_eq!(t.check("f", None, now), Ok(()));
+    }
+
+    #[test]
+    fn a_second_attempt_for_the_same_username_or_address_waits_for_the_first() {
+        let t = LoginThrottle::default();
+        let now = Instant::now();
+        let address: IpAddr = "192.0.2.7".parse().expect("ip");
+        let first = t.begin("marie", Some(address), now).expect("admitted");
+        assert_eq!(t.begin("marie", None, now).err(), Some(BUSY_RETRY_SECS));
+        assert_eq!(t.begin("paul", Some(address), now).err(), Some(BUSY_RETRY_SECS));
+        first.failed(now);
+        assert!(t.begin("marie", Some(address), now).is_ok());
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_slash_64_count_as_one() {
+        let t = LoginThrottle::default();
+        let now = Instant::now();
+        for n in 1..=5 {
+            let address: IpAddr = format!("2001:db8:1:2::{n}").parse().expect("ip");
+            t.failed(&format!("user{n}"), Some(address), now);
+        }
+        let same_net: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        let other_net: IpAddr = "2001:db8:1:3::9".parse().expect("ip");
+        assert!(t.check("x", Some(same_net), now).is_err());
+        assert!(t.check("x", Some(other_net), now).is_ok());
     }
 
     #[test]

@@ -382,3 +382,97 @@ async fn a_user_with_every_restaurant_picks_one_and_must_name_it() {
     assert_eq!(body["error"]["details"]["field"], "restaurant");
     assert_eq!(named, 200);
 }
+
+#[tokio::test]
+async fn a_burst_of_concurrent_guesses_gets_no_more_than_five_checked() {
+    let app = spawn_app().await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+
+    let guesses: Vec<_> = (0..20)
+        .map(|n| {
+            let (client, url) = (app.client.clone(), format!("{}/console/login", app.address));
+            tokio::spawn(async move {
+                let body = json!({"username": "marie", "password": format!("guess number {n}")});
+                let response = client.post(url).json(&body).send().await.expect("login");
+                response.status().as_u16()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for guess in guesses {
+        answers.push(guess.await.expect("task"));
+    }
+
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert!(checked <= 5, "{checked} guesses were checked: {answers:?}");
+    assert_eq!(checked + refused, 20, "{answers:?}");
+    for _ in checked..5 {
+        login_json(&app, "marie", "one more guess").await;
+    }
+    let later = login_json(&app, "marie", CONSOLE_PASSWORD).await;
+    assert_eq!(later.status().as_u16(), 429, "locked out after five guesses");
+}
+
+#[tokio::test]
+async fn a_session_in_use_is_kept_alive_past_twelve_hours_from_its_start() {
+    let app = spawn_app().await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let cookie = app.console_session("marie").await;
+    let eleven_hours_ago = ringback::time::now_ms() - 11 * 3_600_000;
+    app.db()
+        .execute(
+            "UPDATE sessions SET last_seen_at = ?1, created_at = ?1",
+            [eleven_hours_ago],
+        )
+        .expect("age");
+
+    let (status, _) = app.console_get(&cookie, "/console/api/me").await;
+
+    assert_eq!(status, 200);
+    let db = app.db();
+    eventually("the session's last use is written back", || {
+        let seen: i64 = db
+            .query_row("SELECT last_seen_at FROM sessions", [], |r| r.get(0))
+            .expect("session");
+        seen > eleven_hours_ago + 3_600_000
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn behind_a_tls_proxy_that_says_so_the_session_cookie_is_secure() {
+    let app = spawn_app().await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+
+    let response = app
+        .client
+        .post(format!("{}/console/login", app.address))
+        .header("x-forwarded-proto", "https")
+        .json(&json!({"username": "marie", "password": CONSOLE_PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+
+    assert_eq!(response.status().as_u16(), 204);
+    let cookie = response.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn an_unknown_console_path_is_a_404_envelope_with_the_security_headers() {
+    let app = spawn_app().await;
+
+    for path in ["/console/nope", "/console/api/nope", "/console/assets/nope.js"] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "NOT_FOUND", "{path}");
+    }
+}

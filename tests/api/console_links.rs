@@ -297,3 +297,61 @@ async fn a_reservation_imported_with_a_ref_column_is_attributed() {
     );
     assert!(converted(&app, &id).is_some());
 }
+
+#[tokio::test]
+async fn a_click_after_the_reservation_does_not_make_it_a_conversion() {
+    let app = spawn_app().await;
+    let (id, token) = sent_call(&app, CALLER).await;
+
+    book(&app, CALLER, json!({})).await;
+    click(&app, &token).await;
+
+    assert_eq!(converted(&app, &id), None);
+}
+
+#[tokio::test]
+async fn a_ref_naming_another_restaurants_message_converts_nothing() {
+    let app = spawn_app().await;
+    let (id, token) = sent_call(&app, CALLER).await;
+    let other = app.other_restaurant("Chez Autre", "FR", "Europe/Paris");
+
+    let response = app
+        .client
+        .post(format!("{}/api/partner/v1/reservations", app.address))
+        .bearer_auth(&other.token)
+        .json(&json!({"customer": {"phone_number": CALLER}, "ref": token,
+                      "start_at": minutes_from_now(24 * 60), "party_size": 2}))
+        .send()
+        .await
+        .expect("book");
+
+    assert_eq!(response.status().as_u16(), 201);
+    assert_eq!(converted(&app, &id), None);
+}
+
+#[tokio::test]
+async fn a_link_preview_is_sent_on_but_not_counted_as_a_click() {
+    let app = spawn_app().await;
+    let (id, token) = sent_call(&app, CALLER).await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    let url = format!("{}/r/{token}", app.address);
+
+    let head = client.head(&url).send().await.expect("head");
+    let preview = client
+        .get(&url)
+        .header("user-agent", "facebookexternalhit/1.1")
+        .send()
+        .await
+        .expect("preview");
+
+    assert_eq!(head.status().as_u16(), 302);
+    assert_eq!(preview.status().as_u16(), 302);
+    let clicks: i64 = app
+        .db()
+        .query_row("SELECT clicks FROM calls WHERE id = ?1", [&id], |r| r.get(0))
+        .expect("call");
+    assert_eq!(clicks, 0);
+}

@@ -17,13 +17,15 @@ fn write_test_certificate(dir: &Path) -> String {
     cert
 }
 
-#[tokio::test]
-async fn with_a_certificate_and_key_the_partner_api_is_served_over_https() {
+/// The app serving HTTPS with a fresh certificate, its `https://` address, and a client that
+/// trusts that certificate only; the directory holds the PEM files while the app runs.
+async fn spawn_https_app() -> (TestApp, String, reqwest::Client, tempfile::TempDir) {
     let pems = tempfile::tempdir().expect("tempdir");
     let cert = write_test_certificate(pems.path());
+    let (cert_path, key_path) = (pems.path().join("cert.pem"), pems.path().join("key.pem"));
     let app = spawn_app_with(|c| {
-        c.server.tls_cert = pems.path().join("cert.pem");
-        c.server.tls_key = pems.path().join("key.pem");
+        c.server.tls_cert = cert_path;
+        c.server.tls_key = key_path;
     })
     .await;
     let https = app.address.replacen("http://", "https://", 1);
@@ -32,6 +34,12 @@ async fn with_a_certificate_and_key_the_partner_api_is_served_over_https() {
         .https_only(true)
         .build()
         .expect("client");
+    (app, https, client, pems)
+}
+
+#[tokio::test]
+async fn with_a_certificate_and_key_the_partner_api_is_served_over_https() {
+    let (app, https, client, _pems) = spawn_https_app().await;
 
     let response = client
         .post(format!("{https}/api/partner/v1/missed-calls"))
@@ -75,19 +83,8 @@ async fn a_missing_key_file_stops_start_up_naming_the_key() {
 
 #[tokio::test]
 async fn over_https_the_console_session_cookie_is_secure() {
-    let pems = tempfile::tempdir().expect("tempdir");
-    let cert = write_test_certificate(pems.path());
-    let app = spawn_app_with(|c| {
-        c.server.tls_cert = pems.path().join("cert.pem");
-        c.server.tls_key = pems.path().join("key.pem");
-    })
-    .await;
+    let (app, https, client, _pems) = spawn_https_app().await;
     app.add_console_user("marie", Some(&app.restaurant.id));
-    let https = app.address.replacen("http://", "https://", 1);
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(cert.as_bytes()).expect("pem"))
-        .build()
-        .expect("client");
 
     let response = client
         .post(format!("{https}/console/login"))

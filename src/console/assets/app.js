@@ -121,8 +121,10 @@ function formFilters() {
     status: status.join(","), caller: $("#caller").value.trim() };
 }
 
+// The download holds exactly the rows on screen: the filters last applied, not the ones being
+// edited.
 function updateExport() {
-  $("#export-csv").href = "/console/export.csv" + query(formFilters());
+  $("#export-csv").href = "/console/export.csv" + query(state.applied || formFilters());
 }
 
 function setDefaultDates() {
@@ -397,9 +399,7 @@ function wire() {
   form.addEventListener("submit", (ev) => { ev.preventDefault(); applyFilters(); });
   form.addEventListener("input", (ev) => {
     if (ev.target.type === "date") state.datesTouched = true;
-    updateExport();
   });
-  form.addEventListener("change", updateExport);
   $("#reset").addEventListener("click", () => {
     document.querySelectorAll("#statuses input").forEach((c) => { c.checked = false; });
     $("#caller").value = "";
