@@ -131,8 +131,15 @@ pub fn log_page(
         conditions.push(format!("c.caller_e164 = {}", bind(caller.clone().into())));
     }
     let limit = bind(limit.into());
+    // A caller's calls are few: found by number. Otherwise the restaurant's calls are walked
+    // newest first, and the walk stops at the page's end.
+    let index = if filter.caller_e164.is_some() {
+        "calls_caller"
+    } else {
+        "calls_listing"
+    };
     let sql = format!(
-        "SELECT {LOG_COLUMNS} FROM calls c INDEXED BY calls_listing
+        "SELECT {LOG_COLUMNS} FROM calls c INDEXED BY {index}
          LEFT JOIN customers cu ON cu.id = c.customer_id
          LEFT JOIN reservations r ON r.id = c.converted_reservation_id
          WHERE {} ORDER BY c.occurred_at DESC, c.seq DESC LIMIT {limit}",
@@ -228,5 +235,66 @@ pub fn cooldown_cause(
     match rows.next()? {
         Some(row) => Ok(Some((row.get(0)?, row.get(1)?))),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migrated() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        conn
+    }
+
+    fn plan(conn: &Connection, sql: &str, args: Vec<Value>) -> String {
+        crate::db::query_plan(conn, sql, args)
+    }
+
+    #[test]
+    fn a_log_page_walks_the_listing_index_in_order_and_a_caller_search_its_own() {
+        let conn = migrated();
+        // The statements as `log_page` writes them, checked through SQLite itself.
+        log_page(&conn, "rst_1", &LogFilter::default(), None, 50).expect("page");
+        let caller = LogFilter {
+            caller_e164: Some("+33612345678".into()),
+            ..LogFilter::default()
+        };
+        log_page(&conn, "rst_1", &caller, None, 50).expect("caller page");
+        let walk = plan(
+            &conn,
+            "SELECT seq FROM calls c INDEXED BY calls_listing WHERE c.restaurant_id = ?1
+             AND c.occurred_at < ?2 ORDER BY c.occurred_at DESC, c.seq DESC LIMIT 50",
+            vec![Value::from("rst_1".to_string()), Value::from(0)],
+        );
+        assert!(!walk.contains("TEMP B-TREE"), "{walk}");
+        let by_caller = plan(
+            &conn,
+            "SELECT seq FROM calls c INDEXED BY calls_caller WHERE c.restaurant_id = ?1
+             AND c.caller_e164 = ?2 ORDER BY c.occurred_at DESC, c.seq DESC LIMIT 50",
+            vec![
+                Value::from("rst_1".to_string()),
+                Value::from("+33612345678".to_string()),
+            ],
+        );
+        assert!(!by_caller.contains("TEMP B-TREE"), "{by_caller}");
+    }
+
+    #[test]
+    fn the_counts_read_the_listing_index_alone() {
+        let conn = migrated();
+        let counts = plan(
+            &conn,
+            "SELECT COUNT(*), COALESCE(SUM(outcome = 'SENT'), 0), COUNT(converted_reservation_id)
+             FROM calls INDEXED BY calls_listing
+             WHERE restaurant_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3",
+            vec![
+                Value::from("rst_1".to_string()),
+                Value::from(0),
+                Value::from(1),
+            ],
+        );
+        assert!(counts.contains("COVERING INDEX calls_listing"), "{counts}");
     }
 }

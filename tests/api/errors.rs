@@ -233,7 +233,7 @@ async fn length_rules_fail_with_422_naming_the_field() {
 async fn an_internal_failure_is_500_without_leaking_internals() {
     let app = spawn_app().await;
     app.db()
-        .execute_batch("DROP INDEX calls_cooldown; ALTER TABLE calls RENAME TO calls_gone;")
+        .execute_batch("DROP INDEX calls_caller; ALTER TABLE calls RENAME TO calls_gone;")
         .expect("break the ledger");
 
     let (status, body) = app
