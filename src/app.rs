@@ -220,7 +220,10 @@ fn console_routes(state: AppState) -> Router<AppState> {
         .route("/console/api/daily", get(api::get_daily))
         .route("/console/export.csv", get(export::export_calls))
         .route("/r/{token}", get(redirect::follow_link))
-        .route("/console/{*rest}", axum::routing::any(pages::console_not_found))
+        .route(
+            "/console/{*rest}",
+            axum::routing::any(pages::console_not_found),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state,
             origin::same_origin_only,

@@ -140,7 +140,10 @@ pub async fn run(rows: usize, duration: Duration) -> ConsoleResult {
             "log, in progress only",
             format!("{base}/console/api/calls?status=DISPATCHING"),
         ),
-        ("indicators, all time", format!("{base}/console/api/indicators")),
+        (
+            "indicators, all time",
+            format!("{base}/console/api/indicators"),
+        ),
     ];
     let mut p95 = Vec::new();
     for (name, url) in &phases {

@@ -236,9 +236,8 @@ pub async fn logout(
     } else {
         Redirect::to("/console/login").into_response()
     };
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        clear_cookie(over_tls(&state, &headers)),
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(over_tls(&state, &headers)));
     Ok(response)
 }

@@ -5,7 +5,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
 
-use crate::db::calls::CallRow;
+use crate::db::calls::{self, CallRow};
 use crate::missed_call::outcome::Outcome;
 
 /// What the log is filtered by. Bounds in milliseconds, `from` inclusive, `until` exclusive.
@@ -53,42 +53,37 @@ pub struct LogRow {
     pub converted_status: Option<String>,
 }
 
-const LOG_COLUMNS: &str = "c.id, c.restaurant_id, c.external_call_id, c.caller_raw, \
-     c.caller_e164, c.customer_id, c.reservation_id, c.template_type, c.occurred_at, \
-     c.created_at, c.outcome, c.message_id, c.error_code, c.error_message, c.debited_cents, \
-     c.link_token, c.seq, cu.name, c.new_customer, c.sent_at, c.first_clicked_at, c.clicks, \
-     c.converted_reservation_id, r.status";
+/// The ledger's own columns (as `calls::from_row` reads them, prefixed `c.`), then what the log
+/// shows beside them.
+fn log_columns() -> String {
+    let call: Vec<String> = calls::COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect();
+    format!(
+        "{}, c.seq, cu.name, c.new_customer, c.sent_at, c.first_clicked_at, c.clicks, \
+         c.converted_reservation_id, r.status",
+        call.join(", ")
+    )
+}
 
 fn log_row(row: &Row<'_>) -> rusqlite::Result<LogRow> {
+    let after = CALL_COLUMN_COUNT;
     Ok(LogRow {
-        call: CallRow {
-            id: row.get(0)?,
-            restaurant_id: row.get(1)?,
-            external_call_id: row.get(2)?,
-            caller_raw: row.get(3)?,
-            caller_e164: row.get(4)?,
-            customer_id: row.get(5)?,
-            reservation_id: row.get(6)?,
-            template_type: row.get(7)?,
-            occurred_at: row.get(8)?,
-            created_at: row.get(9)?,
-            outcome: row.get(10)?,
-            message_id: row.get(11)?,
-            error_code: row.get(12)?,
-            error_message: row.get(13)?,
-            debited_cents: row.get(14)?,
-            link_token: row.get(15)?,
-        },
-        seq: row.get(16)?,
-        customer_name: row.get(17)?,
-        new_customer: row.get(18)?,
-        sent_at: row.get(19)?,
-        first_clicked_at: row.get(20)?,
-        clicks: row.get(21)?,
-        converted_reservation_id: row.get(22)?,
-        converted_status: row.get(23)?,
+        call: calls::from_row(row)?,
+        seq: row.get(after)?,
+        customer_name: row.get(after + 1)?,
+        new_customer: row.get(after + 2)?,
+        sent_at: row.get(after + 3)?,
+        first_clicked_at: row.get(after + 4)?,
+        clicks: row.get(after + 5)?,
+        converted_reservation_id: row.get(after + 6)?,
+        converted_status: row.get(after + 7)?,
     })
 }
+
+/// How many columns `calls::from_row` reads.
+const CALL_COLUMN_COUNT: usize = 16;
 
 /// Up to `limit` rows of the restaurant's log, newest `occurred_at` first (the latest report
 /// first among equal times), after `cursor`.
@@ -139,10 +134,11 @@ pub fn log_page(
         "calls_listing"
     };
     let sql = format!(
-        "SELECT {LOG_COLUMNS} FROM calls c INDEXED BY {index}
+        "SELECT {} FROM calls c INDEXED BY {index}
          LEFT JOIN customers cu ON cu.id = c.customer_id
          LEFT JOIN reservations r ON r.id = c.converted_reservation_id
          WHERE {} ORDER BY c.occurred_at DESC, c.seq DESC LIMIT {limit}",
+        log_columns(),
         conditions.join(" AND ")
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -279,6 +275,11 @@ mod tests {
             ],
         );
         assert!(!by_caller.contains("TEMP B-TREE"), "{by_caller}");
+    }
+
+    #[test]
+    fn the_log_reads_every_column_of_a_call_first() {
+        assert_eq!(calls::COLUMNS.split(", ").count(), CALL_COLUMN_COUNT);
     }
 
     #[test]

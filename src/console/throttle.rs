@@ -261,7 +261,10 @@ mod tests {
         let address: IpAddr = "192.0.2.7".parse().expect("ip");
         let first = t.begin("marie", Some(address), now).expect("admitted");
         assert_eq!(t.begin("marie", None, now).err(), Some(BUSY_RETRY_SECS));
-        assert_eq!(t.begin("paul", Some(address), now).err(), Some(BUSY_RETRY_SECS));
+        assert_eq!(
+            t.begin("paul", Some(address), now).err(),
+            Some(BUSY_RETRY_SECS)
+        );
         first.failed(now);
         assert!(t.begin("marie", Some(address), now).is_ok());
     }

@@ -56,11 +56,12 @@ pub struct CallDecision<'a> {
     pub new_customer: bool,
 }
 
-const COLUMNS: &str = "id, restaurant_id, external_call_id, caller_raw, caller_e164, customer_id, \
+/// The columns `from_row` reads, in its order.
+pub(crate) const COLUMNS: &str = "id, restaurant_id, external_call_id, caller_raw, caller_e164, customer_id, \
      reservation_id, template_type, occurred_at, created_at, outcome, message_id, error_code, \
      error_message, debited_cents, link_token";
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
+pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
     Ok(CallRow {
         id: row.get(0)?,
         restaurant_id: row.get(1)?,

@@ -113,12 +113,18 @@ fn an_empty_file_or_one_that_is_not_sqlite_is_refused_and_left_as_it_was() {
 fn database_one_version_behind(cli: &Cli) -> i64 {
     let known = ringback::db::latest_schema_version();
     let conn = cli.db();
-    for entry in [
-        include_str!("../../sql/0001_init.sql"),
-        include_str!("../../sql/0002_reservation_cancel_reason.sql"),
-        include_str!("../../sql/0003_reservation_listing_index.sql"),
-    ] {
-        conn.execute_batch(entry).expect("old migration");
+    // Every migration but the latest, as the binary before this one left the database.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("sql dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files.pop();
+    for file in files {
+        let sql = std::fs::read_to_string(&file).expect("migration");
+        conn.execute_batch(&sql).expect("old migration");
     }
     conn.pragma_update(None, "user_version", known - 1)
         .expect("version");

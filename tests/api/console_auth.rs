@@ -411,7 +411,11 @@ async fn a_burst_of_concurrent_guesses_gets_no_more_than_five_checked() {
         login_json(&app, "marie", "one more guess").await;
     }
     let later = login_json(&app, "marie", CONSOLE_PASSWORD).await;
-    assert_eq!(later.status().as_u16(), 429, "locked out after five guesses");
+    assert_eq!(
+        later.status().as_u16(),
+        429,
+        "locked out after five guesses"
+    );
 }
 
 #[tokio::test]
@@ -463,7 +467,11 @@ async fn behind_a_tls_proxy_that_says_so_the_session_cookie_is_secure() {
 async fn an_unknown_console_path_is_a_404_envelope_with_the_security_headers() {
     let app = spawn_app().await;
 
-    for path in ["/console/nope", "/console/api/nope", "/console/assets/nope.js"] {
+    for path in [
+        "/console/nope",
+        "/console/api/nope",
+        "/console/assets/nope.js",
+    ] {
         let response = app
             .client
             .get(format!("{}{path}", app.address))
@@ -471,7 +479,11 @@ async fn an_unknown_console_path_is_a_404_envelope_with_the_security_headers() {
             .await
             .expect("get");
         assert_eq!(response.status().as_u16(), 404, "{path}");
-        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
         let body: Value = response.json().await.expect("json");
         assert_eq!(body["error"]["code"], "NOT_FOUND", "{path}");
     }

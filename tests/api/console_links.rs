@@ -351,7 +351,9 @@ async fn a_link_preview_is_sent_on_but_not_counted_as_a_click() {
     assert_eq!(preview.status().as_u16(), 302);
     let clicks: i64 = app
         .db()
-        .query_row("SELECT clicks FROM calls WHERE id = ?1", [&id], |r| r.get(0))
+        .query_row("SELECT clicks FROM calls WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
         .expect("call");
     assert_eq!(clicks, 0);
 }
