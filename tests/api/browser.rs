@@ -241,22 +241,29 @@ async fn download(browser: &Browser, address: &str, href: &str) -> String {
     response.text().await.expect("csv")
 }
 
-/// The page as it is now, 1280 px wide: always under a directory of its own in the system's
-/// temporary directory (the path is printed), and as `docs/console.png` with `RINGBACK_SCREENSHOT=1`.
+/// The page as it is now, 1280 px wide and then as a phone shows it (390 px): under the build's
+/// temporary directory (the paths are printed), and the desktop one as `docs/console.png` with
+/// `RINGBACK_SCREENSHOT=1`.
 async fn save_screenshots(browser: &Browser) {
+    let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    std::fs::create_dir_all(&kept).expect("a directory for the screenshots");
     browser.js::<Value>("window.scrollTo(0, 0)").await;
-    let png = browser.client.screenshot().await.expect("screenshot");
-    let kept = tempfile::Builder::new()
-        .prefix("ringback-console-")
-        .tempdir();
-    let kept = kept.expect("a directory for the screenshot").keep();
-    let mut targets = vec![kept.join("console.png")];
+    let desktop = browser.client.screenshot().await.expect("screenshot");
+    let mut targets = vec![(kept.join("console.png"), desktop.clone())];
     if std::env::var("RINGBACK_SCREENSHOT").as_deref() == Ok("1") {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::create_dir_all(&docs).expect("docs/");
-        targets.push(docs.join("console.png"));
+        targets.push((docs.join("console.png"), desktop));
     }
-    for path in targets {
+    browser
+        .client
+        .set_window_size(390, 1800)
+        .await
+        .expect("a phone-sized window");
+    browser.js::<Value>("window.scrollTo(0, 0)").await;
+    let phone = browser.client.screenshot().await.expect("screenshot");
+    targets.push((kept.join("console-phone.png"), phone));
+    for (path, png) in targets {
         std::fs::write(&path, &png).expect("write the screenshot");
         eprintln!("console screenshot: {}", path.display());
     }

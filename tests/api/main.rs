@@ -18,6 +18,7 @@ mod concurrency;
 mod connections;
 mod console_auth;
 mod console_export;
+mod console_faults;
 mod console_links;
 mod console_log;
 mod contract;
