@@ -39,10 +39,6 @@ impl Query {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
-
-    pub fn get_owned(&self, key: &str) -> Option<String> {
-        self.get(key).map(str::to_string)
-    }
 }
 
 /// The restaurant a request is about: the one named, if the user may see it, or the user's only

@@ -58,7 +58,7 @@ pub async fn export_calls(
     let q = Query::parse(raw);
     // Checked before the first byte goes out: a bad filter is a 4xx, not a broken file.
     let (restaurant, filter) = db::read(&state.reads, move |conn| {
-        let restaurant = scope(conn, &user, q.get_owned("restaurant").as_deref())?;
+        let restaurant = scope(conn, &user, q.get("restaurant"))?;
         let filter = log_filter(&q, &restaurant)?;
         Ok::<_, ApiError>((restaurant, filter))
     })
