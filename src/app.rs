@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use crate::console::{ConsoleState, api, export, login, origin, pages, redirect};
 use crate::db::lock::{DatabaseLock, LockError};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::jobs;
+use crate::jobs::timers::Timers;
 use crate::listener::{self, Limits};
 use crate::missed_call::{Pipeline, recover_interrupted};
 use crate::ops::metrics::Metrics;
@@ -25,6 +25,7 @@ use crate::ops::{health, openapi};
 use crate::rate_limit::RateLimit;
 use crate::routes::{self, customers, partner, reservations};
 use crate::state::AppState;
+use crate::webhooks::{self, Webhooks};
 use crate::whatsapp::Transport;
 use crate::whatsapp::cloud::Cloud;
 use crate::whatsapp::sandbox::Sandbox;
@@ -55,6 +56,8 @@ pub struct App {
     limits: Limits,
     tls: Option<listener::TlsAcceptor>,
     retention_days: i64,
+    /// Settles Telnyx sessions, retries failed Telnyx calls, ends holds (SPEC §10).
+    timers: Timers,
     started: Started,
     /// Held while the app lives: `restore` refuses, and a second server does not start.
     _lock: DatabaseLock,
@@ -126,13 +129,26 @@ fn bind(addr: &str) -> std::io::Result<TcpListener> {
 
 /// Opens (and migrates) the database, turns rows a crash left in flight into FAILED, and starts
 /// the writer and the checkpointer. Blocking: file I/O and SQLite.
-fn open_storage(path: &Path, max_pending_writes: usize) -> Result<Storage, DbError> {
+fn open_storage(config: &Config) -> Result<Storage, DbError> {
+    let (path, max_pending_writes) = (&config.database.path, config.database.max_pending_writes);
     let mut conn = db::open(path)?;
-    let recovered = recover_interrupted(&mut conn)?;
-    if recovered > 0 {
+    let whatsapp = &config.whatsapp;
+    let hold_ms = whatsapp
+        .webhook_on()
+        .then_some(whatsapp.reconcile_seconds * 1000);
+    let stale_ms = config.missed_calls.stale_after_minutes * 60_000;
+    let recovered = recover_interrupted(&mut conn, hold_ms, stale_ms)?;
+    if recovered.failed > 0 {
         tracing::warn!(
-            calls = recovered,
+            calls = recovered.failed,
             "dispatches interrupted by a restart are now FAILED; a retry sends them"
+        );
+    }
+    if recovered.held > 0 {
+        tracing::warn!(
+            calls = recovered.held,
+            seconds = whatsapp.reconcile_seconds,
+            "dispatches interrupted by a restart wait for WhatsApp's status before they count as FAILED"
         );
     }
     let restaurants_enabled = db::restaurants::count_enabled(&conn)?;
@@ -183,6 +199,11 @@ fn routes(state: AppState) -> Router {
         .route("/healthz", get(health::get_health))
         .route("/readyz", get(health::get_readiness))
         .route("/metrics", get(health::get_metrics))
+        .route("/webhooks/telnyx", post(webhooks::telnyx::receive))
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::whatsapp::handshake).post(webhooks::whatsapp::receive),
+        )
         .merge(console_routes(state.clone()))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -260,11 +281,11 @@ impl App {
             source,
         };
         let lock = DatabaseLock::acquire(&path)?;
-        let (open_path, max_pending) = (path.clone(), config.database.max_pending_writes);
+        let open_config = config.clone();
         let storage = tokio::task::spawn_blocking(move || {
             crate::phone::warm_up();
             crate::console::password::warm_up();
-            open_storage(&open_path, max_pending)
+            open_storage(&open_config)
         })
         .await
         .map_err(|e| db_error(DbError::Task(e.to_string())))?
@@ -305,6 +326,14 @@ impl App {
         };
         let config_retention_days = config.missed_calls.retention_days;
         let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);
+        let webhooks = Arc::new(Webhooks::new(&config));
+        let timers = Timers {
+            writer: storage.writer.clone(),
+            reads: storage.reads.clone(),
+            pipeline: pipeline.clone(),
+            settle_ms: config.telnyx.settle_seconds * 1000,
+            wake: Arc::clone(&webhooks.timers),
+        };
         let state = AppState {
             pipeline: pipeline.clone(),
             writer: storage.writer.clone(),
@@ -315,6 +344,7 @@ impl App {
             rate_limit,
             readiness: Arc::default(),
             console: Arc::new(ConsoleState::new(tls.is_some())),
+            webhooks,
         };
         Ok(App {
             listener,
@@ -324,6 +354,7 @@ impl App {
             limits,
             tls,
             retention_days: config_retention_days,
+            timers,
             started,
             _lock: lock,
             writer_stopped: storage.writer_stopped,
@@ -358,6 +389,7 @@ impl App {
             self.retention_days,
             jobs_stop.clone(),
         ));
+        let timers = tokio::spawn(jobs::timers::run(self.timers, jobs_stop.clone()));
         let _stop_jobs = jobs_stop.drop_guard();
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
@@ -383,10 +415,17 @@ impl App {
                     Err(e) => Ok(format!("the retention job failed: {e}")),
                 }
             };
+            let timers_died = async {
+                match timers.await {
+                    Ok(()) => std::future::pending().await,
+                    Err(e) => Ok(format!("the timers job failed: {e}")),
+                }
+            };
             let reason = tokio::select! {
                 r = writer_stopped => r,
                 r = checkpointer_stopped => r,
                 r = retention_died => r,
+                r = timers_died => r,
             };
             reason.unwrap_or_else(|_| "a database thread ended".into())
         };

@@ -83,6 +83,13 @@ pub enum ApiError {
     /// or address.
     #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
     LoginThrottled { retry_after_secs: u64 },
+    /// 401 `INVALID_SIGNATURE`: a webhook whose signature (or Telnyx timestamp) does not hold;
+    /// nothing of it was recorded.
+    #[error("{0}")]
+    BadSignature(&'static str),
+    /// 403 `FORBIDDEN`: Meta's webhook handshake with a wrong verify token.
+    #[error("the verify token does not match")]
+    WrongVerifyToken,
     /// 500 `INTERNAL_ERROR`: logged here, answered without details.
     #[error("internal error")]
     Internal(String),
@@ -199,6 +206,8 @@ impl ApiError {
                 "RATE_LIMITED",
                 json!({"retry_after_seconds": retry_after_secs}),
             ),
+            BadSignature(_) => (StatusCode::UNAUTHORIZED, "INVALID_SIGNATURE", none),
+            WrongVerifyToken => (StatusCode::FORBIDDEN, "FORBIDDEN", none),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", none),
         }
     }
@@ -354,6 +363,8 @@ mod tests {
                 },
                 429,
             ),
+            (ApiError::BadSignature("x"), 401),
+            (ApiError::WrongVerifyToken, 403),
             (ApiError::Internal("x".into()), 500),
         ];
         for (error, status) in cases {

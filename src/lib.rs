@@ -1,7 +1,8 @@
 //! ringback turns a restaurant's missed phone calls into a WhatsApp message that brings the
 //! caller back. A report travels one way: the HTTP edge (`routes`) parses it, the pipeline
 //! (`missed_call`) decides and claims it through the single database writer (`db`), and the
-//! transport (`whatsapp`) sends it; the answer travels back as an outcome.
+//! transport (`whatsapp`) sends it; the answer travels back as an outcome. A call Telnyx
+//! detected comes in by the other door (`webhooks`) and runs the same pipeline from `jobs`.
 
 pub mod admin;
 pub mod app;
@@ -28,4 +29,5 @@ pub mod state;
 pub mod telemetry;
 pub mod time;
 pub mod views;
+pub mod webhooks;
 pub mod whatsapp;

@@ -25,4 +25,6 @@ pub struct AppState {
     pub readiness: Arc<Readiness>,
     /// Login throttling and the bounds of password checks.
     pub console: Arc<crate::console::ConsoleState>,
+    /// The webhooks' keys, and the bell that wakes the timers (SPEC §10).
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }

@@ -16,6 +16,7 @@ use crate::db::reservations::{CLOSED_STATUSES, Reservation, UPCOMING_STATUSES};
 use crate::db::restaurants::Restaurant;
 use crate::db::templates::TemplateType;
 use crate::db::tokens::TokenInfo;
+use crate::missed_call::delivery::{DeliveryState, Source};
 use crate::missed_call::outcome::Outcome;
 use crate::time::{format_local, format_utc};
 
@@ -66,6 +67,17 @@ pub struct CallView {
     /// Why WhatsApp did not take it, for `UNDELIVERABLE` and `FAILED`.
     #[schema(required = true)]
     pub error: Option<DispatchError>,
+    /// `PARTNER` (reported over this API) or `TELNYX` (detected from Telnyx's events).
+    pub source: Source,
+    /// What WhatsApp's status webhooks said of the message: `sent`, `delivered`, `read` or
+    /// `failed`; `null` until one arrives (or without the webhook).
+    #[schema(required = true)]
+    pub delivery_state: Option<DeliveryState>,
+    /// Dispatch attempts so far, an interrupted one included; `0` for a skip.
+    pub attempts: i64,
+    /// When ringback itself sends a `FAILED` Telnyx call again; else `null`.
+    #[schema(required = true, format = DateTime)]
+    pub next_attempt_at: Option<String>,
     /// On a replay (`SKIPPED_DUPLICATE`): the outcome the call had.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -116,6 +128,10 @@ impl CallView {
                 ),
                 message: row.error_message.clone(),
             }),
+            source: row.source,
+            delivery_state: row.delivery_state,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at.map(format_utc),
             original_outcome: None,
         }
     }
@@ -148,8 +164,16 @@ pub struct CustomerView {
     /// E.164.
     pub phone_number: String,
     pub whatsapp_suppressed: bool,
+    /// Why, while suppressed: `operator`, `131050` (WhatsApp said the user stopped marketing
+    /// messages) or `reply` (the customer answered STOP).
+    #[schema(required = true, schema_with = suppression_reason)]
+    pub suppression_reason: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
+}
+
+fn suppression_reason() -> ObjectBuilder {
+    one_of_strings_or_null(["operator", "131050", "reply"])
 }
 
 impl CustomerView {
@@ -159,6 +183,7 @@ impl CustomerView {
             name: c.name.clone(),
             phone_number: c.phone_e164.clone(),
             whatsapp_suppressed: c.whatsapp_suppressed,
+            suppression_reason: c.suppression_reason.clone(),
             created_at: format_utc(c.created_at),
         }
     }
@@ -333,3 +358,19 @@ impl PartialSchema for TemplateType {
 }
 
 impl ToSchema for TemplateType {}
+
+impl PartialSchema for Source {
+    fn schema() -> RefOr<Schema> {
+        one_of_strings(Source::ALL.map(Source::as_str)).into()
+    }
+}
+
+impl ToSchema for Source {}
+
+impl PartialSchema for DeliveryState {
+    fn schema() -> RefOr<Schema> {
+        one_of_strings(DeliveryState::ALL.map(DeliveryState::as_str)).into()
+    }
+}
+
+impl ToSchema for DeliveryState {}

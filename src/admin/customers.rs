@@ -53,9 +53,14 @@ pub fn set_suppression(
         table::find_customer_by_phone(conn, restaurant_id, number.as_str())?
             .ok_or_else(|| failed(format!("no customer with number {number}")))?
     };
-    table::set_suppressed(conn, &customer.id, suppressed)?;
+    if suppressed {
+        table::suppress(conn, &customer.id, table::Suppression::Operator)?;
+    } else {
+        table::unsuppress(conn, &customer.id)?;
+    }
     Ok(Customer {
         whatsapp_suppressed: suppressed,
+        suppression_reason: suppressed.then(|| "operator".to_string()),
         ..customer
     })
 }

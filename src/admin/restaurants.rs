@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{AdminError, failed, require_restaurant, usage};
 use crate::db::restaurants::{self as table, NewRestaurant, Restaurant, RestaurantChanges};
-use crate::phone::is_known_country;
+use crate::phone::{is_known_country, normalise};
 use crate::time::{format_utc, zone};
 
 /// Codes people write for a country that are not its ISO 3166-1 alpha-2 code.
@@ -98,10 +98,36 @@ pub fn update_restaurant(
     if changes.message_cost_cents.is_some_and(|c| c < 0) {
         return Err(usage("the message cost cannot be negative"));
     }
+    if let Some(Some(number)) = &changes.telnyx_number {
+        changes.telnyx_number = Some(Some(check_telnyx_number(conn, id, number, &changes)?));
+    }
     if !table::update_restaurant(conn, id, &changes)? {
         return Err(failed(format!("no restaurant with id {id}")));
     }
     Ok(())
+}
+
+/// A Telnyx number in E.164 (read with the restaurant's country), held by no other restaurant:
+/// a call's restaurant is the one whose number it rang.
+fn check_telnyx_number(
+    conn: &Connection,
+    id: &str,
+    number: &str,
+    changes: &RestaurantChanges,
+) -> Result<String, AdminError> {
+    let restaurant = require_restaurant(conn, id)?;
+    let country = changes.country.as_deref().unwrap_or(&restaurant.country);
+    let e164 = normalise(number, country).map_err(|_| {
+        usage(format!(
+            "--telnyx-number {number} is not a valid phone number for {country}"
+        ))
+    })?;
+    match crate::db::telnyx::restaurant_by_number(conn, e164.as_str())? {
+        Some(holder) if holder != id => Err(failed(format!(
+            "the Telnyx number {e164} is already tied to restaurant {holder}"
+        ))),
+        _ => Ok(e164.as_str().to_string()),
+    }
 }
 
 /// Connects the restaurant's WhatsApp Business number, or (`None`) disconnects it.
@@ -172,6 +198,7 @@ pub fn restaurant_json(r: &Restaurant) -> Value {
         "booking_url": r.booking_url,
         "features": {"missed_calls": r.missed_calls_enabled, "whatsapp": r.whatsapp.is_some()},
         "whatsapp_phone_number_id": r.whatsapp.as_ref().map(|w| &w.phone_number_id),
+        "telnyx_number": r.telnyx_number,
         "balance_cents": r.balance_cents,
         "message_cost_cents": r.message_cost_cents,
         "created_at": format_utc(r.created_at),

@@ -75,6 +75,9 @@ pub enum RestaurantCommand {
         /// Cost of one message in cents.
         #[arg(long, value_name = "CENTS", value_parser = clap::value_parser!(i64).range(0..))]
         message_cost: Option<i64>,
+        /// The Telnyx number whose incoming calls are this restaurant's, or `none` to untie it.
+        #[arg(long, value_name = "+E164|none")]
+        telnyx_number: Option<String>,
     },
     /// Connect or disconnect the restaurant's WhatsApp Business number.
     #[command(group(clap::ArgGroup::new("mode").required(true).args(["phone_number_id", "disable"])))]

@@ -45,6 +45,7 @@ pub(super) fn restaurant(
             missed_calls,
             balance,
             message_cost,
+            telnyx_number,
         } => {
             let changes = RestaurantChanges {
                 name,
@@ -57,6 +58,8 @@ pub(super) fn restaurant(
                     Balance::Cents(c) => Some(c),
                 }),
                 message_cost_cents: message_cost,
+                telnyx_number: telnyx_number
+                    .map(|n| (!n.trim().eq_ignore_ascii_case("none")).then_some(n)),
             };
             let said = describe(&changes);
             if said.is_empty() {
@@ -153,6 +156,11 @@ fn describe(changes: &RestaurantChanges) -> String {
     }
     if let Some(cents) = changes.message_cost_cents {
         said.push(format!("message cost {cents} cents"));
+    }
+    match &changes.telnyx_number {
+        Some(Some(number)) => said.push(format!("Telnyx number {number}")),
+        Some(None) => said.push("no Telnyx number".into()),
+        None => {}
     }
     said.join(", ")
 }

@@ -69,7 +69,14 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-const SECTIONS: [&str; 5] = ["server", "database", "whatsapp", "missed_calls", "log"];
+const SECTIONS: [&str; 6] = [
+    "server",
+    "database",
+    "whatsapp",
+    "missed_calls",
+    "telnyx",
+    "log",
+];
 const DEFAULT_FILE: &str = "ringback.toml";
 
 impl Config {

@@ -12,6 +12,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub whatsapp: WhatsAppConfig,
     pub missed_calls: MissedCallsConfig,
+    pub telnyx: TelnyxConfig,
     pub log: LogConfig,
     /// The file the configuration was read from, so that a bad value can name its line.
     #[serde(skip)]
@@ -75,6 +76,41 @@ pub struct WhatsAppConfig {
     pub api_base: String,
     pub timeout_ms: u64,
     pub dispatch_threads: usize,
+    /// Meta's webhook handshake token; set together with `app_secret`, it turns on
+    /// `/webhooks/whatsapp` (SPEC §10).
+    pub verify_token: String,
+    /// The Meta app's secret, which signs every webhook (`X-Hub-Signature-256`).
+    pub app_secret: String,
+    /// With the webhook on, how long a send a restart interrupted waits for WhatsApp's status
+    /// before it counts as FAILED.
+    pub reconcile_seconds: i64,
+}
+
+impl WhatsAppConfig {
+    /// The status webhook is on: start-up holds interrupted sends for their status.
+    pub fn webhook_on(&self) -> bool {
+        !self.app_secret.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelnyxConfig {
+    /// The Telnyx account's public key (base64), which verifies every webhook; set, it turns
+    /// on `/webhooks/telnyx` (SPEC §10).
+    pub public_key: String,
+    /// A closed call counts as missed once this long has passed after its hangup with no
+    /// answer heard.
+    pub settle_seconds: i64,
+}
+
+impl Default for TelnyxConfig {
+    fn default() -> Self {
+        TelnyxConfig {
+            public_key: String::new(),
+            settle_seconds: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -148,6 +184,9 @@ impl Default for WhatsAppConfig {
             api_base: "https://graph.facebook.com/v21.0".into(),
             timeout_ms: 10_000,
             dispatch_threads: 16,
+            verify_token: String::new(),
+            app_secret: String::new(),
+            reconcile_seconds: 120,
         }
     }
 }

@@ -47,6 +47,32 @@ impl Config {
         if !(1..=256).contains(&self.whatsapp.dispatch_threads) {
             return invalid("whatsapp.dispatch_threads", "must be between 1 and 256");
         }
+        let wa = &self.whatsapp;
+        if wa.app_secret.is_empty() != wa.verify_token.is_empty() {
+            let key = if wa.app_secret.is_empty() {
+                "whatsapp.app_secret"
+            } else {
+                "whatsapp.verify_token"
+            };
+            return invalid(
+                key,
+                "the WhatsApp webhook needs both app_secret and verify_token, or neither",
+            );
+        }
+        if !(0..=86_400).contains(&wa.reconcile_seconds) {
+            return invalid("whatsapp.reconcile_seconds", "must be between 0 and 86400");
+        }
+        if !self.telnyx.public_key.is_empty()
+            && crate::webhooks::telnyx::parse_public_key(&self.telnyx.public_key).is_none()
+        {
+            return invalid(
+                "telnyx.public_key",
+                "must be the base64 Ed25519 public key shown in the Telnyx portal (32 bytes)",
+            );
+        }
+        if !(0..=3_600).contains(&self.telnyx.settle_seconds) {
+            return invalid("telnyx.settle_seconds", "must be between 0 and 3600");
+        }
         let server = &self.server;
         if server.tls_cert.as_os_str().is_empty() != server.tls_key.as_os_str().is_empty() {
             let key = if server.tls_cert.as_os_str().is_empty() {

@@ -180,7 +180,9 @@ fn write_row(
         status_label(call.outcome).to_string(),
         reason,
         template_label(call.template_type).to_string(),
-        String::new(),
+        call.delivery_state
+            .map_or("", crate::missed_call::delivery::DeliveryState::as_str)
+            .to_string(),
         clicked,
         row.converted_reservation_id.clone().unwrap_or_default(),
         call.id.clone(),

@@ -21,8 +21,6 @@ pub struct LogRowView {
     pub new_customer: bool,
     pub status_label: &'static str,
     pub reason: Option<String>,
-    /// What WhatsApp said of the message once it was sent; `null` until it says.
-    pub delivery_state: Option<&'static str>,
     pub clicked_at: Option<String>,
     pub clicks: i64,
     pub converted_reservation_id: Option<String>,
@@ -56,7 +54,6 @@ impl Shown<'_> {
             call: CallView::from_row(&row.call),
             status_label: status_label(row.call.outcome),
             reason,
-            delivery_state: None,
             clicked_at: row.first_clicked_at.map(format_utc),
             clicked_at_local: row.first_clicked_at.map(|t| format_local(t, &self.tz)),
             clicks: row.clicks,

@@ -4,6 +4,7 @@ use rusqlite::{Connection, Row, params};
 
 use super::optional;
 use crate::db::templates::TemplateType;
+use crate::missed_call::delivery::{DeliveryState, Source};
 use crate::missed_call::outcome::Outcome;
 
 mod listing;
@@ -29,6 +30,13 @@ pub struct CallRow {
     pub debited_cents: i64,
     /// The booking-link token of its claimed dispatch (SPEC §9); `None` for a call never sent.
     pub link_token: Option<String>,
+    pub source: Source,
+    /// What WhatsApp's statuses said of the message (SPEC §10).
+    pub delivery_state: Option<DeliveryState>,
+    /// Dispatch attempts so far, an interrupted one included.
+    pub attempts: i64,
+    /// When ringback itself sends this FAILED Telnyx call again.
+    pub next_attempt_at: Option<i64>,
 }
 
 pub struct NewCall<'a> {
@@ -39,6 +47,7 @@ pub struct NewCall<'a> {
     pub caller_e164: Option<&'a str>,
     pub occurred_at: i64,
     pub created_at: i64,
+    pub source: Source,
 }
 
 /// What the pipeline decided for a call, written over its row.
@@ -59,7 +68,7 @@ pub struct CallDecision<'a> {
 /// The columns `from_row` reads, in its order.
 pub(crate) const COLUMNS: &str = "id, restaurant_id, external_call_id, caller_raw, caller_e164, customer_id, \
      reservation_id, template_type, occurred_at, created_at, outcome, message_id, error_code, \
-     error_message, debited_cents, link_token";
+     error_message, debited_cents, link_token, source, delivery_state, attempts, next_attempt_at";
 
 pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
     Ok(CallRow {
@@ -79,6 +88,10 @@ pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
         error_message: row.get(13)?,
         debited_cents: row.get(14)?,
         link_token: row.get(15)?,
+        source: row.get(16)?,
+        delivery_state: row.get(17)?,
+        attempts: row.get(18)?,
+        next_attempt_at: row.get(19)?,
     })
 }
 
@@ -90,8 +103,8 @@ pub fn insert_call(conn: &Connection, call: &NewCall<'_>) -> rusqlite::Result<Op
     let inserted = conn
         .prepare_cached(
             "INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
-                            occurred_at, created_at, updated_at, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 'DISPATCHING')
+                            occurred_at, created_at, updated_at, outcome, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 'DISPATCHING', ?8)
          ON CONFLICT (restaurant_id, external_call_id) DO NOTHING",
         )?
         .execute(params![
@@ -102,6 +115,7 @@ pub fn insert_call(conn: &Connection, call: &NewCall<'_>) -> rusqlite::Result<Op
             call.caller_e164,
             call.occurred_at,
             call.created_at,
+            call.source,
         ])?;
     Ok((inserted == 1).then(|| call.id.to_string()))
 }
@@ -144,7 +158,9 @@ pub fn record_decision(
                 occurred_at = ?5, outcome = ?6, debited_cents = ?7, message_id = NULL,
                 error_code = NULL, error_message = NULL, updated_at = ?8,
                 link_token = COALESCE(link_token, ?9),
-                new_customer = (new_customer OR ?10)
+                new_customer = (new_customer OR ?10),
+                attempts = attempts + (?6 = 'DISPATCHING'), next_attempt_at = NULL,
+                held_until = NULL, delivery_state = NULL
          WHERE id = ?1",
     )?
     .execute(params![
@@ -179,7 +195,8 @@ pub fn record_dispatch_result(
             // the number, so it is not stored.
             "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4,
                 error_message = CASE WHEN caller_raw = ?7 AND ?5 IS NOT NULL THEN ?8 ELSE ?5 END,
-                updated_at = ?6, sent_at = CASE WHEN ?2 = 'SENT' THEN ?6 ELSE sent_at END
+                updated_at = ?6, sent_at = CASE WHEN ?2 = 'SENT' THEN ?6 ELSE sent_at END,
+                held_until = NULL
          WHERE id = ?1 AND outcome = 'DISPATCHING'",
         )?
         .execute(params![
@@ -224,13 +241,111 @@ pub fn message_within(
     )
 }
 
-/// Rows a crash left in DISPATCHING, as `(id, restaurant_id, debited_cents)`.
-pub fn find_in_flight(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, restaurant_id, debited_cents FROM calls WHERE outcome = 'DISPATCHING'",
-    )?;
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect()
+/// A row a crash left in DISPATCHING, and the end of its hold if an earlier start held it.
+pub struct InFlight {
+    pub call: CallRow,
+    pub held_until: Option<i64>,
+}
+
+/// Rows a crash left in DISPATCHING.
+pub fn find_in_flight(conn: &Connection) -> rusqlite::Result<Vec<InFlight>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS}, held_until FROM calls WHERE outcome = 'DISPATCHING'"
+    ))?;
+    stmt.query_map([], |r| {
+        Ok(InFlight {
+            call: from_row(r)?,
+            held_until: r.get(20)?,
+        })
+    })?
+    .collect()
+}
+
+/// Keeps a DISPATCHING row a restart found waiting for WhatsApp's status until `until`.
+pub fn hold(conn: &Connection, id: &str, until: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE calls SET held_until = ?2 WHERE id = ?1")?
+        .execute(params![id, until])?;
+    Ok(())
+}
+
+/// Held rows whose hold ended by `now` with no status heard.
+pub fn find_expired_holds(conn: &Connection, now: i64) -> rusqlite::Result<Vec<CallRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM calls
+         WHERE held_until IS NOT NULL AND held_until <= ?1 AND outcome = 'DISPATCHING'"
+    ))?;
+    stmt.query_map([now], from_row)?.collect()
+}
+
+/// The earliest end of a hold, if any row is held.
+pub fn next_hold_end(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT min(held_until) FROM calls WHERE held_until IS NOT NULL")?
+        .query_row([], |r| r.get(0))
+}
+
+/// Whether the row is held for WhatsApp's status.
+pub fn is_held(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM calls WHERE id = ?1 AND held_until IS NOT NULL
+                        AND outcome = 'DISPATCHING')",
+    )?
+    .query_row([id], |r| r.get(0))
+}
+
+/// A held row whose message WhatsApp's status says did leave: SENT with that message id, and
+/// never dispatched again.
+pub fn reconcile_held(
+    conn: &Connection,
+    id: &str,
+    message_id: &str,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE calls SET outcome = 'SENT', message_id = ?2, error_code = NULL,
+                    error_message = NULL, updated_at = ?3, sent_at = ?3, held_until = NULL,
+                    next_attempt_at = NULL
+             WHERE id = ?1 AND outcome = 'DISPATCHING' AND held_until IS NOT NULL",
+        )?
+        .execute(params![id, message_id, now])?;
+    Ok(changed == 1)
+}
+
+/// When ringback sends a FAILED Telnyx call again; `None`: it will not.
+pub fn set_next_attempt(conn: &Connection, id: &str, at: Option<i64>) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE calls SET next_attempt_at = ?2 WHERE id = ?1")?
+        .execute(params![id, at])?;
+    Ok(())
+}
+
+/// FAILED Telnyx calls whose next attempt is due by `now`, oldest due first.
+pub fn find_due_retries(conn: &Connection, now: i64, limit: u32) -> rusqlite::Result<Vec<CallRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM calls
+         WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?1 AND outcome = 'FAILED'
+         ORDER BY next_attempt_at LIMIT ?2"
+    ))?;
+    stmt.query_map(params![now, limit], from_row)?.collect()
+}
+
+/// The earliest planned retry, if any.
+pub fn next_retry_at(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT min(next_attempt_at) FROM calls WHERE next_attempt_at IS NOT NULL")?
+        .query_row([], |r| r.get(0))
+}
+
+/// The restaurant's call whose message has this WhatsApp id.
+pub fn find_call_by_message_id(
+    conn: &Connection,
+    restaurant_id: &str,
+    message_id: &str,
+) -> rusqlite::Result<Option<CallRow>> {
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE message_id = ?1 AND restaurant_id = ?2"
+        ))?
+        .query_row([message_id, restaurant_id], from_row),
+    )
 }
 
 pub fn find_call_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<CallRow>> {

@@ -14,11 +14,13 @@ pub struct Customer {
     pub name: Option<String>,
     pub source: String,
     pub whatsapp_suppressed: bool,
+    /// Why, while suppressed: `operator`, `131050` or `reply` (SPEC §4.4).
+    pub suppression_reason: Option<String>,
     pub created_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, restaurant_id, phone_e164, name, source, whatsapp_suppressed, created_at";
+const COLUMNS: &str = "id, restaurant_id, phone_e164, name, source, whatsapp_suppressed, \
+     created_at, suppression_reason";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
     Ok(Customer {
@@ -29,6 +31,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Customer> {
         source: row.get(4)?,
         whatsapp_suppressed: row.get(5)?,
         created_at: row.get(6)?,
+        suppression_reason: row.get(7)?,
     })
 }
 
@@ -86,6 +89,7 @@ pub fn match_or_create_customer(
         name: name.map(str::to_string),
         source: source.to_string(),
         whatsapp_suppressed: false,
+        suppression_reason: None,
         created_at: now_ms(),
     };
     insert_customer(conn, &customer)?;
@@ -114,10 +118,59 @@ pub fn set_customer_name(conn: &Connection, id: &str, name: &str) -> rusqlite::R
     Ok(())
 }
 
-pub fn set_suppressed(conn: &Connection, id: &str, suppressed: bool) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE customers SET whatsapp_suppressed = ?2 WHERE id = ?1")?
-        .execute(params![id, suppressed])?;
+/// Who or what suppressed a customer (SPEC §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppression {
+    /// The operator, from the CLI, the partner API or the console.
+    Operator,
+    /// WhatsApp refused a message with 131050: the user stopped marketing messages.
+    StoppedMarketing,
+    /// The customer answered STOP (or the like).
+    Reply,
+}
+
+impl Suppression {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Suppression::Operator => "operator",
+            Suppression::StoppedMarketing => "131050",
+            Suppression::Reply => "reply",
+        }
+    }
+}
+
+/// Suppresses a customer. The operator's word replaces any earlier reason (START cannot lift
+/// it); a 131050 or a STOP never changes the reason of a customer already suppressed, so a
+/// START cannot lift what the operator or WhatsApp decided.
+pub fn suppress(conn: &Connection, id: &str, by: Suppression) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE customers SET whatsapp_suppressed = 1,
+                suppression_reason = CASE WHEN ?3 OR whatsapp_suppressed = 0 OR suppression_reason IS NULL
+                                          THEN ?2 ELSE suppression_reason END
+         WHERE id = ?1",
+    )?
+    .execute(params![id, by.reason(), by == Suppression::Operator])?;
     Ok(())
+}
+
+/// Lifts a customer's suppression, whatever its reason (the operator).
+pub fn unsuppress(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE customers SET whatsapp_suppressed = 0, suppression_reason = NULL WHERE id = ?1",
+    )?
+    .execute([id])?;
+    Ok(())
+}
+
+/// A START reply: lifts only a suppression the customer's own STOP made. Returns whether it did.
+pub fn lift_reply_suppression(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE customers SET whatsapp_suppressed = 0, suppression_reason = NULL
+             WHERE id = ?1 AND whatsapp_suppressed = 1 AND suppression_reason = 'reply'",
+        )?
+        .execute([id])?;
+    Ok(changed == 1)
 }
 
 pub fn list_customers(conn: &Connection, restaurant_id: &str) -> rusqlite::Result<Vec<Customer>> {
@@ -136,7 +189,9 @@ pub fn update_customer(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE customers SET name = CASE WHEN ?2 THEN ?3 ELSE name END,
-                              whatsapp_suppressed = COALESCE(?4, whatsapp_suppressed)
+                              whatsapp_suppressed = COALESCE(?4, whatsapp_suppressed),
+                              suppression_reason = CASE WHEN ?4 IS NULL THEN suppression_reason
+                                                        WHEN ?4 THEN 'operator' ELSE NULL END
          WHERE id = ?1",
     )?
     .execute(params![id, name.is_some(), name.flatten(), suppressed])?;

@@ -9,6 +9,8 @@ mod existing;
 pub mod lock;
 pub mod reservations;
 pub mod restaurants;
+pub mod statuses;
+pub mod telnyx;
 pub mod templates;
 pub mod tokens;
 pub mod users;

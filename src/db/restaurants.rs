@@ -20,6 +20,8 @@ pub struct Restaurant {
     pub balance_cents: Option<i64>,
     pub message_cost_cents: i64,
     pub whatsapp: Option<WhatsAppAccount>,
+    /// The Telnyx number (E.164) whose incoming calls are this restaurant's (SPEC §10).
+    pub telnyx_number: Option<String>,
     pub created_at: i64,
 }
 
@@ -55,10 +57,13 @@ pub struct RestaurantChanges {
     /// `Some(None)` makes the balance unlimited.
     pub balance_cents: Option<Option<i64>>,
     pub message_cost_cents: Option<i64>,
+    /// `Some(None)` unties the restaurant's Telnyx number.
+    pub telnyx_number: Option<Option<String>>,
 }
 
 const COLUMNS: &str = "id, name, country, timezone, booking_url, missed_calls_enabled, \
-     balance_cents, message_cost_cents, wa_phone_number_id, wa_access_token, created_at";
+     balance_cents, message_cost_cents, wa_phone_number_id, wa_access_token, created_at, \
+     telnyx_number";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Restaurant> {
     let phone_number_id: Option<String> = row.get(8)?;
@@ -80,6 +85,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Restaurant> {
             _ => None,
         },
         created_at: row.get(10)?,
+        telnyx_number: row.get(11)?,
     })
 }
 
@@ -104,6 +110,20 @@ pub fn find_restaurant(conn: &Connection, id: &str) -> rusqlite::Result<Option<R
     optional(
         conn.prepare_cached(&format!("SELECT {COLUMNS} FROM restaurants WHERE id = ?1"))?
             .query_row([id], from_row),
+    )
+}
+
+/// The restaurant whose WhatsApp number has this id (a webhook names its number so).
+pub fn find_restaurant_by_phone_number_id(
+    conn: &Connection,
+    phone_number_id: &str,
+) -> rusqlite::Result<Option<Restaurant>> {
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM restaurants WHERE wa_phone_number_id = ?1
+             ORDER BY created_at LIMIT 1"
+        ))?
+        .query_row([phone_number_id], from_row),
     )
 }
 
@@ -138,7 +158,8 @@ pub fn update_restaurant(
             booking_url = COALESCE(?5, booking_url),
             missed_calls_enabled = COALESCE(?6, missed_calls_enabled),
             balance_cents = CASE WHEN ?7 THEN ?8 ELSE balance_cents END,
-            message_cost_cents = COALESCE(?9, message_cost_cents)
+            message_cost_cents = COALESCE(?9, message_cost_cents),
+            telnyx_number = CASE WHEN ?10 THEN ?11 ELSE telnyx_number END
          WHERE id = ?1",
         )?
         .execute(params![
@@ -151,6 +172,8 @@ pub fn update_restaurant(
             changes.balance_cents.is_some(),
             changes.balance_cents.flatten(),
             changes.message_cost_cents,
+            changes.telnyx_number.is_some(),
+            changes.telnyx_number.clone().flatten(),
         ])?;
     Ok(found == 1)
 }

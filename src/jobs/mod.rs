@@ -3,3 +3,4 @@
 //! (the WAL checkpointer, a thread of its own, lives with the writer in `db`).
 
 pub mod retention;
+pub mod timers;

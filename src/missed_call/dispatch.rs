@@ -61,10 +61,11 @@ impl Pipeline {
         row: CallRow,
         result: DispatchResult,
     ) -> Result<CallRow, PipelineError> {
+        let stale_ms = self.stale_after_ms();
         let attempt = {
             let (row, result) = (row.clone(), result.clone());
             self.writer
-                .run_always(move |conn| record_result(conn, &row, &result, now_ms()))
+                .run_always(move |conn| record_result(conn, &row, &result, now_ms(), stale_ms))
                 .await
         };
         let source = match attempt {
@@ -91,12 +92,17 @@ impl Pipeline {
         let call_id = row.id.clone();
         let writer = self.writer.clone();
         self.in_flight
-            .spawn(async move { store_until_committed(writer, row, result).await });
+            .spawn(async move { store_until_committed(writer, row, result, stale_ms).await });
         Err(PipelineError::ResultNotRecorded { call_id, source })
     }
 }
 
-async fn store_until_committed(writer: Writer, row: CallRow, result: DispatchResult) {
+async fn store_until_committed(
+    writer: Writer,
+    row: CallRow,
+    result: DispatchResult,
+    stale_ms: i64,
+) {
     let mut pause = RECORD_RETRY_FIRST;
     loop {
         tokio::time::sleep(pause).await;
@@ -104,7 +110,7 @@ async fn store_until_committed(writer: Writer, row: CallRow, result: DispatchRes
         // Every error but a stopped writer is retried: a row must not stay DISPATCHING
         // while the process lives.
         match writer
-            .run_always(move |conn| record_result(conn, &r, &res, now_ms()))
+            .run_always(move |conn| record_result(conn, &r, &res, now_ms(), stale_ms))
             .await
         {
             Ok(call) => {

@@ -7,8 +7,11 @@ use super::outcome::Outcome;
 use super::{PipelineError, Report};
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow, NewCall};
-use crate::db::customers::set_suppressed;
+use crate::db::customers::{Suppression, suppress};
 use crate::db::restaurants::{Restaurant, credit_balance};
+use crate::db::statuses;
+use crate::missed_call::delivery::Source;
+use crate::missed_call::retry;
 use crate::phone::Caller;
 use crate::secret::new_id;
 use crate::time::now_ms;
@@ -45,6 +48,7 @@ pub(super) fn claim_call_row(
             caller_e164,
             occurred_at,
             created_at: report.received_at,
+            source: report.source,
         },
     )?;
     if inserted.is_some() {
@@ -65,6 +69,10 @@ pub(super) fn claim_call_row(
             error_message: None,
             debited_cents: 0,
             link_token: None,
+            source: report.source,
+            delivery_state: None,
+            attempts: 0,
+            next_attempt_at: None,
         }));
     }
     // Not inserted: only the (restaurant, external_call_id) key can have been taken.
@@ -95,22 +103,33 @@ pub(super) fn claim_call_row(
     }
 }
 
-/// The second, short job: how the dispatch of the claimed `row` ended, the refund, and 131050's
-/// suppression. Returns the row as it now reads.
+/// The second, short job: how the dispatch of the claimed `row` ended, the refund, 131050's
+/// suppression, and — for a Telnyx call that failed — when ringback sends it again. Returns the
+/// row as it now reads.
 pub(super) fn record_result(
     conn: &Connection,
     row: &CallRow,
     result: &DispatchResult,
     now: i64,
+    stale_after_ms: i64,
 ) -> Result<CallRow, PipelineError> {
-    let (outcome, message_id, error) = match result {
-        DispatchResult::Sent { message_id } => (Outcome::Sent, Some(message_id.as_str()), None),
-        DispatchResult::Undeliverable { code, message } => (
+    // WhatsApp's own status may already have said the message left (its answer to us timed
+    // out, say): that is a send, whatever the transport concluded.
+    let echoed = match result {
+        DispatchResult::Failed { .. } => statuses::message_of_call(conn, &row.id)?,
+        _ => None,
+    };
+    let (outcome, message_id, error) = match (result, &echoed) {
+        (_, Some(message_id)) => (Outcome::Sent, Some(message_id.as_str()), None),
+        (DispatchResult::Sent { message_id }, None) => {
+            (Outcome::Sent, Some(message_id.as_str()), None)
+        }
+        (DispatchResult::Undeliverable { code, message }, None) => (
             Outcome::Undeliverable,
             None,
             Some((code.as_str(), message.as_str())),
         ),
-        DispatchResult::Failed { code, message } => (
+        (DispatchResult::Failed { code, message }, None) => (
             Outcome::Failed,
             None,
             Some((code.as_str(), message.as_str())),
@@ -126,40 +145,107 @@ pub(super) fn record_result(
     if outcome != Outcome::Sent {
         credit_balance(conn, &row.restaurant_id, row.debited_cents)?;
     }
+    if outcome == Outcome::Failed {
+        schedule_retry(conn, row, now, stale_after_ms)?;
+    }
     if let (DispatchResult::Undeliverable { code, .. }, Some(customer_id)) =
         (result, &row.customer_id)
         && code == STOPPED_MARKETING_CODE
     {
-        set_suppressed(conn, customer_id, true)?;
+        suppress(conn, customer_id, Suppression::StoppedMarketing)?;
     }
-    let (error_code, error_message) = error.unzip();
-    Ok(CallRow {
-        outcome,
-        message_id: message_id.map(str::to_string),
-        error_code: error_code.map(str::to_string),
-        error_message: error_message.map(str::to_string),
-        ..row.clone()
+    if let Some(message_id) = message_id {
+        // Statuses that arrived before this result was stored.
+        statuses::refresh_delivery_state(conn, &row.id, message_id)?;
+    }
+    calls::find_call_by_id(conn, &row.id)?.ok_or_else(|| PipelineError::CallGone {
+        call_id: row.id.clone(),
     })
 }
 
+/// A FAILED Telnyx call is sent again by ringback itself (SPEC §10); a partner's call is the
+/// partner's to retry.
+fn schedule_retry(
+    conn: &Connection,
+    row: &CallRow,
+    now: i64,
+    stale_after_ms: i64,
+) -> rusqlite::Result<()> {
+    if row.source != Source::Telnyx {
+        return Ok(());
+    }
+    let attempts = row.attempts.max(1);
+    let at = retry::next_attempt_at(attempts, row.occurred_at, now, stale_after_ms);
+    calls::set_next_attempt(conn, &row.id, at)
+}
+
+/// What start-up recovery did with the rows a crash left in DISPATCHING.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered {
+    /// Turned FAILED (`interrupted`) and refunded.
+    pub failed: usize,
+    /// Held for WhatsApp's status (the webhook is on).
+    pub held: usize,
+}
+
 /// At start-up: rows a crash left in DISPATCHING become FAILED (`interrupted`) and are refunded,
-/// so that a retry dispatches them. One transaction: a crash during recovery leaves every row
-/// as it was, never a row turned FAILED without its refund. Returns how many.
-pub fn recover_interrupted(conn: &mut Connection) -> Result<usize, DbError> {
+/// so that a retry dispatches them — or, with `hold_ms` (the WhatsApp webhook is on), wait that
+/// long for a status saying whether their message left. A row already held by an earlier start
+/// keeps its deadline. One transaction: a crash during recovery leaves every row as it was,
+/// never a row turned FAILED without its refund.
+pub fn recover_interrupted(
+    conn: &mut Connection,
+    hold_ms: Option<i64>,
+    stale_after_ms: i64,
+) -> Result<Recovered, DbError> {
     let now = now_ms();
     let tx = conn.transaction()?;
-    let rows = calls::find_in_flight(&tx)?;
-    for (id, restaurant_id, debited) in &rows {
-        calls::record_dispatch_result(
-            &tx,
-            id,
-            Outcome::Failed,
-            None,
-            Some(("interrupted", "the dispatch was interrupted by a restart")),
-            now,
-        )?;
-        credit_balance(&tx, restaurant_id, *debited)?;
+    let mut recovered = Recovered::default();
+    for row in calls::find_in_flight(&tx)? {
+        match (hold_ms, row.held_until) {
+            (_, Some(until)) if until > now => recovered.held += 1,
+            (Some(hold), None) if hold > 0 => {
+                calls::hold(&tx, &row.call.id, now + hold)?;
+                recovered.held += 1;
+            }
+            _ => {
+                fail_interrupted(&tx, &row.call, now, stale_after_ms)?;
+                recovered.failed += 1;
+            }
+        }
     }
     tx.commit()?;
-    Ok(rows.len())
+    Ok(recovered)
+}
+
+/// Held rows whose hold is over, with no status heard: FAILED `interrupted` and refunded, so a
+/// send that never reached WhatsApp is sent again. Returns how many.
+pub fn end_expired_holds(
+    conn: &Connection,
+    now: i64,
+    stale_after_ms: i64,
+) -> Result<usize, DbError> {
+    let expired = calls::find_expired_holds(conn, now)?;
+    for call in &expired {
+        fail_interrupted(conn, call, now, stale_after_ms)?;
+    }
+    Ok(expired.len())
+}
+
+fn fail_interrupted(
+    conn: &Connection,
+    call: &CallRow,
+    now: i64,
+    stale_after_ms: i64,
+) -> rusqlite::Result<()> {
+    calls::record_dispatch_result(
+        conn,
+        &call.id,
+        Outcome::Failed,
+        None,
+        Some(("interrupted", "the dispatch was interrupted by a restart")),
+        now,
+    )?;
+    credit_balance(conn, &call.restaurant_id, call.debited_cents)?;
+    schedule_retry(conn, call, now, stale_after_ms)
 }

@@ -1,10 +1,12 @@
 //! The missed-call pipeline (SPEC §1): idempotency, caller, customer, reservation, gates, then
 //! the dispatch outside any transaction and a second short job that records its result.
 
+pub mod delivery;
 mod dispatch;
 pub mod gates;
 mod ledger;
 pub mod outcome;
+pub mod retry;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,9 +28,10 @@ use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
 use crate::whatsapp::template::{Variables, build_payload};
 use crate::whatsapp::{Outgoing, Transport};
+use delivery::Source;
 use gates::{Gate, GateInput, Guest, Outbound};
-pub use ledger::recover_interrupted;
 use ledger::{Claimed, claim_call_row};
+pub use ledger::{Recovered, end_expired_holds, recover_interrupted};
 use outcome::Outcome;
 
 /// A missed call as the edge parsed it: nothing here can be malformed.
@@ -39,6 +42,7 @@ pub struct Report {
     /// `None`: the report did not say; the arrival time (or, on a retry, the stored time) is used.
     pub occurred_at: Option<i64>,
     pub received_at: i64,
+    pub source: Source,
 }
 
 /// The ledger row a report ended with.
@@ -162,6 +166,11 @@ impl Pipeline {
             public_url: public_url.into(),
             in_flight: TaskTracker::new(),
         }
+    }
+
+    /// `missed_calls.stale_after_minutes`, in ms: no retry is planned past it.
+    pub fn stale_after_ms(&self) -> i64 {
+        self.rules.stale_after_minutes * 60_000
     }
 
     pub fn in_flight(&self) -> &TaskTracker {

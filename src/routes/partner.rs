@@ -13,6 +13,7 @@ use crate::auth::Authenticated;
 use crate::db::restaurants::Restaurant;
 use crate::db::{self, calls::find_call};
 use crate::error::ApiError;
+use crate::missed_call::delivery::Source;
 use crate::missed_call::outcome::Outcome;
 use crate::missed_call::{Handled, Report};
 use crate::ops::openapi::errors;
@@ -138,6 +139,7 @@ pub fn parse_report(
         external_call_id: external_call_id.map(str::to_string),
         occurred_at,
         received_at,
+        source: Source::Partner,
     })
 }
 

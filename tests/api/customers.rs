@@ -23,7 +23,8 @@ async fn a_customer_is_found_by_number_in_any_format() {
     assert_eq!(
         body["data"][0],
         json!({"id": id, "name": "Camille", "phone_number": "+33612345678",
-               "whatsapp_suppressed": false, "created_at": body["data"][0]["created_at"]})
+               "whatsapp_suppressed": false, "suppression_reason": null,
+               "created_at": body["data"][0]["created_at"]})
     );
     assert_eq!(body["data"].as_array().map(Vec::len), Some(1));
 }
@@ -98,8 +99,20 @@ async fn suppressing_a_customer_over_the_api_skips_their_next_missed_call() {
 
     assert_eq!(status, 200);
     assert_eq!(body["data"]["whatsapp_suppressed"], true);
+    assert_eq!(body["data"]["suppression_reason"], "operator");
     assert_eq!(body["data"]["name"], "Camille");
     assert_eq!(call["data"]["outcome"], "SKIPPED_SUPPRESSED");
+
+    let (_, lifted) = app
+        .call(
+            Method::PATCH,
+            &format!("/customers/{id}"),
+            &app.restaurant.token,
+            Some(json!({"whatsapp_suppressed": false})),
+        )
+        .await;
+    assert_eq!(lifted["data"]["whatsapp_suppressed"], false);
+    assert_eq!(lifted["data"]["suppression_reason"], json!(null));
 }
 
 #[tokio::test]

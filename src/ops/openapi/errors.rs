@@ -10,7 +10,7 @@ use utoipa::{PartialSchema, ToResponse, ToSchema};
 use crate::views::one_of_strings;
 
 /// Every `error.code` the API answers (SPEC §2.3).
-pub const ERROR_CODES: [&str; 20] = [
+pub const ERROR_CODES: [&str; 21] = [
     "MALFORMED_REQUEST",
     "UNAUTHORIZED",
     "NOT_FOUND",
@@ -31,6 +31,7 @@ pub const ERROR_CODES: [&str; 20] = [
     "STORAGE_UNAVAILABLE",
     "INVALID_CREDENTIALS",
     "FORBIDDEN",
+    "INVALID_SIGNATURE",
 ];
 
 /// The one envelope of every error answer.
@@ -188,6 +189,8 @@ mod tests {
             ApiError::LoginThrottled {
                 retry_after_secs: 1,
             },
+            ApiError::BadSignature("x"),
+            ApiError::WrongVerifyToken,
             ApiError::Internal("x".into()),
         ];
         for error in &all {
@@ -212,6 +215,8 @@ mod tests {
                 | ApiError::NoSession
                 | ApiError::CrossOrigin
                 | ApiError::LoginThrottled { .. }
+                | ApiError::BadSignature(_)
+                | ApiError::WrongVerifyToken
                 | ApiError::Internal(_) => {}
             }
         }

@@ -1,0 +1,273 @@
+//! What happens later, whoever is listening (SPEC §10): a closed Telnyx session settles into a
+//! missed call once `telnyx.settle_seconds` have passed with no answer; a FAILED Telnyx call is
+//! sent again when its `next_attempt_at` comes; a send held after a crash ends FAILED when its
+//! hold runs out with no status. All three are read from the database, so they survive a
+//! restart; the loop looks every second, or at once when a hangup arrives.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::calls::{self, CallRow};
+use crate::db::restaurants::find_restaurant;
+use crate::db::telnyx::{self, fold_session, restaurant_by_number};
+use crate::db::{self, DbError, ReadPool, Writer};
+use crate::missed_call::delivery::Source;
+use crate::missed_call::{Pipeline, PipelineError, Report, end_expired_holds};
+use crate::phone::{Caller, E164, mask};
+use crate::time::now_ms;
+
+/// How often the loop looks when nothing woke it.
+const TICK: Duration = Duration::from_secs(1);
+/// Sessions or retries started per look; the rest wait for the next one.
+const BATCH: u32 = 200;
+
+#[derive(Clone)]
+pub struct Timers {
+    pub writer: Writer,
+    pub reads: ReadPool,
+    pub pipeline: Pipeline,
+    pub settle_ms: i64,
+    pub wake: Arc<Notify>,
+}
+
+/// Runs until `stop` is cancelled.
+pub async fn run(timers: Timers, stop: CancellationToken) {
+    // Sessions and calls being worked on, so a slow send is not started twice.
+    let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
+    loop {
+        if let Err(e) = timers.look(&busy).await {
+            tracing::warn!(db.error = %e, "timers: could not read what is due; trying again");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(TICK) => {}
+            () = timers.wake.notified() => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+struct Due {
+    sessions: Vec<String>,
+    retries: Vec<CallRow>,
+    holds_over: bool,
+}
+
+impl Timers {
+    async fn look(&self, busy: &Arc<Mutex<HashSet<String>>>) -> Result<(), DbError> {
+        let now = now_ms();
+        let settle_ms = self.settle_ms;
+        // Read first: a look that finds nothing due costs no commit.
+        let due = db::read(&self.reads, move |conn| {
+            Ok::<_, DbError>(Due {
+                sessions: telnyx::due_sessions(conn, now, settle_ms, BATCH)?,
+                retries: calls::find_due_retries(conn, now, BATCH)?,
+                holds_over: calls::next_hold_end(conn)?.is_some_and(|end| end <= now),
+            })
+        })
+        .await?;
+        if due.holds_over {
+            let stale_ms = self.pipeline.stale_after_ms();
+            let ended = self
+                .writer
+                .run(move |conn| end_expired_holds(conn, now_ms(), stale_ms))
+                .await?;
+            if ended > 0 {
+                tracing::warn!(
+                    calls = ended,
+                    "no WhatsApp status came for sends interrupted by a restart: now FAILED, so they are sent again"
+                );
+            }
+        }
+        for session in due.sessions {
+            if let Some(claim) = Claim::take(busy, &session) {
+                let this = self.clone();
+                self.pipeline.in_flight().spawn(async move {
+                    this.settle(&session).await;
+                    drop(claim);
+                });
+            }
+        }
+        for call in due.retries {
+            if let Some(claim) = Claim::take(busy, &call.id) {
+                let this = self.clone();
+                self.pipeline.in_flight().spawn(async move {
+                    this.retry(call).await;
+                    drop(claim);
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A closed session: answered, set aside, or a missed call through the pipeline.
+    async fn settle(&self, session_id: &str) {
+        let id = session_id.to_string();
+        let plan = self
+            .writer
+            .run(move |conn| plan_settlement(conn, &id, now_ms()))
+            .await;
+        let (restaurant_id, report) = match plan {
+            Ok(Plan::Settled) => return,
+            Ok(Plan::Run {
+                restaurant_id,
+                report,
+            }) => (restaurant_id, report),
+            Err(e) => {
+                tracing::warn!(telnyx.session = %session_id, db.error = %e, "a closed call could not be settled yet; trying again");
+                return;
+            }
+        };
+        let settlement = match self.pipeline.report(&restaurant_id, *report).await {
+            Ok(handled) => Some(("missed", Some(handled.call.id))),
+            Err(
+                PipelineError::CallInProgress { call_id }
+                | PipelineError::ResultNotRecorded { call_id, .. }
+                | PipelineError::CallGone { call_id },
+            ) => Some(("missed", Some(call_id))),
+            Err(PipelineError::RestaurantGone) => Some(("restaurant_removed", None)),
+            Err(PipelineError::ExternalCallIdReused) => Some(("session_reused", None)),
+            // Not stored: the session stays due, and is tried again.
+            Err(PipelineError::Db(e)) => {
+                tracing::warn!(telnyx.session = %session_id, db.error = %e, "a missed call could not be stored yet; trying again");
+                None
+            }
+        };
+        if let Some((settlement, call_id)) = settlement {
+            let id = session_id.to_string();
+            let stored = self
+                .writer
+                .run_always(move |conn| {
+                    Ok::<_, DbError>(telnyx::settle(
+                        conn,
+                        &id,
+                        settlement,
+                        call_id.as_deref(),
+                        now_ms(),
+                    )?)
+                })
+                .await;
+            if let Err(e) = stored {
+                // Settled again later: the pipeline then answers the call's replay.
+                tracing::warn!(telnyx.session = %session_id, db.error = %e, "could not mark a call session settled");
+            }
+        }
+    }
+
+    /// A FAILED Telnyx call whose next attempt is due, sent again through the pipeline.
+    async fn retry(&self, call: CallRow) {
+        let now = now_ms();
+        if now - call.occurred_at >= self.pipeline.stale_after_ms() {
+            let id = call.id.clone();
+            let _ = self
+                .writer
+                .run(move |conn| Ok::<_, DbError>(calls::set_next_attempt(conn, &id, None)?))
+                .await;
+            tracing::warn!(call.id = %call.id, "a failed call is now too old to send: it stays FAILED");
+            return;
+        }
+        let caller = match &call.caller_e164 {
+            Some(number) => Caller::Number(E164::from_stored(number)),
+            None => Caller::Hidden(call.caller_raw.clone()),
+        };
+        let report = Report {
+            caller,
+            external_call_id: call.external_call_id.clone(),
+            occurred_at: Some(call.occurred_at),
+            received_at: now,
+            source: Source::Telnyx,
+        };
+        tracing::info!(call.id = %call.id, attempt = call.attempts + 1, "sending a failed call again");
+        if let Err(e) = self.pipeline.report(&call.restaurant_id, report).await {
+            tracing::warn!(call.id = %call.id, error = %e, "a retry of a failed call did not run");
+        }
+    }
+}
+
+/// What settling a session does: done here (answered, or set aside), or a report to run.
+enum Plan {
+    Settled,
+    Run {
+        restaurant_id: String,
+        report: Box<Report>,
+    },
+}
+
+fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan, DbError> {
+    let session = fold_session(conn, session_id, now)?;
+    let set_aside = |why: &str| -> Result<Plan, DbError> {
+        telnyx::settle(conn, session_id, why, None, now)?;
+        Ok(Plan::Settled)
+    };
+    if session.settled {
+        return Ok(Plan::Settled);
+    }
+    if session.answered {
+        return set_aside("answered");
+    }
+    let restaurant = match &session.to {
+        Some(to) => match restaurant_by_number(conn, to)? {
+            Some(id) => find_restaurant(conn, &id)?,
+            None => None,
+        },
+        None => None,
+    };
+    let Some(restaurant) = restaurant else {
+        tracing::info!(
+            telnyx.session = %session_id, telnyx.number = session.to.as_deref().unwrap_or("unknown"),
+            "a missed call to a Telnyx number no restaurant has; ignored"
+        );
+        return set_aside("unknown_number");
+    };
+    let from = session.from.clone().unwrap_or_default();
+    let caller = match Caller::parse(&from, &restaurant.country) {
+        Ok(caller) => caller,
+        Err(_) => {
+            tracing::warn!(
+                telnyx.session = %session_id, caller = %mask(&from),
+                "a missed call from a number that is not valid; ignored"
+            );
+            return set_aside("invalid_caller");
+        }
+    };
+    let hangup_at = session.hangup_at.unwrap_or(now);
+    Ok(Plan::Run {
+        restaurant_id: restaurant.id,
+        report: Box::new(Report {
+            caller,
+            external_call_id: Some(session_id.to_string()),
+            // The call began before it was hung up; a clock that says otherwise is not trusted.
+            occurred_at: Some(session.started_at.unwrap_or(hangup_at).min(now)),
+            received_at: now,
+            source: Source::Telnyx,
+        }),
+    })
+}
+
+/// A session's or a call's place in the busy set, given back when dropped.
+struct Claim {
+    busy: Arc<Mutex<HashSet<String>>>,
+    key: String,
+}
+
+impl Claim {
+    /// Marks `key` busy until the claim is dropped; `None` if it already was.
+    fn take(busy: &Arc<Mutex<HashSet<String>>>, key: &str) -> Option<Claim> {
+        let mut set = busy.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert(key.to_string()).then(|| Claim {
+            busy: Arc::clone(busy),
+            key: key.to_string(),
+        })
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut set = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        set.remove(&self.key);
+    }
+}
