@@ -48,5 +48,7 @@ mod secrets;
 mod soak;
 mod storage;
 mod survival;
+mod telnyx;
 mod tls;
+mod webhook_kit;
 mod writer;
