@@ -174,8 +174,7 @@ fn schedule_retry(
     if row.source != Source::Telnyx {
         return Ok(());
     }
-    let attempts = row.attempts.max(1);
-    let at = retry::next_attempt_at(attempts, row.occurred_at, now, stale_after_ms);
+    let at = retry::next_attempt_at(row.attempts, row.occurred_at, now, stale_after_ms);
     calls::set_next_attempt(conn, &row.id, at)
 }
 

@@ -363,6 +363,10 @@ fn write_decision(
         error_message: None,
         debited_cents: debited,
         link_token,
+        // As `record_decision` counts them: a claimed dispatch is one more attempt.
+        attempts: row.attempts + i64::from(outcome == Outcome::Dispatching),
+        next_attempt_at: None,
+        delivery_state: None,
         ..row
     })
 }
