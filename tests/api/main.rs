@@ -50,5 +50,6 @@ mod storage;
 mod survival;
 mod telnyx;
 mod tls;
+mod webhook_crash;
 mod webhook_kit;
 mod writer;
