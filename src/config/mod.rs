@@ -347,6 +347,26 @@ mod tests {
     }
 
     #[test]
+    fn a_telnyx_public_key_that_is_not_32_bytes_of_base64_is_named() {
+        let mut cfg = Config::default();
+        cfg.telnyx.public_key = "not a key".into();
+        let err = cfg.validate().expect_err("bad key");
+        assert!(err.to_string().contains("telnyx.public_key"), "{err}");
+        cfg.telnyx.public_key = "AAAA".into();
+        assert!(cfg.validate().is_err(), "3 bytes are no Ed25519 key");
+    }
+
+    #[test]
+    fn the_whatsapp_webhook_needs_both_its_secret_and_its_verify_token() {
+        let mut cfg = Config::default();
+        cfg.whatsapp.app_secret = "s3cret".into();
+        let err = cfg.validate().expect_err("half a webhook");
+        assert!(err.to_string().contains("whatsapp.verify_token"), "{err}");
+        cfg.whatsapp.verify_token = "token".into();
+        cfg.validate().expect("both set");
+    }
+
+    #[test]
     fn tls_needs_both_a_certificate_and_a_key() {
         let mut cfg = Config::default();
         cfg.server.tls_cert = PathBuf::from("/etc/ringback/cert.pem");

@@ -93,6 +93,11 @@ pub fn forget_number(
          WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?4)",
         params![restaurant_id, e164, FORGOTTEN, customer_id],
     )?;
+    // Telnyx's events name the caller too; their session keeps its call, not the number.
+    conn.execute(
+        "UPDATE telnyx_events SET from_number = ?2 WHERE from_number = ?1",
+        params![e164, FORGOTTEN],
+    )?;
     let mut reservations = 0;
     if let Some(id) = &customer_id {
         erase_quotes(

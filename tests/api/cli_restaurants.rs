@@ -275,3 +275,56 @@ fn a_country_written_uk_is_refused_with_did_you_mean_gb() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_telnyx_number_is_tied_in_e164_and_one_another_restaurant_holds_is_refused() {
+    let cli = Cli::new();
+    let first = restaurant(&cli);
+    let second = restaurant(&cli);
+
+    let tied = cli.run(&[
+        "restaurant",
+        "update",
+        &first,
+        "--telnyx-number",
+        "01 87 65 43 21",
+    ]);
+    let taken = cli.run(&[
+        "restaurant",
+        "update",
+        &second,
+        "--telnyx-number",
+        "+33187654321",
+    ]);
+    let invalid = cli.run(&["restaurant", "update", &second, "--telnyx-number", "12"]);
+    let listed = cli.json(&["restaurant", "list", "--json"]);
+
+    assert!(tied.status.success(), "{}", stderr(&tied));
+    assert!(stderr(&tied).contains("Telnyx number"), "{}", stderr(&tied));
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(
+        stderr(&taken).contains(&format!("already tied to restaurant {first}")),
+        "{}",
+        stderr(&taken)
+    );
+    assert_eq!(invalid.status.code(), Some(2), "{}", stderr(&invalid));
+    let number_of = |id: &str| {
+        listed
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["telnyx_number"].clone())
+    };
+    assert_eq!(number_of(&first), Some(serde_json::json!("+33187654321")));
+    assert_eq!(number_of(&second), Some(serde_json::Value::Null));
+
+    let untied = cli.run(&["restaurant", "update", &first, "--telnyx-number", "none"]);
+    let now_free = cli.run(&[
+        "restaurant",
+        "update",
+        &second,
+        "--telnyx-number",
+        "+33187654321",
+    ]);
+    assert!(untied.status.success(), "{}", stderr(&untied));
+    assert!(now_free.status.success(), "{}", stderr(&now_free));
+}

@@ -51,5 +51,6 @@ mod survival;
 mod telnyx;
 mod tls;
 mod webhook_crash;
+mod webhook_faults;
 mod webhook_kit;
 mod writer;
