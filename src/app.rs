@@ -73,6 +73,8 @@ pub struct Started {
     pub transport: TransportKind,
     pub restaurants_enabled: i64,
     pub tls: bool,
+    /// Which webhooks of SPEC §10 are on: `telnyx`, `whatsapp`, both or `none`.
+    pub webhooks: &'static str,
 }
 
 /// The database side of the app, opened together on a blocking thread.
@@ -323,6 +325,15 @@ impl App {
             transport: config.whatsapp.transport,
             restaurants_enabled: storage.restaurants_enabled,
             tls: tls.is_some(),
+            webhooks: match (
+                !config.telnyx.public_key.is_empty(),
+                config.whatsapp.webhook_on(),
+            ) {
+                (true, true) => "telnyx,whatsapp",
+                (true, false) => "telnyx",
+                (false, true) => "whatsapp",
+                (false, false) => "none",
+            },
         };
         let config_retention_days = config.missed_calls.retention_days;
         let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);

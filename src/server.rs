@@ -55,6 +55,7 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
             listen = %base_url,
             transport = started.transport.as_str(),
             restaurants_enabled = started.restaurants_enabled,
+            webhooks = started.webhooks,
             "ringback started, listening on {base_url}"
         );
         app.run_until_stopped(shutdown_signal()).await?;

@@ -181,8 +181,18 @@ fn print_call(
             row.template_type.map_or("-", |t| t.as_str()).to_string(),
         ),
         ("external_call_id", dash(&row.external_call_id)),
+        ("source", row.source.as_str().to_string()),
         ("message_id", dash(&row.message_id)),
+        (
+            "delivery_state",
+            row.delivery_state.map_or("-", |d| d.as_str()).to_string(),
+        ),
         ("error", dash(&error)),
+        ("attempts", row.attempts.to_string()),
+        (
+            "next_attempt_at",
+            row.next_attempt_at.map_or_else(|| "-".into(), both_times),
+        ),
         ("debited_cents", row.debited_cents.to_string()),
     ];
     for (name, value) in fields {

@@ -71,17 +71,17 @@ pub(super) fn customer(
                 )?;
             } else {
                 for c in list {
+                    let suppressed = match (c.whatsapp_suppressed, &c.suppression_reason) {
+                        (false, _) => String::new(),
+                        (true, Some(reason)) => format!("\tsuppressed ({reason})"),
+                        (true, None) => "\tsuppressed".into(),
+                    };
                     writeln!(
                         p.out,
-                        "{}\t{}\t{}{}",
+                        "{}\t{}\t{}{suppressed}",
                         c.id,
                         c.phone_e164,
                         c.name.as_deref().unwrap_or("-"),
-                        if c.whatsapp_suppressed {
-                            "\tsuppressed"
-                        } else {
-                            ""
-                        }
                     )?;
                 }
             }

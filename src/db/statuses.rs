@@ -41,21 +41,129 @@ pub fn message_of_call(conn: &Connection, call_id: &str) -> rusqlite::Result<Opt
         .optional()
 }
 
-/// Sets the call's delivery state from every status its message has had. Returns the state.
+/// Moves the call's delivery state forward by every status its message has had (the rule of
+/// `DeliveryState::advance` gives the same state in any order). Returns the state.
 pub fn refresh_delivery_state(
     conn: &Connection,
     call_id: &str,
     message_id: &str,
 ) -> rusqlite::Result<Option<DeliveryState>> {
+    let current: Option<DeliveryState> = conn
+        .prepare_cached("SELECT delivery_state FROM calls WHERE id = ?1 AND message_id = ?2")?
+        .query_row([call_id, message_id], |r| r.get(0))
+        .optional()?
+        .flatten();
     let mut stmt =
         conn.prepare_cached("SELECT status FROM message_statuses WHERE message_id = ?1")?;
     let statuses = stmt
         .query_map([message_id], |r| r.get::<_, DeliveryState>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let state = statuses.into_iter().fold(None, |state, status| {
+    let state = statuses.into_iter().fold(current, |state, status| {
         DeliveryState::advance(state, status).or(state)
     });
     conn.prepare_cached("UPDATE calls SET delivery_state = ?3 WHERE id = ?1 AND message_id = ?2")?
         .execute(params![call_id, message_id, state])?;
     Ok(state)
+}
+
+/// Forgets the webhooks' bookkeeping received before `cutoff`: Telnyx's events and sessions,
+/// the statuses and the replies already acted on. Kept long enough that a redelivery (Meta
+/// retries for up to 7 days) is still recognised; what they decided stays in the ledger and
+/// on the customers. Returns how many rows went.
+pub fn purge_webhook_records(conn: &Connection, cutoff: i64) -> rusqlite::Result<usize> {
+    let mut deleted = 0;
+    for table in ["telnyx_events", "message_statuses", "whatsapp_replies"] {
+        deleted += conn.execute(
+            &format!("DELETE FROM {table} WHERE received_at < ?1"),
+            [cutoff],
+        )?;
+    }
+    deleted += conn.execute(
+        "DELETE FROM telnyx_sessions WHERE received_at < ?1
+           AND (settled_at IS NOT NULL OR hangup_at IS NULL)",
+        [cutoff],
+    )?;
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database() -> Connection {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        conn.execute_batch(
+            "INSERT INTO restaurants (id, name, country, timezone, created_at)
+                 VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0);
+             INSERT INTO calls (id, restaurant_id, caller_raw, occurred_at, created_at,
+                                updated_at, outcome, message_id)
+                 VALUES ('call_1', 'rst_1', '+33612345678', 0, 0, 0, 'SENT', 'wamid.1');",
+        )
+        .expect("seed");
+        conn
+    }
+
+    fn status(conn: &Connection, status: DeliveryState, received_at: i64) {
+        insert_status(
+            conn,
+            &NewStatus {
+                message_id: "wamid.1",
+                status,
+                call_id: Some("call_1"),
+                at: received_at,
+                error_code: None,
+                received_at,
+            },
+        )
+        .expect("status");
+    }
+
+    #[test]
+    fn a_late_status_after_old_ones_were_forgotten_does_not_move_the_state_back() {
+        let conn = database();
+        status(&conn, DeliveryState::Read, 1);
+        refresh_delivery_state(&conn, "call_1", "wamid.1").expect("refresh");
+
+        purge_webhook_records(&conn, 2).expect("purge");
+        status(&conn, DeliveryState::Sent, 3);
+        let state = refresh_delivery_state(&conn, "call_1", "wamid.1").expect("refresh");
+
+        assert_eq!(state, Some(DeliveryState::Read));
+    }
+
+    #[test]
+    fn old_webhook_records_are_forgotten_but_a_session_waiting_to_settle_is_kept() {
+        let conn = database();
+        conn.execute_batch(
+            "INSERT INTO telnyx_events (id, session_id, event_type, received_at)
+                 VALUES ('e_old', 's_old', 'call.hangup', 1), ('e_new', 's_new', 'call.hangup', 9);
+             INSERT INTO telnyx_sessions (session_id, hangup_at, settled_at, received_at)
+                 VALUES ('s_done', 1, 1, 1), ('s_open', NULL, NULL, 1),
+                        ('s_due', 1, NULL, 1), ('s_new', 9, NULL, 9);
+             INSERT INTO whatsapp_replies (message_id, received_at)
+                 VALUES ('wamid.old', 1), ('wamid.new', 9);",
+        )
+        .expect("seed");
+        status(&conn, DeliveryState::Sent, 1);
+
+        let deleted = purge_webhook_records(&conn, 5).expect("purge");
+
+        let left = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .expect("count")
+        };
+        assert_eq!(deleted, 5);
+        assert_eq!(left("telnyx_events"), 1);
+        assert_eq!(left("whatsapp_replies"), 1);
+        assert_eq!(left("message_statuses"), 0);
+        let sessions: Vec<String> = conn
+            .prepare("SELECT session_id FROM telnyx_sessions ORDER BY session_id")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        assert_eq!(sessions, ["s_due", "s_new"]);
+    }
 }

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::calls::{self, CallRow};
 use crate::db::restaurants::find_restaurant;
+use crate::db::statuses;
 use crate::db::telnyx::{self, fold_session, restaurant_by_number};
 use crate::db::{self, DbError, ReadPool, Writer};
 use crate::missed_call::delivery::Source;
@@ -25,6 +26,10 @@ use crate::time::now_ms;
 const TICK: Duration = Duration::from_secs(1);
 /// Sessions or retries started per look; the rest wait for the next one.
 const BATCH: u32 = 200;
+/// How often the webhooks' old bookkeeping is forgotten, and how old it must be: past Meta's
+/// 7 days of redeliveries.
+const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+const KEEP_WEBHOOK_RECORDS_MS: i64 = 8 * 24 * 60 * 60 * 1000;
 
 #[derive(Clone)]
 pub struct Timers {
@@ -39,9 +44,21 @@ pub struct Timers {
 pub async fn run(timers: Timers, stop: CancellationToken) {
     // Sessions and calls being worked on, so a slow send is not started twice.
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let mut last_purge = tokio::time::Instant::now();
     loop {
         if let Err(e) = timers.look(&busy).await {
             tracing::warn!(db.error = %e, "timers: could not read what is due; trying again");
+        }
+        if last_purge.elapsed() >= PURGE_EVERY {
+            last_purge = tokio::time::Instant::now();
+            let cutoff = now_ms() - KEEP_WEBHOOK_RECORDS_MS;
+            let purged = timers
+                .writer
+                .run(move |conn| Ok::<_, DbError>(statuses::purge_webhook_records(conn, cutoff)?))
+                .await;
+            if let Err(e) = purged {
+                tracing::warn!(db.error = %e, "timers: could not forget old webhook records");
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(TICK) => {}
