@@ -24,6 +24,7 @@ mod console_log;
 mod contract;
 mod crash;
 mod customers;
+mod delivery;
 mod demo;
 mod disk;
 mod errors;

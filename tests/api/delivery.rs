@@ -1,0 +1,133 @@
+//! SPEC §10 and §9: what WhatsApp's statuses say of a message shows wherever the call does, and
+//! a status that beats the send's own answer is not lost.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::webhook_kit::*;
+
+async fn webhook_app(adjust: impl FnOnce(&mut ringback::config::Config)) -> TestApp {
+    let keys = TelnyxKeys::new();
+    spawn_app_with(|c| {
+        webhooks_on(c, &keys, 5);
+        adjust(c);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_delivered_message_shows_delivered_in_the_console_log_and_its_csv() {
+    let app = webhook_app(|_| {}).await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let (_, sent) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    let message_id = sent["data"]["message_id"]
+        .as_str()
+        .expect("wamid")
+        .to_string();
+
+    assert_eq!(
+        app.meta(&status_payload(&message_id, "delivered", None))
+            .await,
+        200
+    );
+
+    let cookie = app.console_session("marie").await;
+    let (status, log) = app.console_get(&cookie, "/console/api/calls").await;
+    assert_eq!(status, 200);
+    assert_eq!(log["data"][0]["delivery_state"], "delivered");
+    let csv = app
+        .client
+        .get(format!("{}/console/export.csv", app.address))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("text");
+    let header: Vec<&str> = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .expect("header")
+        .split(',')
+        .collect();
+    let row: Vec<&str> = csv.lines().nth(1).expect("row").split(',').collect();
+    let delivery = header
+        .iter()
+        .position(|h| *h == "delivery")
+        .expect("column");
+    assert_eq!(row[delivery], "delivered");
+}
+
+#[tokio::test]
+async fn a_status_that_arrives_before_the_sends_own_answer_times_out_makes_the_call_sent() {
+    let app = webhook_app(|c| c.whatsapp.timeout_ms = 1_500).await;
+    app.whatsapp.set(Behaviour::Delay(Duration::from_secs(5)));
+    let report = {
+        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
+        tokio::spawn(async move {
+            post_json(
+                &address,
+                &token,
+                &json!({"caller_phone_number": "+33612345678", "external_call_id": "slow-1"}),
+            )
+            .await
+        })
+    };
+    app.whatsapp.wait_for_requests(1).await;
+    let call_id = app.whatsapp.requests()[0].body["biz_opaque_callback_data"]
+        .as_str()
+        .expect("call id")
+        .to_string();
+
+    let status = status_payload("wamid.beat-the-answer", "sent", Some(&call_id));
+    assert_eq!(app.meta(&status).await, 200);
+    let (code, body) = report.await.expect("join");
+
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["data"]["outcome"], "SENT");
+    assert_eq!(body["data"]["message_id"], "wamid.beat-the-answer");
+    assert_eq!(body["data"]["delivery_state"], "sent");
+    let (_, replay) = app
+        .report_json(json!({"caller_phone_number": "+33612345678", "external_call_id": "slow-1"}))
+        .await;
+    assert_eq!(replay["data"]["outcome"], "SKIPPED_DUPLICATE");
+    assert_eq!(app.whatsapp.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_status_for_a_message_the_box_did_not_send_changes_nothing() {
+    let app = webhook_app(|_| {}).await;
+    let (_, sent) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    let id = sent["data"]["id"].as_str().expect("id").to_string();
+
+    assert_eq!(
+        app.meta(&status_payload("wamid.unknown", "read", None))
+            .await,
+        200
+    );
+    assert_eq!(
+        app.meta(&status_payload(
+            "wamid.unknown-2",
+            "read",
+            Some("call_not_ours")
+        ))
+        .await,
+        200
+    );
+
+    let (_, call) = app.get_call(&app.restaurant.token, &id).await;
+    assert_eq!(call["data"]["delivery_state"], Value::Null);
+    let statuses: i64 = app
+        .db()
+        .query_row("SELECT count(*) FROM message_statuses", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(statuses, 0);
+}
