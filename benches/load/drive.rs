@@ -19,12 +19,16 @@ impl Stats {
     pub async fn gather(tasks: Vec<tokio::task::JoinHandle<Stats>>, started: Instant) -> Stats {
         let mut total = Stats::default();
         for task in tasks {
-            let stats = task.await.expect("client");
-            total.latencies.extend(stats.latencies);
-            total.errors += stats.errors;
+            total.absorb(task.await.expect("client"));
         }
         total.elapsed = started.elapsed();
         total
+    }
+
+    /// Adds another client's latencies and errors to these.
+    pub fn absorb(&mut self, other: Stats) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
     }
 
     pub fn per_second(&self) -> f64 {
@@ -128,14 +132,26 @@ pub async fn closed_loop(target: &Target, clients: usize, duration: Duration) ->
 
 /// A steady `rate` of reports per second for `duration`, whatever the answers' pace (open loop).
 pub async fn open_loop(target: &Target, rate: f64, duration: Duration) -> Stats {
+    open_loop_until(target, rate, tokio::time::sleep(duration)).await
+}
+
+/// The same open loop, until `stop` completes (while another load runs); the figures then cover
+/// the time from the first report to the last answer.
+pub async fn open_loop_until(target: &Target, rate: f64, stop: impl Future<Output = ()>) -> Stats {
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut tasks = Vec::new();
-    while started.elapsed() < duration {
-        ticker.tick().await;
-        let target = target.clone();
-        tasks.push(tokio::spawn(async move { target.post_one().await }));
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => break,
+            _ = ticker.tick() => {
+                let target = target.clone();
+                tasks.push(tokio::spawn(async move { target.post_one().await }));
+            }
+        }
     }
     let mut total = Stats::default();
     for task in tasks {

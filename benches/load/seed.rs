@@ -8,6 +8,9 @@ use ringback::db::restaurants::RestaurantChanges;
 use ringback::db::templates::TemplateType;
 use rusqlite::{Connection, params};
 
+/// The WhatsApp phone number id every seeded restaurant sends from; Meta's webhooks name it.
+pub const PHONE_NUMBER_ID: &str = "1065403522";
+
 pub struct Restaurant {
     pub id: String,
     pub token: String,
@@ -28,7 +31,7 @@ pub fn restaurant(db: &Path, name: &str, feature_on: bool) -> Restaurant {
         },
     )
     .expect("feature");
-    restaurants::set_whatsapp(&conn, &id, Some(("1065403522", "EAAGbench"))).expect("wa");
+    restaurants::set_whatsapp(&conn, &id, Some((PHONE_NUMBER_ID, "EAAGbench"))).expect("wa");
     for (template_type, name) in [
         (TemplateType::MissedCall, "mc"),
         (TemplateType::MissedCallWithReservation, "mcr"),

@@ -81,3 +81,20 @@ pub fn config(db: &Path, transport: &str, api_base: &str) -> String {
          [whatsapp]\ntransport = \"{transport}\"\napi_base = \"{api_base}\"\n"
     )
 }
+
+/// The sandbox configuration with both webhooks on: Telnyx's public key (base64), Meta's app
+/// secret and verify token, and the delay after which a closed call session settles.
+pub fn webhook_config(
+    db: &Path,
+    telnyx_public_key: &str,
+    app_secret: &str,
+    verify_token: &str,
+    settle_seconds: u32,
+) -> String {
+    // `config` ends in the [whatsapp] table, which the secrets belong to.
+    format!(
+        "{}app_secret = \"{app_secret}\"\nverify_token = \"{verify_token}\"\n\
+         [telnyx]\npublic_key = \"{telnyx_public_key}\"\nsettle_seconds = {settle_seconds}\n",
+        config(db, "sandbox", "http://127.0.0.1:9")
+    )
+}
