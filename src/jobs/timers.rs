@@ -24,8 +24,13 @@ use crate::time::now_ms;
 
 /// How often the loop looks when nothing woke it.
 const TICK: Duration = Duration::from_secs(1);
+/// After a look that found a whole batch due (a backlog after an outage), the next one comes
+/// this soon instead.
+const BACKLOG_TICK: Duration = Duration::from_millis(20);
 /// Sessions or retries started per look; the rest wait for the next one.
 const BATCH: u32 = 200;
+/// Read per look: past those still being worked on, so a slow send does not hold back the rest.
+const READ_AHEAD: u32 = 5 * BATCH;
 /// How often the webhooks' old bookkeeping is forgotten, and how old it must be: past Meta's
 /// 7 days of redeliveries.
 const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
@@ -46,9 +51,13 @@ pub async fn run(timers: Timers, stop: CancellationToken) {
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut last_purge = tokio::time::Instant::now();
     loop {
-        if let Err(e) = timers.look(&busy).await {
-            tracing::warn!(db.error = %e, "timers: could not read what is due; trying again");
-        }
+        let started = match timers.look(&busy).await {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::warn!(db.error = %e, "timers: could not read what is due; trying again");
+                0
+            }
+        };
         if last_purge.elapsed() >= PURGE_EVERY {
             last_purge = tokio::time::Instant::now();
             let cutoff = now_ms() - KEEP_WEBHOOK_RECORDS_MS;
@@ -60,8 +69,13 @@ pub async fn run(timers: Timers, stop: CancellationToken) {
                 tracing::warn!(db.error = %e, "timers: could not forget old webhook records");
             }
         }
+        let pause = if started >= BATCH as usize {
+            BACKLOG_TICK
+        } else {
+            TICK
+        };
         tokio::select! {
-            () = tokio::time::sleep(TICK) => {}
+            () = tokio::time::sleep(pause) => {}
             () = timers.wake.notified() => {}
             () = stop.cancelled() => return,
         }
@@ -75,14 +89,15 @@ struct Due {
 }
 
 impl Timers {
-    async fn look(&self, busy: &Arc<Mutex<HashSet<String>>>) -> Result<(), DbError> {
+    /// Starts what is due; returns how many sessions or retries it started.
+    async fn look(&self, busy: &Arc<Mutex<HashSet<String>>>) -> Result<usize, DbError> {
         let now = now_ms();
         let settle_ms = self.settle_ms;
         // Read first: a look that finds nothing due costs no commit.
         let due = db::read(&self.reads, move |conn| {
             Ok::<_, DbError>(Due {
-                sessions: telnyx::due_sessions(conn, now, settle_ms, BATCH)?,
-                retries: calls::find_due_retries(conn, now, BATCH)?,
+                sessions: telnyx::due_sessions(conn, now, settle_ms, READ_AHEAD)?,
+                retries: calls::find_due_retries(conn, now, READ_AHEAD)?,
                 holds_over: calls::next_hold_end(conn)?.is_some_and(|end| end <= now),
             })
         })
@@ -100,8 +115,13 @@ impl Timers {
                 );
             }
         }
+        let mut started = 0;
         for session in due.sessions {
+            if started == BATCH as usize {
+                break;
+            }
             if let Some(claim) = Claim::take(busy, &session) {
+                started += 1;
                 let this = self.clone();
                 self.pipeline.in_flight().spawn(async move {
                     this.settle(&session).await;
@@ -109,8 +129,13 @@ impl Timers {
                 });
             }
         }
+        let mut retries = 0;
         for call in due.retries {
+            if retries == BATCH as usize {
+                break;
+            }
             if let Some(claim) = Claim::take(busy, &call.id) {
+                retries += 1;
                 let this = self.clone();
                 self.pipeline.in_flight().spawn(async move {
                     this.retry(call).await;
@@ -118,7 +143,7 @@ impl Timers {
                 });
             }
         }
-        Ok(())
+        Ok(started.max(retries))
     }
 
     /// A closed session: answered, set aside, or a missed call through the pipeline.
