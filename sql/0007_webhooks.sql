@@ -14,8 +14,7 @@ CREATE INDEX restaurants_wa_phone_number_id ON restaurants (wa_phone_number_id)
 ALTER TABLE customers ADD COLUMN suppression_reason TEXT;
 -- Suppressions made before reasons were kept: 131050 where a refusal says so, else the operator.
 UPDATE customers SET suppression_reason = CASE
-        WHEN EXISTS (SELECT 1 FROM calls
-                     WHERE calls.customer_id = customers.id AND calls.error_code = '131050')
+        WHEN id IN (SELECT customer_id FROM calls WHERE error_code = '131050')
         THEN '131050' ELSE 'operator' END
     WHERE whatsapp_suppressed = 1;
 
@@ -79,6 +78,10 @@ CREATE TABLE message_statuses (
     PRIMARY KEY (message_id, status)
 ) WITHOUT ROWID;
 CREATE INDEX message_statuses_call ON message_statuses (call_id) WHERE call_id IS NOT NULL;
+-- What is forgotten after a week goes by arrival.
+CREATE INDEX telnyx_events_received ON telnyx_events (received_at);
+CREATE INDEX telnyx_sessions_received ON telnyx_sessions (received_at);
+CREATE INDEX message_statuses_received ON message_statuses (received_at);
 
 -- STOP and START replies already acted on, by WhatsApp message id: a redelivered old STOP must
 -- not undo a later START.
@@ -86,3 +89,4 @@ CREATE TABLE whatsapp_replies (
     message_id  TEXT PRIMARY KEY,
     received_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX whatsapp_replies_received ON whatsapp_replies (received_at);

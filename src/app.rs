@@ -146,6 +146,12 @@ fn open_storage(config: &Config) -> Result<Storage, DbError> {
             "dispatches interrupted by a restart are now FAILED; a retry sends them"
         );
     }
+    if recovered.sent > 0 {
+        tracing::info!(
+            calls = recovered.sent,
+            "dispatches interrupted by a restart had already reached WhatsApp (its status said so): SENT"
+        );
+    }
     if recovered.held > 0 {
         tracing::warn!(
             calls = recovered.held,
@@ -343,6 +349,8 @@ impl App {
             reads: storage.reads.clone(),
             pipeline: pipeline.clone(),
             settle_ms: config.telnyx.settle_seconds * 1000,
+            retention_days: config.missed_calls.retention_days,
+            max_running: config.whatsapp.dispatch_threads,
             wake: Arc::clone(&webhooks.timers),
         };
         let state = AppState {
@@ -401,6 +409,7 @@ impl App {
             jobs_stop.clone(),
         ));
         let timers = tokio::spawn(jobs::timers::run(self.timers, jobs_stop.clone()));
+        let stop_jobs_now = jobs_stop.clone();
         let _stop_jobs = jobs_stop.drop_guard();
         let stopping = Arc::new(Notify::new());
         let notify = Arc::clone(&stopping);
@@ -451,6 +460,8 @@ impl App {
             }
             () = stopping.notified() => false,
         };
+        // No new settle or retry starts once stopping: the drain waits only for what runs.
+        stop_jobs_now.cancel();
         let in_flight = self.pipeline.in_flight().clone();
         let drain = async move {
             if !served {

@@ -11,7 +11,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::bookings::rules::SOURCES;
 use crate::db::calls::CallRow;
-use crate::db::customers::Customer;
+use crate::db::customers::{Customer, Suppression};
 use crate::db::reservations::{CLOSED_STATUSES, Reservation, UPCOMING_STATUSES};
 use crate::db::restaurants::Restaurant;
 use crate::db::templates::TemplateType;
@@ -167,13 +167,13 @@ pub struct CustomerView {
     /// Why, while suppressed: `operator`, `131050` (WhatsApp said the user stopped marketing
     /// messages) or `reply` (the customer answered STOP).
     #[schema(required = true, schema_with = suppression_reason)]
-    pub suppression_reason: Option<String>,
+    pub suppression_reason: Option<Suppression>,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
 
 fn suppression_reason() -> ObjectBuilder {
-    one_of_strings_or_null(["operator", "131050", "reply"])
+    one_of_strings_or_null(Suppression::ALL.map(Suppression::as_str))
 }
 
 impl CustomerView {
@@ -183,7 +183,7 @@ impl CustomerView {
             name: c.name.clone(),
             phone_number: c.phone_e164.clone(),
             whatsapp_suppressed: c.whatsapp_suppressed,
-            suppression_reason: c.suppression_reason.clone(),
+            suppression_reason: c.suppression_reason,
             created_at: format_utc(c.created_at),
         }
     }

@@ -60,7 +60,7 @@ pub fn set_suppression(
     }
     Ok(Customer {
         whatsapp_suppressed: suppressed,
-        suppression_reason: suppressed.then(|| "operator".to_string()),
+        suppression_reason: suppressed.then_some(table::Suppression::Operator),
         ..customer
     })
 }

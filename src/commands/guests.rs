@@ -73,7 +73,7 @@ pub(super) fn customer(
                 for c in list {
                     let suppressed = match (c.whatsapp_suppressed, &c.suppression_reason) {
                         (false, _) => String::new(),
-                        (true, Some(reason)) => format!("\tsuppressed ({reason})"),
+                        (true, Some(reason)) => format!("\tsuppressed ({})", reason.as_str()),
                         (true, None) => "\tsuppressed".into(),
                     };
                     writeln!(

@@ -69,7 +69,7 @@ impl TransportKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct WhatsAppConfig {
     pub transport: TransportKind,
@@ -84,6 +84,22 @@ pub struct WhatsAppConfig {
     /// With the webhook on, how long a send a restart interrupted waits for WhatsApp's status
     /// before it counts as FAILED.
     pub reconcile_seconds: i64,
+}
+
+/// The app secret and the verify token never show in a debug print.
+impl std::fmt::Debug for WhatsAppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &str| if s.is_empty() { "" } else { "***" };
+        f.debug_struct("WhatsAppConfig")
+            .field("transport", &self.transport)
+            .field("api_base", &self.api_base)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("dispatch_threads", &self.dispatch_threads)
+            .field("verify_token", &hidden(&self.verify_token))
+            .field("app_secret", &hidden(&self.app_secret))
+            .field("reconcile_seconds", &self.reconcile_seconds)
+            .finish()
+    }
 }
 
 impl WhatsAppConfig {
@@ -364,6 +380,16 @@ mod tests {
         assert!(err.to_string().contains("whatsapp.verify_token"), "{err}");
         cfg.whatsapp.verify_token = "token".into();
         cfg.validate().expect("both set");
+    }
+
+    #[test]
+    fn a_debug_print_of_the_configuration_shows_no_webhook_secret() {
+        let mut cfg = Config::default();
+        cfg.whatsapp.app_secret = "s3cret-app".into();
+        cfg.whatsapp.verify_token = "t0ken-verify".into();
+        let printed = format!("{cfg:?}");
+        assert!(!printed.contains("s3cret-app") && !printed.contains("t0ken-verify"));
+        assert!(printed.contains("app_secret: \"***\""), "{printed}");
     }
 
     #[test]

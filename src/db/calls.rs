@@ -283,32 +283,34 @@ pub fn next_hold_end(conn: &Connection) -> rusqlite::Result<Option<i64>> {
         .query_row([], |r| r.get(0))
 }
 
-/// Whether the row is held for WhatsApp's status.
+/// A call whose message WhatsApp's status proves did leave: SENT with that message id, and
+/// never dispatched again. Only a row in `outcome` is changed (DISPATCHING, or FAILED without a
+/// message); returns whether it was.
+pub fn mark_sent(
+    conn: &Connection,
+    id: &str,
+    outcome: Outcome,
+    message_id: &str,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE calls SET outcome = 'SENT', message_id = ?3, error_code = NULL,
+                    error_message = NULL, updated_at = ?4, sent_at = ?4, held_until = NULL,
+                    next_attempt_at = NULL
+             WHERE id = ?1 AND outcome = ?2 AND message_id IS NULL",
+        )?
+        .execute(params![id, outcome, message_id, now])?;
+    Ok(changed == 1)
+}
+
+/// Whether the row is held for WhatsApp's status after a restart.
 pub fn is_held(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM calls WHERE id = ?1 AND held_until IS NOT NULL
                         AND outcome = 'DISPATCHING')",
     )?
     .query_row([id], |r| r.get(0))
-}
-
-/// A held row whose message WhatsApp's status says did leave: SENT with that message id, and
-/// never dispatched again.
-pub fn reconcile_held(
-    conn: &Connection,
-    id: &str,
-    message_id: &str,
-    now: i64,
-) -> rusqlite::Result<bool> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE calls SET outcome = 'SENT', message_id = ?2, error_code = NULL,
-                    error_message = NULL, updated_at = ?3, sent_at = ?3, held_until = NULL,
-                    next_attempt_at = NULL
-             WHERE id = ?1 AND outcome = 'DISPATCHING' AND held_until IS NOT NULL",
-        )?
-        .execute(params![id, message_id, now])?;
-    Ok(changed == 1)
 }
 
 /// When ringback sends a FAILED Telnyx call again; `None`: it will not.
@@ -326,12 +328,6 @@ pub fn find_due_retries(conn: &Connection, now: i64, limit: u32) -> rusqlite::Re
          ORDER BY next_attempt_at LIMIT ?2"
     ))?;
     stmt.query_map(params![now, limit], from_row)?.collect()
-}
-
-/// The earliest planned retry, if any.
-pub fn next_retry_at(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT min(next_attempt_at) FROM calls WHERE next_attempt_at IS NOT NULL")?
-        .query_row([], |r| r.get(0))
 }
 
 /// The restaurant's call whose message has this WhatsApp id.

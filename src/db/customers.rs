@@ -14,8 +14,8 @@ pub struct Customer {
     pub name: Option<String>,
     pub source: String,
     pub whatsapp_suppressed: bool,
-    /// Why, while suppressed: `operator`, `131050` or `reply` (SPEC §4.4).
-    pub suppression_reason: Option<String>,
+    /// Why, while suppressed (SPEC §4.4).
+    pub suppression_reason: Option<Suppression>,
     pub created_at: i64,
 }
 
@@ -130,7 +130,14 @@ pub enum Suppression {
 }
 
 impl Suppression {
-    pub fn reason(self) -> &'static str {
+    pub const ALL: [Suppression; 3] = [
+        Suppression::Operator,
+        Suppression::StoppedMarketing,
+        Suppression::Reply,
+    ];
+
+    /// As stored and shown: `operator`, `131050` or `reply`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Suppression::Operator => "operator",
             Suppression::StoppedMarketing => "131050",
@@ -138,6 +145,8 @@ impl Suppression {
         }
     }
 }
+
+crate::missed_call::delivery::stored_as_text!(Suppression);
 
 /// Suppresses a customer. The operator's word replaces any earlier reason (START cannot lift
 /// it); a 131050 or a STOP never changes the reason of a customer already suppressed, so a
@@ -149,7 +158,7 @@ pub fn suppress(conn: &Connection, id: &str, by: Suppression) -> rusqlite::Resul
                                           THEN ?2 ELSE suppression_reason END
          WHERE id = ?1",
     )?
-    .execute(params![id, by.reason(), by == Suppression::Operator])?;
+    .execute(params![id, by, by == Suppression::Operator])?;
     Ok(())
 }
 

@@ -87,16 +87,22 @@ pub fn forget_number(
         params![restaurant_id, e164, customer_id],
         &quotes,
     )?;
-    let calls = conn.execute(
-        "UPDATE calls SET caller_raw = ?3, caller_e164 = CASE WHEN caller_e164 IS NULL \
-         THEN NULL ELSE ?3 END, customer_id = NULL \
-         WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?4)",
+    // Telnyx's events name the caller too: those of this restaurant's detected calls, and any
+    // other that carries the number.
+    conn.execute(
+        "UPDATE telnyx_events SET from_number = ?3
+         WHERE from_number = ?2
+            OR session_id IN (SELECT external_call_id FROM calls
+                              WHERE restaurant_id = ?1 AND source = 'TELNYX'
+                                AND (caller_e164 = ?2 OR customer_id = ?4))",
         params![restaurant_id, e164, FORGOTTEN, customer_id],
     )?;
-    // Telnyx's events name the caller too; their session keeps its call, not the number.
-    conn.execute(
-        "UPDATE telnyx_events SET from_number = ?2 WHERE from_number = ?1",
-        params![e164, FORGOTTEN],
+    // A forgotten caller is not sent anything more: no planned retry goes to `forgotten`.
+    let calls = conn.execute(
+        "UPDATE calls SET caller_raw = ?3, caller_e164 = CASE WHEN caller_e164 IS NULL \
+         THEN NULL ELSE ?3 END, customer_id = NULL, next_attempt_at = NULL \
+         WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?4)",
+        params![restaurant_id, e164, FORGOTTEN, customer_id],
     )?;
     let mut reservations = 0;
     if let Some(id) = &customer_id {

@@ -113,18 +113,16 @@ pub fn find_restaurant(conn: &Connection, id: &str) -> rusqlite::Result<Option<R
     )
 }
 
-/// The restaurant whose WhatsApp number has this id (a webhook names its number so).
-pub fn find_restaurant_by_phone_number_id(
+/// The restaurants whose WhatsApp number has this id (a webhook names its number so); a group
+/// may share one number.
+pub fn restaurants_by_phone_number_id(
     conn: &Connection,
     phone_number_id: &str,
-) -> rusqlite::Result<Option<Restaurant>> {
-    optional(
-        conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM restaurants WHERE wa_phone_number_id = ?1
-             ORDER BY created_at LIMIT 1"
-        ))?
-        .query_row([phone_number_id], from_row),
-    )
+) -> rusqlite::Result<Vec<Restaurant>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM restaurants WHERE wa_phone_number_id = ?1 ORDER BY created_at, id"
+    ))?;
+    stmt.query_map([phone_number_id], from_row)?.collect()
 }
 
 pub fn list_restaurants(conn: &Connection) -> rusqlite::Result<Vec<Restaurant>> {
@@ -203,6 +201,19 @@ pub fn debit_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Resul
         )?
         .execute(params![id, cents])?;
     Ok(changed == 1)
+}
+
+/// Charges a message that turned out to have left after its debit was given back (WhatsApp's
+/// status proved it); a balance too low for it goes to zero, never below.
+pub fn charge_balance(conn: &Connection, id: &str, cents: i64) -> rusqlite::Result<()> {
+    if cents > 0 {
+        conn.prepare_cached(
+            "UPDATE restaurants SET balance_cents = max(0, balance_cents - ?2)
+             WHERE id = ?1 AND balance_cents IS NOT NULL",
+        )?
+        .execute(params![id, cents])?;
+    }
+    Ok(())
 }
 
 /// Gives back what a claim debited; an unlimited balance stays unlimited.

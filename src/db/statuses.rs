@@ -66,23 +66,34 @@ pub fn refresh_delivery_state(
     Ok(state)
 }
 
-/// Forgets the webhooks' bookkeeping received before `cutoff`: Telnyx's events and sessions,
+/// Forgets the webhooks' bookkeeping received before `cutoff`, at most `limit` rows of each
+/// table per call, so that one call is a short writer job: Telnyx's events and settled sessions,
 /// the statuses and the replies already acted on. Kept long enough that a redelivery (Meta
-/// retries for up to 7 days) is still recognised; what they decided stays in the ledger and
-/// on the customers. Returns how many rows went.
-pub fn purge_webhook_records(conn: &Connection, cutoff: i64) -> rusqlite::Result<usize> {
+/// retries for up to 7 days) is still recognised; what they decided stays in the ledger and on
+/// the customers. Returns how many rows went.
+pub fn purge_webhook_records(
+    conn: &Connection,
+    cutoff: i64,
+    limit: i64,
+) -> rusqlite::Result<usize> {
     let mut deleted = 0;
-    for table in ["telnyx_events", "message_statuses", "whatsapp_replies"] {
-        deleted += conn.execute(
-            &format!("DELETE FROM {table} WHERE received_at < ?1"),
-            [cutoff],
-        )?;
+    for (table, key, settled) in [
+        ("telnyx_events", "id", ""),
+        ("message_statuses", "message_id, status", ""),
+        ("whatsapp_replies", "message_id", ""),
+        (
+            "telnyx_sessions",
+            "session_id",
+            " AND (settled_at IS NOT NULL OR hangup_at IS NULL)",
+        ),
+    ] {
+        deleted += conn
+            .prepare_cached(&format!(
+                "DELETE FROM {table} WHERE ({key}) IN
+                    (SELECT {key} FROM {table} WHERE received_at < ?1{settled} LIMIT ?2)"
+            ))?
+            .execute(params![cutoff, limit])?;
     }
-    deleted += conn.execute(
-        "DELETE FROM telnyx_sessions WHERE received_at < ?1
-           AND (settled_at IS NOT NULL OR hangup_at IS NULL)",
-        [cutoff],
-    )?;
     Ok(deleted)
 }
 
@@ -125,7 +136,7 @@ mod tests {
         status(&conn, DeliveryState::Read, 1);
         refresh_delivery_state(&conn, "call_1", "wamid.1").expect("refresh");
 
-        purge_webhook_records(&conn, 2).expect("purge");
+        purge_webhook_records(&conn, 2, 100).expect("purge");
         status(&conn, DeliveryState::Sent, 3);
         let state = refresh_delivery_state(&conn, "call_1", "wamid.1").expect("refresh");
 
@@ -147,13 +158,14 @@ mod tests {
         .expect("seed");
         status(&conn, DeliveryState::Sent, 1);
 
-        let deleted = purge_webhook_records(&conn, 5).expect("purge");
+        let deleted = purge_webhook_records(&conn, 5, 100).expect("purge");
+        let again = purge_webhook_records(&conn, 5, 100).expect("purge");
 
         let left = |table: &str| -> i64 {
             conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
                 .expect("count")
         };
-        assert_eq!(deleted, 5);
+        assert_eq!((deleted, again), (5, 0));
         assert_eq!(left("telnyx_events"), 1);
         assert_eq!(left("whatsapp_replies"), 1);
         assert_eq!(left("message_statuses"), 0);

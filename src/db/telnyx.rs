@@ -156,21 +156,52 @@ pub fn due_sessions(
         .collect()
 }
 
-/// When the next open-and-closed session settles, if one waits.
-pub fn next_settle_at(conn: &Connection, settle_ms: i64) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached(
-        "SELECT min(hangup_at) FROM telnyx_sessions WHERE settled_at IS NULL AND hangup_at IS NOT NULL",
-    )?
-    .query_row([], |r| r.get::<_, Option<i64>>(0))
-    .map(|at| at.map(|at| at + settle_ms))
+/// What settling a session did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// A missed call: the pipeline ran (the ledger row says how it ended).
+    Missed,
+    /// A leg of it was answered.
+    Answered,
+    /// Set aside: no restaurant holds the number it rang.
+    UnknownNumber,
+    /// Set aside: the caller id is neither a valid number nor a withheld one.
+    InvalidCaller,
+    /// Set aside: the restaurant was removed before its call was handled.
+    RestaurantRemoved,
+    /// Set aside: the session id was already a call of another number.
+    SessionReused,
 }
 
-/// Marks the session settled: `settlement` says what was done (`missed`, `answered`, or why it
-/// was set aside), `call_id` the ledger row it became.
+impl Settlement {
+    pub const ALL: [Settlement; 6] = [
+        Settlement::Missed,
+        Settlement::Answered,
+        Settlement::UnknownNumber,
+        Settlement::InvalidCaller,
+        Settlement::RestaurantRemoved,
+        Settlement::SessionReused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Settlement::Missed => "missed",
+            Settlement::Answered => "answered",
+            Settlement::UnknownNumber => "unknown_number",
+            Settlement::InvalidCaller => "invalid_caller",
+            Settlement::RestaurantRemoved => "restaurant_removed",
+            Settlement::SessionReused => "session_reused",
+        }
+    }
+}
+
+crate::missed_call::delivery::stored_as_text!(Settlement);
+
+/// Marks the session settled, and the ledger row it became, if any.
 pub fn settle(
     conn: &Connection,
     session_id: &str,
-    settlement: &str,
+    settlement: Settlement,
     call_id: Option<&str>,
     now: i64,
 ) -> rusqlite::Result<()> {

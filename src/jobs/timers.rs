@@ -13,9 +13,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::calls::{self, CallRow};
+use crate::db::erasure::FORGOTTEN;
 use crate::db::restaurants::find_restaurant;
 use crate::db::statuses;
-use crate::db::telnyx::{self, fold_session, restaurant_by_number};
+use crate::db::telnyx::{self, Settlement, fold_session, restaurant_by_number};
 use crate::db::{self, DbError, ReadPool, Writer};
 use crate::missed_call::delivery::Source;
 use crate::missed_call::{Pipeline, PipelineError, Report, end_expired_holds};
@@ -24,17 +25,13 @@ use crate::time::now_ms;
 
 /// How often the loop looks when nothing woke it.
 const TICK: Duration = Duration::from_secs(1);
-/// After a look that found a whole batch due (a backlog after an outage), the next one comes
-/// this soon instead.
-const BACKLOG_TICK: Duration = Duration::from_millis(20);
-/// Sessions or retries started per look; the rest wait for the next one.
-const BATCH: u32 = 200;
-/// Read per look: past those still being worked on, so a slow send does not hold back the rest.
-const READ_AHEAD: u32 = 5 * BATCH;
 /// How often the webhooks' old bookkeeping is forgotten, and how old it must be: past Meta's
 /// 7 days of redeliveries.
 const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+const PURGE_FIRST: Duration = Duration::from_secs(60);
 const KEEP_WEBHOOK_RECORDS_MS: i64 = 8 * 24 * 60 * 60 * 1000;
+/// Rows of each table forgotten per writer job.
+const PURGE_BATCH: i64 = 500;
 
 #[derive(Clone)]
 pub struct Timers {
@@ -42,6 +39,11 @@ pub struct Timers {
     pub reads: ReadPool,
     pub pipeline: Pipeline,
     pub settle_ms: i64,
+    /// `missed_calls.retention_days`: the webhooks' records are kept no longer than the ledger.
+    pub retention_days: i64,
+    /// At most this many settles and retries run at once (`whatsapp.dispatch_threads`): a
+    /// backlog must not claim more sends than can be made.
+    pub max_running: usize,
     pub wake: Arc<Notify>,
 }
 
@@ -49,33 +51,19 @@ pub struct Timers {
 pub async fn run(timers: Timers, stop: CancellationToken) {
     // Sessions and calls being worked on, so a slow send is not started twice.
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let mut last_purge = tokio::time::Instant::now();
+    // The first purge a minute after start-up, then hourly: a box restarted often still purges.
+    let mut next_purge = tokio::time::Instant::now() + PURGE_FIRST;
     loop {
-        let started = match timers.look(&busy).await {
-            Ok(started) => started,
-            Err(e) => {
-                tracing::warn!(db.error = %e, "timers: could not read what is due; trying again");
-                0
-            }
-        };
-        if last_purge.elapsed() >= PURGE_EVERY {
-            last_purge = tokio::time::Instant::now();
-            let cutoff = now_ms() - KEEP_WEBHOOK_RECORDS_MS;
-            let purged = timers
-                .writer
-                .run(move |conn| Ok::<_, DbError>(statuses::purge_webhook_records(conn, cutoff)?))
-                .await;
-            if let Err(e) = purged {
-                tracing::warn!(db.error = %e, "timers: could not forget old webhook records");
-            }
+        if let Err(e) = timers.look(&busy, &stop).await {
+            tracing::warn!(db.error = %e, "timers: could not read what is due; trying again");
         }
-        let pause = if started >= BATCH as usize {
-            BACKLOG_TICK
-        } else {
-            TICK
-        };
+        if tokio::time::Instant::now() >= next_purge {
+            next_purge = tokio::time::Instant::now() + PURGE_EVERY;
+            timers.forget_old_webhook_records(&stop).await;
+        }
+        // A backlog moves on as each running one ends (it rings the bell).
         tokio::select! {
-            () = tokio::time::sleep(pause) => {}
+            () = tokio::time::sleep(TICK) => {}
             () = timers.wake.notified() => {}
             () = stop.cancelled() => return,
         }
@@ -88,16 +76,63 @@ struct Due {
     holds_over: bool,
 }
 
+/// A session to settle, or a failed call to send again.
+enum Work {
+    Settle(String),
+    Retry(Box<CallRow>),
+}
+
+impl Work {
+    fn key(&self) -> &str {
+        match self {
+            Work::Settle(session) => session,
+            Work::Retry(call) => &call.id,
+        }
+    }
+}
+
 impl Timers {
-    /// Starts what is due; returns how many sessions or retries it started.
-    async fn look(&self, busy: &Arc<Mutex<HashSet<String>>>) -> Result<usize, DbError> {
+    /// Forgets the webhooks' records older than 8 days — or than the ledger's retention, when
+    /// that is shorter: Telnyx's events name the caller.
+    async fn forget_old_webhook_records(&self, stop: &CancellationToken) {
+        let keep_ms = match self.retention_days {
+            days if days > 0 => KEEP_WEBHOOK_RECORDS_MS.min(days * 24 * 60 * 60 * 1000),
+            _ => KEEP_WEBHOOK_RECORDS_MS,
+        };
+        let cutoff = now_ms() - keep_ms;
+        while !stop.is_cancelled() {
+            let purged = self
+                .writer
+                .run(move |conn| {
+                    Ok::<_, DbError>(statuses::purge_webhook_records(conn, cutoff, PURGE_BATCH)?)
+                })
+                .await;
+            match purged {
+                Ok(0) => return,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(e) => {
+                    tracing::warn!(db.error = %e, "timers: could not forget old webhook records");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Starts what is due, up to `max_running` at once; the rest waits for the next look.
+    async fn look(
+        &self,
+        busy: &Arc<Mutex<HashSet<String>>>,
+        stop: &CancellationToken,
+    ) -> Result<(), DbError> {
         let now = now_ms();
         let settle_ms = self.settle_ms;
+        // Past those still running, so a slow send does not hold back the rest.
+        let read_ahead = u32::try_from(self.max_running * 4).unwrap_or(u32::MAX);
         // Read first: a look that finds nothing due costs no commit.
         let due = db::read(&self.reads, move |conn| {
             Ok::<_, DbError>(Due {
-                sessions: telnyx::due_sessions(conn, now, settle_ms, READ_AHEAD)?,
-                retries: calls::find_due_retries(conn, now, READ_AHEAD)?,
+                sessions: telnyx::due_sessions(conn, now, settle_ms, read_ahead)?,
+                retries: calls::find_due_retries(conn, now, read_ahead)?,
                 holds_over: calls::next_hold_end(conn)?.is_some_and(|end| end <= now),
             })
         })
@@ -115,35 +150,28 @@ impl Timers {
                 );
             }
         }
-        let mut started = 0;
-        for session in due.sessions {
-            if started == BATCH as usize {
+        let work = (due.sessions.into_iter().map(Work::Settle))
+            .chain(due.retries.into_iter().map(|c| Work::Retry(Box::new(c))));
+        for item in work {
+            let running = busy.lock().unwrap_or_else(|e| e.into_inner()).len();
+            if stop.is_cancelled() || running >= self.max_running {
                 break;
             }
-            if let Some(claim) = Claim::take(busy, &session) {
-                started += 1;
-                let this = self.clone();
-                self.pipeline.in_flight().spawn(async move {
-                    this.settle(&session).await;
-                    drop(claim);
-                });
-            }
+            let Some(claim) = Claim::take(busy, item.key()) else {
+                continue;
+            };
+            let this = self.clone();
+            self.pipeline.in_flight().spawn(async move {
+                match item {
+                    Work::Settle(session) => this.settle(&session).await,
+                    Work::Retry(call) => this.retry(*call).await,
+                }
+                drop(claim);
+                // Room for the next one.
+                this.wake.notify_one();
+            });
         }
-        let mut retries = 0;
-        for call in due.retries {
-            if retries == BATCH as usize {
-                break;
-            }
-            if let Some(claim) = Claim::take(busy, &call.id) {
-                retries += 1;
-                let this = self.clone();
-                self.pipeline.in_flight().spawn(async move {
-                    this.retry(call).await;
-                    drop(claim);
-                });
-            }
-        }
-        Ok(started.max(retries))
+        Ok(())
     }
 
     /// A closed session: answered, set aside, or a missed call through the pipeline.
@@ -165,14 +193,14 @@ impl Timers {
             }
         };
         let settlement = match self.pipeline.report(&restaurant_id, *report).await {
-            Ok(handled) => Some(("missed", Some(handled.call.id))),
+            Ok(handled) => Some((Settlement::Missed, Some(handled.call.id))),
             Err(
                 PipelineError::CallInProgress { call_id }
                 | PipelineError::ResultNotRecorded { call_id, .. }
                 | PipelineError::CallGone { call_id },
-            ) => Some(("missed", Some(call_id))),
-            Err(PipelineError::RestaurantGone) => Some(("restaurant_removed", None)),
-            Err(PipelineError::ExternalCallIdReused) => Some(("session_reused", None)),
+            ) => Some((Settlement::Missed, Some(call_id))),
+            Err(PipelineError::RestaurantGone) => Some((Settlement::RestaurantRemoved, None)),
+            Err(PipelineError::ExternalCallIdReused) => Some((Settlement::SessionReused, None)),
             // Not stored: the session stays due, and is tried again.
             Err(PipelineError::Db(e)) => {
                 tracing::warn!(telnyx.session = %session_id, db.error = %e, "a missed call could not be stored yet; trying again");
@@ -203,13 +231,16 @@ impl Timers {
     /// A FAILED Telnyx call whose next attempt is due, sent again through the pipeline.
     async fn retry(&self, call: CallRow) {
         let now = now_ms();
-        if now - call.occurred_at >= self.pipeline.stale_after_ms() {
+        let forgotten = call.caller_raw == FORGOTTEN;
+        if forgotten || now - call.occurred_at >= self.pipeline.stale_after_ms() {
             let id = call.id.clone();
             let _ = self
                 .writer
                 .run(move |conn| Ok::<_, DbError>(calls::set_next_attempt(conn, &id, None)?))
                 .await;
-            tracing::warn!(call.id = %call.id, "a failed call is now too old to send: it stays FAILED");
+            if !forgotten {
+                tracing::warn!(call.id = %call.id, "a failed call is now too old to send: it stays FAILED");
+            }
             return;
         }
         let caller = match &call.caller_e164 {
@@ -241,7 +272,7 @@ enum Plan {
 
 fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan, DbError> {
     let session = fold_session(conn, session_id, now)?;
-    let set_aside = |why: &str| -> Result<Plan, DbError> {
+    let set_aside = |why: Settlement| -> Result<Plan, DbError> {
         telnyx::settle(conn, session_id, why, None, now)?;
         Ok(Plan::Settled)
     };
@@ -249,7 +280,7 @@ fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan
         return Ok(Plan::Settled);
     }
     if session.answered {
-        return set_aside("answered");
+        return set_aside(Settlement::Answered);
     }
     let restaurant = match &session.to {
         Some(to) => match restaurant_by_number(conn, to)? {
@@ -260,10 +291,10 @@ fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan
     };
     let Some(restaurant) = restaurant else {
         tracing::info!(
-            telnyx.session = %session_id, telnyx.number = session.to.as_deref().unwrap_or("unknown"),
+            telnyx.session = %session_id, telnyx.number = %mask(session.to.as_deref().unwrap_or("unknown")),
             "a missed call to a Telnyx number no restaurant has; ignored"
         );
-        return set_aside("unknown_number");
+        return set_aside(Settlement::UnknownNumber);
     };
     let from = session.from.clone().unwrap_or_default();
     let caller = match Caller::parse(&from, &restaurant.country) {
@@ -273,7 +304,7 @@ fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan
                 telnyx.session = %session_id, caller = %mask(&from),
                 "a missed call from a number that is not valid; ignored"
             );
-            return set_aside("invalid_caller");
+            return set_aside(Settlement::InvalidCaller);
         }
     };
     let hangup_at = session.hangup_at.unwrap_or(now);

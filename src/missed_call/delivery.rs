@@ -1,8 +1,5 @@
 //! Where a call came from, and what WhatsApp's statuses said of its message (SPEC §2.4, §10).
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-use serde::{Serialize, Serializer};
-
 /// The door a call came in by: both run the same pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -76,31 +73,40 @@ impl DeliveryState {
     }
 }
 
+/// `Serialize`, `ToSql` and `FromSql` for a closed set stored and shown by `as_str`.
 macro_rules! stored_as_text {
     ($t:ty) => {
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl ToSql for $t {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.as_str()))
+        impl rusqlite::types::ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
             }
         }
 
-        impl FromSql for $t {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        impl rusqlite::types::FromSql for $t {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
                 let text = value.as_str()?;
                 <$t>::ALL
                     .into_iter()
                     .find(|v| v.as_str() == text)
-                    .ok_or_else(|| FromSqlError::Other(format!("unknown value {text:?}").into()))
+                    .ok_or_else(|| {
+                        rusqlite::types::FromSqlError::Other(
+                            format!("unknown value {text:?}").into(),
+                        )
+                    })
             }
         }
     };
 }
+
+pub(crate) use stored_as_text;
 
 stored_as_text!(Source);
 stored_as_text!(DeliveryState);

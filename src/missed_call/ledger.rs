@@ -8,7 +8,7 @@ use super::{PipelineError, Report};
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow, NewCall};
 use crate::db::customers::{Suppression, suppress};
-use crate::db::restaurants::{Restaurant, credit_balance};
+use crate::db::restaurants::{Restaurant, charge_balance, credit_balance};
 use crate::db::statuses;
 use crate::missed_call::delivery::Source;
 use crate::missed_call::retry;
@@ -185,6 +185,49 @@ pub struct Recovered {
     pub failed: usize,
     /// Held for WhatsApp's status (the webhook is on).
     pub held: usize,
+    /// SENT: a status WhatsApp sent before the crash already named their message.
+    pub sent: usize,
+}
+
+/// WhatsApp's status names `message_id` as the message of `call`, whose own send never
+/// recorded one: the call is SENT with it, never dispatched again. That is a held row (a send a
+/// crash interrupted), a FAILED one (a send whose answer timed out although the message left;
+/// its refund is charged again), or — only at start-up, when no send is in flight — any row
+/// left DISPATCHING. Returns whether the call changed.
+pub fn sent_per_status(
+    conn: &Connection,
+    call: &CallRow,
+    message_id: &str,
+    held: bool,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    match call.outcome {
+        Outcome::Dispatching if held => {
+            calls::mark_sent(conn, &call.id, Outcome::Dispatching, message_id, now)
+        }
+        Outcome::Failed => {
+            let changed = calls::mark_sent(conn, &call.id, Outcome::Failed, message_id, now)?;
+            if changed {
+                charge_balance(conn, &call.restaurant_id, call.debited_cents)?;
+            }
+            Ok(changed)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// A status stored before the crash or the end of the hold proves the row's message left.
+fn sent_before(conn: &Connection, call: &CallRow, now: i64) -> rusqlite::Result<bool> {
+    match statuses::message_of_call(conn, &call.id)? {
+        Some(message_id) => {
+            let sent = sent_per_status(conn, call, &message_id, true, now)?;
+            if sent {
+                statuses::refresh_delivery_state(conn, &call.id, &message_id)?;
+            }
+            Ok(sent)
+        }
+        None => Ok(false),
+    }
 }
 
 /// At start-up: rows a crash left in DISPATCHING become FAILED (`interrupted`) and are refunded,
@@ -201,6 +244,10 @@ pub fn recover_interrupted(
     let tx = conn.transaction()?;
     let mut recovered = Recovered::default();
     for row in calls::find_in_flight(&tx)? {
+        if sent_before(&tx, &row.call, now)? {
+            recovered.sent += 1;
+            continue;
+        }
         match (hold_ms, row.held_until) {
             (_, Some(until)) if until > now => recovered.held += 1,
             (Some(hold), None) if hold > 0 => {
@@ -218,17 +265,21 @@ pub fn recover_interrupted(
 }
 
 /// Held rows whose hold is over, with no status heard: FAILED `interrupted` and refunded, so a
-/// send that never reached WhatsApp is sent again. Returns how many.
+/// send that never reached WhatsApp is sent again. Returns how many turned FAILED.
 pub fn end_expired_holds(
     conn: &Connection,
     now: i64,
     stale_after_ms: i64,
 ) -> Result<usize, DbError> {
     let expired = calls::find_expired_holds(conn, now)?;
+    let mut failed = 0;
     for call in &expired {
-        fail_interrupted(conn, call, now, stale_after_ms)?;
+        if !sent_before(conn, call, now)? {
+            fail_interrupted(conn, call, now, stale_after_ms)?;
+            failed += 1;
+        }
     }
-    Ok(expired.len())
+    Ok(failed)
 }
 
 fn fail_interrupted(

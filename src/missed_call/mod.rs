@@ -31,7 +31,7 @@ use crate::whatsapp::{Outgoing, Transport};
 use delivery::Source;
 use gates::{Gate, GateInput, Guest, Outbound};
 use ledger::{Claimed, claim_call_row};
-pub use ledger::{Recovered, end_expired_holds, recover_interrupted};
+pub use ledger::{Recovered, end_expired_holds, recover_interrupted, sent_per_status};
 use outcome::Outcome;
 
 /// A missed call as the edge parsed it: nothing here can be malformed.

@@ -16,9 +16,6 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::secret::Secret;
 
-/// Webhook bodies: Meta batches statuses, so more room than a partner report needs.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
 /// What the webhooks need from the configuration, parsed once at start-up.
 pub struct Webhooks {
     /// `[telnyx] public_key`; `None`: `/webhooks/telnyx` is off.

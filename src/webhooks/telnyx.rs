@@ -14,9 +14,13 @@ use crate::db::telnyx::{
     ANSWERED, HANGUP, INITIATED, TelnyxEvent, fold_session, restaurant_by_number, store_event,
 };
 use crate::error::ApiError;
+use crate::phone::mask;
 use crate::routes::input::read_bytes;
 use crate::state::AppState;
 use crate::time::now_ms;
+
+/// A call event is a few kilobytes.
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// How far `telnyx-timestamp` may be from now, either way: an older event is a replay.
 pub const TIMESTAMP_TOLERANCE_SECS: i64 = 300;
@@ -47,7 +51,7 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| ApiError::BadSignature("telnyx-timestamp is not a Unix time"))?;
-    if (now_secs - sent_at).abs() > TIMESTAMP_TOLERANCE_SECS {
+    if now_secs.abs_diff(sent_at) > TIMESTAMP_TOLERANCE_SECS.unsigned_abs() {
         return Err(ApiError::BadSignature(
             "telnyx-timestamp is more than 300 seconds from now",
         ));
@@ -100,7 +104,7 @@ pub async fn receive(
         return Err(ApiError::NotFound("no such route".into()));
     };
     let received_at = now_ms();
-    let bytes = read_bytes(&headers, body, super::MAX_BODY_BYTES).await?;
+    let bytes = read_bytes(&headers, body, MAX_BODY_BYTES).await?;
     verify(&key, &headers, &bytes, received_at.div_euclid(1000))?;
     let Some(event) = parse_event(&bytes, received_at) else {
         tracing::warn!("a signed Telnyx webhook is not a call event this box reads; ignored");
@@ -114,7 +118,7 @@ pub async fn receive(
     match recorded {
         Recorded::Duplicate => tracing::debug!("a Telnyx event arrived again; ignored"),
         Recorded::UnknownNumber(number) => tracing::info!(
-            telnyx.number = %number,
+            telnyx.number = %mask(&number),
             "a call to a Telnyx number no restaurant has; ignored (ringback restaurant update ID --telnyx-number)"
         ),
         Recorded::Folded { closed } => {
@@ -148,4 +152,68 @@ fn record(conn: &rusqlite::Connection, event: &TelnyxEvent) -> Result<Recorded, 
     Ok(Recorded::Folded {
         closed: session.hangup_at.is_some() && !session.settled,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    use super::*;
+
+    fn signed(key: &SigningKey, timestamp: &str, body: &[u8]) -> HeaderMap {
+        let mut message = format!("{timestamp}|").into_bytes();
+        message.extend_from_slice(body);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "telnyx-timestamp",
+            HeaderValue::from_str(timestamp).expect("ascii"),
+        );
+        let signature = BASE64.encode(key.sign(&message).to_bytes());
+        headers.insert(
+            "telnyx-signature-ed25519",
+            HeaderValue::from_str(&signature).expect("ascii"),
+        );
+        headers
+    }
+
+    #[test]
+    fn a_hostile_timestamp_is_refused_without_overflowing() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        for timestamp in [i64::MIN.to_string(), i64::MAX.to_string(), "-1".into()] {
+            let headers = signed(&key, &timestamp, b"{}");
+            let refused = verify(&key.verifying_key(), &headers, b"{}", 1_790_000_000);
+            assert!(
+                matches!(refused, Err(ApiError::BadSignature(_))),
+                "{timestamp}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_signature_covers_the_timestamp_as_sent_and_the_body_byte_for_byte() {
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let now = 1_790_000_000;
+        let headers = signed(&key, &now.to_string(), "{\"é\": 1}".as_bytes());
+
+        assert!(verify(&key.verifying_key(), &headers, "{\"é\": 1}".as_bytes(), now).is_ok());
+        assert!(verify(&key.verifying_key(), &headers, b"{\"\\u00e9\": 1}", now).is_err());
+        assert!(
+            verify(
+                &key.verifying_key(),
+                &headers,
+                "{\"é\": 1}".as_bytes(),
+                now + 301
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_public_key_is_32_bytes_of_base64() {
+        let key = SigningKey::from_bytes(&[3; 32]).verifying_key();
+        assert!(parse_public_key(&BASE64.encode(key.as_bytes())).is_some());
+        assert!(parse_public_key("AAAA").is_none());
+        assert!(parse_public_key("not base64 at all!").is_none());
+    }
 }

@@ -20,15 +20,20 @@ use crate::db::calls::{self, CallRow};
 use crate::db::customers::{
     Suppression, find_customer_by_phone, lift_reply_suppression, match_or_create_customer, suppress,
 };
-use crate::db::restaurants::{Restaurant, find_restaurant_by_phone_number_id};
+use crate::db::restaurants::{Restaurant, restaurants_by_phone_number_id};
 use crate::db::statuses::{self, NewStatus};
 use crate::error::ApiError;
 use crate::missed_call::delivery::DeliveryState;
+use crate::missed_call::outcome::Outcome;
+use crate::missed_call::sent_per_status;
 use crate::phone::{mask, normalise};
 use crate::routes::input::read_bytes;
 use crate::state::AppState;
 use crate::time::now_ms;
 use crate::whatsapp::STOPPED_MARKETING_CODE;
+
+/// Meta batches statuses into one payload: more room than a partner report needs.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Meta's webhook handshake
 pub async fn handshake(
@@ -182,7 +187,7 @@ pub async fn receive(
     let Some(secrets) = &state.webhooks.whatsapp else {
         return Err(ApiError::NotFound("no such route".into()));
     };
-    let bytes = read_bytes(&headers, body, super::MAX_BODY_BYTES).await?;
+    let bytes = read_bytes(&headers, body, MAX_BODY_BYTES).await?;
     verify(secrets.app_secret.expose(), &headers, &bytes)?;
     let Some(items) = parse_payload(&bytes) else {
         // Meta would redeliver for days an answer other than 200.
@@ -202,7 +207,7 @@ pub async fn receive(
                 .collect::<Result<Vec<_>, DbError>>()
         })
         .await?;
-    for effect in effects {
+    for effect in effects.into_iter().flatten() {
         effect.log();
     }
     Ok(StatusCode::OK)
@@ -265,7 +270,9 @@ impl Effect {
     }
 }
 
-fn apply(conn: &Connection, item: &Item, now: i64) -> Result<Effect, DbError> {
+/// One item, for every restaurant that holds the WhatsApp number it names (a group may share
+/// one): a STOP holds for all of them, and a status finds its call in whichever sent it.
+fn apply(conn: &Connection, item: &Item, now: i64) -> Result<Vec<Effect>, DbError> {
     let phone_number_id = match item {
         Item::Status {
             phone_number_id, ..
@@ -274,9 +281,10 @@ fn apply(conn: &Connection, item: &Item, now: i64) -> Result<Effect, DbError> {
             phone_number_id, ..
         } => phone_number_id,
     };
-    let Some(restaurant) = find_restaurant_by_phone_number_id(conn, phone_number_id)? else {
-        return Ok(Effect::UnknownNumber(phone_number_id.clone()));
-    };
+    let restaurants = restaurants_by_phone_number_id(conn, phone_number_id)?;
+    if restaurants.is_empty() {
+        return Ok(vec![Effect::UnknownNumber(phone_number_id.clone())]);
+    }
     match item {
         Item::Status {
             message_id,
@@ -285,25 +293,49 @@ fn apply(conn: &Connection, item: &Item, now: i64) -> Result<Effect, DbError> {
             at,
             error_codes,
             ..
-        } => apply_status(
-            conn,
-            &restaurant,
-            StatusItem {
-                message_id,
-                status: *status,
-                call_id: call_id.as_deref(),
-                at: at.unwrap_or(now),
-                error_codes,
-            },
-            now,
-        ),
+        } => {
+            for restaurant in &restaurants {
+                let status = StatusItem {
+                    message_id,
+                    status: *status,
+                    call_id: call_id.as_deref(),
+                    at: at.unwrap_or(now),
+                    error_codes,
+                };
+                match apply_status(conn, restaurant, status, now)? {
+                    Effect::UnknownMessage => continue,
+                    effect => return Ok(vec![effect]),
+                }
+            }
+            Ok(vec![Effect::UnknownMessage])
+        }
         Item::Reply {
             message_id,
             from,
             reply,
             ..
-        } => apply_reply(conn, &restaurant, message_id, from, *reply, now),
+        } => {
+            // A redelivered STOP must not undo a START that came after it.
+            if !first_time(conn, message_id, now)? {
+                return Ok(vec![Effect::Ignored]);
+            }
+            restaurants
+                .iter()
+                .map(|r| apply_reply(conn, r, from, *reply))
+                .collect()
+        }
     }
+}
+
+/// Records a reply's message id; `false` if it was acted on already.
+fn first_time(conn: &Connection, message_id: &str, now: i64) -> rusqlite::Result<bool> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO whatsapp_replies (message_id, received_at) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(rusqlite::params![message_id, now])?;
+    Ok(inserted == 1)
 }
 
 struct StatusItem<'a> {
@@ -336,10 +368,16 @@ fn apply_status(
         Some(id) if id == s.message_id => {}
         // A status of an earlier message of the call, or of a call that ended without one.
         Some(_) => return Ok(Effect::Ignored),
-        None if call.outcome != crate::missed_call::outcome::Outcome::Dispatching => {
-            return Ok(Effect::Ignored);
+        // A send whose own answer never came (a crash, a timeout): the status, naming the call,
+        // proves the message left. A send still in flight records it with its own result.
+        None if s.call_id == Some(call.id.as_str()) => {
+            let held = call.outcome == Outcome::Dispatching && calls::is_held(conn, &call.id)?;
+            reconciled = sent_per_status(conn, &call, s.message_id, held, now)?;
+            if !reconciled && call.outcome != Outcome::Dispatching {
+                return Ok(Effect::Ignored);
+            }
         }
-        None => reconciled = calls::reconcile_held(conn, &call.id, s.message_id, now)?,
+        None => return Ok(Effect::Ignored),
     }
     let counted = statuses::insert_status(
         conn,
@@ -375,22 +413,9 @@ fn apply_status(
 fn apply_reply(
     conn: &Connection,
     restaurant: &Restaurant,
-    message_id: &str,
     from: &str,
     reply: Reply,
-    now: i64,
 ) -> Result<Effect, DbError> {
-    // A redelivered STOP must not undo a START that came after it.
-    let first_time = conn
-        .prepare_cached(
-            "INSERT INTO whatsapp_replies (message_id, received_at) VALUES (?1, ?2)
-             ON CONFLICT DO NOTHING",
-        )?
-        .execute(rusqlite::params![message_id, now])?
-        == 1;
-    if !first_time {
-        return Ok(Effect::Ignored);
-    }
     // WhatsApp ids are the number's digits, country code first.
     let digits: String = from.chars().filter(char::is_ascii_digit).collect();
     let Ok(number) = normalise(&format!("+{digits}"), &restaurant.country) else {

@@ -130,4 +130,41 @@ async fn a_status_for_a_message_the_box_did_not_send_changes_nothing() {
         .query_row("SELECT count(*) FROM message_statuses", [], |r| r.get(0))
         .expect("count");
     assert_eq!(statuses, 0);
+    // The same webhook does move the call's own message.
+    let message_id = sent["data"]["message_id"].as_str().expect("wamid");
+    assert_eq!(
+        app.meta(&status_payload(message_id, "read", None)).await,
+        200
+    );
+    let (_, call) = app.get_call(&app.restaurant.token, &id).await;
+    assert_eq!(call["data"]["delivery_state"], "read");
+}
+
+#[tokio::test]
+async fn a_stop_to_a_whatsapp_number_two_restaurants_share_holds_at_both() {
+    let app = webhook_app(|_| {}).await;
+    // Seeded with the same WhatsApp number as the first: a group's shared line.
+    let sister = app.other_restaurant("Chez Soeur", "FR", "Europe/Paris");
+
+    assert_eq!(
+        app.meta(&text_reply("wamid.stop-shared", "33612345678", "STOP"))
+            .await,
+        200
+    );
+
+    let (_, here) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    let there: Value = app
+        .report_as(
+            &sister.token,
+            json!({"caller_phone_number": "+33612345678"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(here["data"]["outcome"], "SKIPPED_SUPPRESSED");
+    assert_eq!(there["data"]["outcome"], "SKIPPED_SUPPRESSED");
+    assert!(app.whatsapp.requests().is_empty());
 }

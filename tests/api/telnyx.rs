@@ -505,3 +505,88 @@ async fn a_partner_call_that_failed_is_left_for_the_partner_to_retry() {
     assert_eq!(stored["data"]["next_attempt_at"], Value::Null);
     assert_eq!(stored["data"]["delivery_state"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_send_that_timed_out_but_reached_whatsapp_is_not_sent_again_once_its_status_says_so() {
+    let keys = TelnyxKeys::new();
+    let app = spawn_app_with(|c| {
+        webhooks_on(c, &keys, 0);
+        c.whatsapp.timeout_ms = 500;
+    })
+    .await;
+    app.tie_telnyx_number(&app.restaurant.id.clone(), TELNYX_NUMBER);
+    app.update_restaurant(ringback::db::restaurants::RestaurantChanges {
+        balance_cents: Some(Some(100)),
+        message_cost_cents: Some(10),
+        ..Default::default()
+    });
+    app.whatsapp
+        .set(Behaviour::Delay(std::time::Duration::from_secs(3)));
+    assert_eq!(app.telnyx(&keys, &initiated("timed-out")).await, 200);
+    assert_eq!(app.telnyx(&keys, &hangup("timed-out")).await, 200);
+    eventually("the send times out", || {
+        call_of(&app, "timed-out").is_some_and(|c| c["outcome"] == "FAILED")
+    })
+    .await;
+    let failed = call_of(&app, "timed-out").expect("call");
+    assert_eq!(failed["error"]["code"], "timeout");
+    assert!(failed["next_attempt_at"].is_string());
+    assert_eq!(app.balance(), Some(100), "refunded");
+
+    let id = failed["id"].as_str().expect("id").to_string();
+    let status = status_payload("wamid.late-but-sent", "delivered", Some(&id));
+    assert_eq!(app.meta(&status).await, 200);
+
+    let call = call_of(&app, "timed-out").expect("call");
+    assert_eq!(call["outcome"], "SENT");
+    assert_eq!(call["message_id"], "wamid.late-but-sent");
+    assert_eq!(call["delivery_state"], "delivered");
+    assert_eq!(
+        call["next_attempt_at"],
+        Value::Null,
+        "no retry of a message that left"
+    );
+    assert_eq!(app.balance(), Some(90), "the message is paid for after all");
+}
+
+#[tokio::test]
+async fn a_forgotten_caller_gets_no_planned_retry() {
+    let (app, keys) = telnyx_app(0).await;
+    app.whatsapp.fail_with(500, 2);
+    assert_eq!(app.telnyx(&keys, &initiated("forget")).await, 200);
+    assert_eq!(app.telnyx(&keys, &hangup("forget")).await, 200);
+    assert_eq!(settled(&app, "forget").await, "missed");
+    assert!(call_of(&app, "forget").expect("call")["next_attempt_at"].is_string());
+
+    ringback::db::erasure::forget_number(&app.db(), &app.restaurant.id, CALLER, "612345678")
+        .expect("forget");
+    let after = call_of(&app, "forget").expect("call");
+    assert_eq!(
+        after["next_attempt_at"],
+        Value::Null,
+        "the planned retry is dropped"
+    );
+    // Even a retry that comes due sends nothing to `forgotten`.
+    make_retry_due(&app, "forget");
+    eventually("the due retry is dropped", || {
+        call_of(&app, "forget").is_some_and(|c| c["next_attempt_at"].is_null())
+    })
+    .await;
+    let call = call_of(&app, "forget").expect("call");
+    assert_eq!(call["caller_phone_number"], "forgotten");
+    assert_eq!(call["outcome"], "FAILED");
+    assert_eq!(
+        app.whatsapp.requests().len(),
+        1,
+        "nothing sent to `forgotten`"
+    );
+    let from: String = app
+        .db()
+        .query_row(
+            "SELECT DISTINCT from_number FROM telnyx_events WHERE session_id = 'forget'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("events");
+    assert_eq!(from, "forgotten");
+}

@@ -261,10 +261,13 @@ async fn a_failed_telnyx_calls_planned_retry_survives_a_restart() {
             200
         );
     }
-    eventually("the first attempt fails", || {
+    // Killed once the session is settled: what runs after the restart is the stored retry.
+    eventually("the first attempt fails and its session is settled", || {
         b.query::<i64>(
             "SELECT count(*) FROM calls WHERE outcome = 'FAILED' AND next_attempt_at IS NOT NULL",
         ) == 1
+            && b.query::<i64>("SELECT count(*) FROM telnyx_sessions WHERE settled_at IS NOT NULL")
+                == 1
     })
     .await;
 
@@ -287,4 +290,81 @@ async fn a_failed_telnyx_calls_planned_retry_survives_a_restart() {
     assert_eq!(b.query::<i64>("SELECT attempts FROM calls"), 2);
     assert_eq!(b.whatsapp.requests().len(), 2);
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_heard_before_the_crash_makes_the_interrupted_send_sent_at_once_after_the_restart()
+{
+    let b = Station::new().await;
+    b.whatsapp.set(Behaviour::Hold);
+    let server = b.start("5", "120").await;
+    let in_flight = {
+        let (address, token) = (server.address.clone(), b.restaurant.token.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{address}/api/partner/v1/missed-calls"))
+                .bearer_auth(token)
+                .json(&json!({"caller_phone_number": "+33612345678", "external_call_id": "pbx-crash"}))
+                .send()
+                .await
+        })
+    };
+    b.whatsapp.wait_for_requests(1).await;
+    let call_id = b.whatsapp.requests()[0].body["biz_opaque_callback_data"]
+        .as_str()
+        .expect("call id")
+        .to_string();
+    // Meta's status outruns its own answer to the send, which the kill then loses.
+    let status =
+        serde_json::to_vec(&status_payload("wamid.early", "sent", Some(&call_id))).expect("json");
+    assert_eq!(post_meta_at(&server.address, &status).await.0, 200);
+
+    server.kill();
+    let _ = in_flight.await;
+    b.whatsapp.set(Behaviour::Accept);
+    let server = b.start("5", "120").await;
+
+    let call = b.get_call(&server, &call_id).await;
+    assert_eq!(call["outcome"], "SENT", "{call}");
+    assert_eq!(call["message_id"], "wamid.early");
+    assert_eq!(call["delivery_state"], "sent");
+    let (status, _, body) = replay(&server, &b).await;
+    assert_eq!(status, 201);
+    assert_eq!(body["data"]["outcome"], "SKIPPED_DUPLICATE");
+    assert_eq!(b.whatsapp.requests().len(), 1, "exactly one message");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_starts_no_new_detected_call_and_lets_the_ones_being_sent_finish() {
+    let b = Station::new().await;
+    b.whatsapp
+        .set(Behaviour::Delay(Duration::from_millis(1500)));
+    let server = b.start("0", "120").await;
+    for n in 0..3 {
+        for mut event in session_events(&format!("term-{n}")) {
+            event["data"]["payload"]["from"] = json!(format!("+3361234560{n}"));
+            let body = serde_json::to_vec(&event).expect("json");
+            assert_eq!(
+                post_telnyx_at(&server.address, &b.keys, now_secs(), &body)
+                    .await
+                    .0,
+                200
+            );
+        }
+    }
+    b.whatsapp.wait_for_requests(1).await;
+
+    let exit = server.terminate().await;
+
+    assert_eq!(exit, Some(0));
+    assert_eq!(
+        b.query::<i64>("SELECT count(*) FROM calls WHERE outcome = 'DISPATCHING'"),
+        0,
+        "nothing left in flight"
+    );
+    assert_eq!(
+        b.query::<i64>("SELECT count(*) FROM calls WHERE outcome = 'SENT'"),
+        b.whatsapp.requests().len() as i64,
+        "every send that started is recorded"
+    );
 }
