@@ -142,9 +142,9 @@ async fn events_acknowledged_just_before_a_kill_are_all_processed_after_the_rest
     drop(server);
 }
 
-/// Reports a call whose send the fake Cloud API holds, kills the server while it is held, and
-/// restarts it; returns the new server and the call's id.
-async fn kill_during_a_send(b: &Station, reconcile: &str) -> (Server, String) {
+/// Reports a call whose send the fake Cloud API holds; returns the server, the call's id and the
+/// report still waiting for its answer.
+async fn a_held_send(b: &Station, reconcile: &str) -> (Server, String, InFlight) {
     b.whatsapp.set(Behaviour::Hold);
     let server = b.start("5", reconcile).await;
     let in_flight = {
@@ -163,14 +163,34 @@ async fn kill_during_a_send(b: &Station, reconcile: &str) -> (Server, String) {
         .as_str()
         .expect("the call id rides with the message")
         .to_string();
+    (server, call_id, in_flight)
+}
 
+type InFlight = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
+
+/// Kills the server while the send is held, and restarts it with WhatsApp accepting again.
+async fn kill_and_restart(
+    b: &Station,
+    server: Server,
+    in_flight: InFlight,
+    reconcile: &str,
+) -> Server {
     server.kill();
     assert!(
         in_flight.await.expect("join").is_err(),
         "the answer died with the process"
     );
     b.whatsapp.set(Behaviour::Accept);
-    (b.start("5", reconcile).await, call_id)
+    b.start("5", reconcile).await
+}
+
+/// A held send, killed, and the server restarted; returns the new server and the call's id.
+async fn kill_during_a_send(b: &Station, reconcile: &str) -> (Server, String) {
+    let (server, call_id, in_flight) = a_held_send(b, reconcile).await;
+    (
+        kill_and_restart(b, server, in_flight, reconcile).await,
+        call_id,
+    )
 }
 
 async fn replay(server: &Server, b: &Station) -> (u16, reqwest::header::HeaderMap, Value) {
@@ -296,33 +316,13 @@ async fn a_failed_telnyx_calls_planned_retry_survives_a_restart() {
 async fn a_status_heard_before_the_crash_makes_the_interrupted_send_sent_at_once_after_the_restart()
 {
     let b = Station::new().await;
-    b.whatsapp.set(Behaviour::Hold);
-    let server = b.start("5", "120").await;
-    let in_flight = {
-        let (address, token) = (server.address.clone(), b.restaurant.token.clone());
-        tokio::spawn(async move {
-            reqwest::Client::new()
-                .post(format!("{address}/api/partner/v1/missed-calls"))
-                .bearer_auth(token)
-                .json(&json!({"caller_phone_number": "+33612345678", "external_call_id": "pbx-crash"}))
-                .send()
-                .await
-        })
-    };
-    b.whatsapp.wait_for_requests(1).await;
-    let call_id = b.whatsapp.requests()[0].body["biz_opaque_callback_data"]
-        .as_str()
-        .expect("call id")
-        .to_string();
+    let (server, call_id, in_flight) = a_held_send(&b, "120").await;
     // Meta's status outruns its own answer to the send, which the kill then loses.
     let status =
         serde_json::to_vec(&status_payload("wamid.early", "sent", Some(&call_id))).expect("json");
     assert_eq!(post_meta_at(&server.address, &status).await.0, 200);
 
-    server.kill();
-    let _ = in_flight.await;
-    b.whatsapp.set(Behaviour::Accept);
-    let server = b.start("5", "120").await;
+    let server = kill_and_restart(&b, server, in_flight, "120").await;
 
     let call = b.get_call(&server, &call_id).await;
     assert_eq!(call["outcome"], "SENT", "{call}");

@@ -150,6 +150,11 @@ pub async fn post_telnyx_at(
         .send()
         .await
         .expect("request");
+    status_and_json(response).await
+}
+
+/// The status, and the body as JSON (`null` for a body that is not JSON).
+async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -169,9 +174,7 @@ pub async fn post_meta_signed(address: &str, body: &[u8], signature: &str) -> (u
         .send()
         .await
         .expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    status_and_json(response).await
 }
 
 impl TestApp {
