@@ -51,4 +51,5 @@ mod survival;
 mod telnyx;
 mod tls;
 mod webhook_kit;
+mod whatsapp_webhook;
 mod writer;
