@@ -216,3 +216,19 @@ impl TestApp {
         .expect("tie the Telnyx number");
     }
 }
+
+/// A `failed` WhatsApp status for one message, its error carrying `code`.
+pub fn failed_status(message_id: &str, code: i64) -> Value {
+    let mut payload = status_payload(message_id, "failed", None);
+    payload["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"] =
+        json!([{"code": code, "title": format!("error {code}")}]);
+    payload
+}
+
+/// The same payload, for the WhatsApp number `phone_number_id` instead of the test restaurant's.
+pub fn for_number(payload: Value, phone_number_id: &str) -> Value {
+    let mut payload = payload;
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] =
+        json!(phone_number_id);
+    payload
+}

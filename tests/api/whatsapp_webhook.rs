@@ -1,6 +1,8 @@
 //! SPEC §10, WhatsApp: Meta's handshake, payloads verified over their raw bytes, statuses that
 //! move a call's delivery state forward, and STOP / START replies (§4.4's reasons, §7's customer).
 
+mod statuses;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -29,6 +31,18 @@ async fn sent_call(app: &TestApp, caller: &str) -> (String, String) {
         .expect("message id")
         .to_string();
     (id, message_id)
+}
+
+/// The outcome of a new missed call from `caller`.
+async fn next_call_outcome(app: &TestApp, caller: &str) -> String {
+    let (status, body) = app
+        .report_json(json!({"caller_phone_number": caller}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["data"]["outcome"]
+        .as_str()
+        .expect("outcome")
+        .to_string()
 }
 
 /// The call's `delivery_state` as the partner API shows it.
