@@ -232,3 +232,25 @@ pub fn for_number(payload: Value, phone_number_id: &str) -> Value {
         json!(phone_number_id);
     payload
 }
+
+/// A tap on a template's quick-reply button: WhatsApp sends its label as `button.text`.
+pub fn button_reply(message_id: &str, from: &str, label: &str) -> Value {
+    business_payload(json!({
+        "contacts": [{"profile": {"name": "Guest"}, "wa_id": from}],
+        "messages": [{"context": {"from": "33187654321", "id": "wamid.SENT"},
+                      "from": from, "id": message_id, "timestamp": now_secs().to_string(),
+                      "type": "button", "button": {"text": label, "payload": "btn_0"}}]
+    }))
+}
+
+/// A tap on an interactive message's reply button: its label is `interactive.button_reply.title`.
+pub fn interactive_reply(message_id: &str, from: &str, title: &str) -> Value {
+    business_payload(json!({
+        "contacts": [{"profile": {"name": "Guest"}, "wa_id": from}],
+        "messages": [{"context": {"from": "33187654321", "id": "wamid.SENT"},
+                      "from": from, "id": message_id, "timestamp": now_secs().to_string(),
+                      "type": "interactive",
+                      "interactive": {"type": "button_reply",
+                                      "button_reply": {"id": "btn_0", "title": title}}}]
+    }))
+}

@@ -1,6 +1,7 @@
 //! SPEC §10, WhatsApp: Meta's handshake, payloads verified over their raw bytes, statuses that
 //! move a call's delivery state forward, and STOP / START replies (§4.4's reasons, §7's customer).
 
+mod replies;
 mod statuses;
 
 use reqwest::Method;
