@@ -149,16 +149,20 @@ impl Suppression {
 crate::missed_call::delivery::stored_as_text!(Suppression);
 
 /// Suppresses a customer. The operator's word replaces any earlier reason (START cannot lift
-/// it); a 131050 or a STOP never changes the reason of a customer already suppressed, so a
-/// START cannot lift what the operator or WhatsApp decided.
+/// it); WhatsApp's 131050 replaces the customer's own STOP (WhatsApp would refuse the next
+/// message anyway, so a START must not lift it); a STOP never changes the reason of a customer
+/// already suppressed, so a START cannot lift what the operator or WhatsApp decided.
 pub fn suppress(conn: &Connection, id: &str, by: Suppression) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE customers SET whatsapp_suppressed = 1,
-                suppression_reason = CASE WHEN ?3 OR whatsapp_suppressed = 0 OR suppression_reason IS NULL
-                                          THEN ?2 ELSE suppression_reason END
+                suppression_reason = CASE
+                    WHEN whatsapp_suppressed = 0 OR suppression_reason IS NULL THEN ?2
+                    WHEN ?2 = 'operator' THEN ?2
+                    WHEN ?2 = '131050' AND suppression_reason = 'reply' THEN ?2
+                    ELSE suppression_reason END
          WHERE id = ?1",
     )?
-    .execute(params![id, by, by == Suppression::Operator])?;
+    .execute(params![id, by])?;
     Ok(())
 }
 
@@ -247,5 +251,33 @@ mod tests {
             .expect("customer");
         assert_eq!(stored.name.as_deref(), Some("Lou"));
         assert_eq!(stored.source, "API");
+    }
+
+    #[test]
+    fn a_suppression_keeps_the_strongest_reason_whatever_the_order() {
+        use Suppression::*;
+        let conn = database_with_a_restaurant();
+        let cases = [
+            (vec![Reply, StoppedMarketing], StoppedMarketing),
+            (vec![StoppedMarketing, Reply], StoppedMarketing),
+            (vec![Operator, Reply], Operator),
+            (vec![Operator, StoppedMarketing], Operator),
+            (vec![Reply, Operator], Operator),
+            (vec![StoppedMarketing, Operator], Operator),
+            (vec![Reply, Reply], Reply),
+        ];
+        for (n, (steps, expected)) in cases.into_iter().enumerate() {
+            let phone = format!("+3361234567{n}");
+            let (customer, _) =
+                match_or_create_customer(&conn, "rst_1", &phone, None, "API").expect("customer");
+            for by in &steps {
+                suppress(&conn, &customer.id, *by).expect("suppress");
+            }
+            let stored = find_customer(&conn, "rst_1", &customer.id)
+                .expect("find")
+                .expect("customer");
+            assert!(stored.whatsapp_suppressed);
+            assert_eq!(stored.suppression_reason, Some(expected), "{steps:?}");
+        }
     }
 }

@@ -203,7 +203,12 @@ pub fn open_read_pool(path: &Path, size: u32) -> Result<ReadPool, DbError> {
             c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             c.busy_timeout(BUSY_TIMEOUT)
         });
-    Ok(r2d2::Pool::builder().max_size(size).build(manager)?)
+    // No `SELECT 1` before each checkout: a local file's connection does not go stale, and the
+    // check costs every read a query. A read that fails says so itself, at once.
+    Ok(r2d2::Pool::builder()
+        .max_size(size)
+        .test_on_check_out(false)
+        .build(manager)?)
 }
 
 /// The schema version this binary brings: the number of the last embedded migration.

@@ -249,7 +249,9 @@ pub fn recover_interrupted(
             continue;
         }
         match (hold_ms, row.held_until) {
-            (_, Some(until)) if until > now => recovered.held += 1,
+            // Held by an earlier start: its deadline stands (with the webhook now off, nothing
+            // would end the hold, so it ends now).
+            (Some(_), Some(until)) if until > now => recovered.held += 1,
             (Some(hold), None) if hold > 0 => {
                 calls::hold(&tx, &row.call.id, now + hold)?;
                 recovered.held += 1;

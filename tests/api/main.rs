@@ -54,4 +54,5 @@ mod tls;
 mod webhook_crash;
 mod webhook_faults;
 mod webhook_kit;
+mod whatsapp_webhook;
 mod writer;

@@ -129,7 +129,12 @@ pub fn text_reply(message_id: &str, from: &str, text: &str) -> Value {
 
 /// `X-Hub-Signature-256` for `body`.
 pub fn meta_signature(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("any key size");
+    meta_signature_with(APP_SECRET, body)
+}
+
+/// `X-Hub-Signature-256` for `body`, made with `app_secret`.
+pub fn meta_signature_with(app_secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("any key size");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -166,15 +171,23 @@ pub async fn post_meta_at(address: &str, body: &[u8]) -> (u16, Value) {
 }
 
 pub async fn post_meta_signed(address: &str, body: &[u8], signature: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
+    post_meta(address, body, Some(signature)).await
+}
+
+/// Posts `body` to `/webhooks/whatsapp` at `address` with no `X-Hub-Signature-256`.
+pub async fn post_meta_unsigned(address: &str, body: &[u8]) -> (u16, Value) {
+    post_meta(address, body, None).await
+}
+
+async fn post_meta(address: &str, body: &[u8], signature: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
         .post(format!("{address}/webhooks/whatsapp"))
         .header("content-type", "application/json")
-        .header("x-hub-signature-256", signature)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("request");
-    status_and_json(response).await
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("x-hub-signature-256", signature);
+    }
+    status_and_json(request.send().await.expect("request")).await
 }
 
 impl TestApp {
@@ -204,4 +217,42 @@ impl TestApp {
         )
         .expect("tie the Telnyx number");
     }
+}
+
+/// A `failed` WhatsApp status for one message, its error carrying `code`.
+pub fn failed_status(message_id: &str, code: i64) -> Value {
+    let mut payload = status_payload(message_id, "failed", None);
+    payload["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"] =
+        json!([{"code": code, "title": format!("error {code}")}]);
+    payload
+}
+
+/// The same payload, for the WhatsApp number `phone_number_id` instead of the test restaurant's.
+pub fn for_number(payload: Value, phone_number_id: &str) -> Value {
+    let mut payload = payload;
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] =
+        json!(phone_number_id);
+    payload
+}
+
+/// A tap on a template's quick-reply button: WhatsApp sends its label as `button.text`.
+pub fn button_reply(message_id: &str, from: &str, label: &str) -> Value {
+    business_payload(json!({
+        "contacts": [{"profile": {"name": "Guest"}, "wa_id": from}],
+        "messages": [{"context": {"from": "33187654321", "id": "wamid.SENT"},
+                      "from": from, "id": message_id, "timestamp": now_secs().to_string(),
+                      "type": "button", "button": {"text": label, "payload": "btn_0"}}]
+    }))
+}
+
+/// A tap on an interactive message's reply button: its label is `interactive.button_reply.title`.
+pub fn interactive_reply(message_id: &str, from: &str, title: &str) -> Value {
+    business_payload(json!({
+        "contacts": [{"profile": {"name": "Guest"}, "wa_id": from}],
+        "messages": [{"context": {"from": "33187654321", "id": "wamid.SENT"},
+                      "from": from, "id": message_id, "timestamp": now_secs().to_string(),
+                      "type": "interactive",
+                      "interactive": {"type": "button_reply",
+                                      "button_reply": {"id": "btn_0", "title": title}}}]
+    }))
 }
