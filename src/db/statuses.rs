@@ -42,22 +42,27 @@ pub fn message_of_call(conn: &Connection, call_id: &str) -> rusqlite::Result<Opt
 }
 
 /// Moves the call's delivery state forward by every status its message has had (the rule of
-/// `DeliveryState::advance` gives the same state in any order). Returns the state.
+/// `DeliveryState::advance` gives the same state in any order), and returns it. A message with
+/// no status stored (the usual case when a send's result is recorded) costs one indexed read
+/// and changes nothing.
 pub fn refresh_delivery_state(
     conn: &Connection,
     call_id: &str,
     message_id: &str,
 ) -> rusqlite::Result<Option<DeliveryState>> {
-    let current: Option<DeliveryState> = conn
-        .prepare_cached("SELECT delivery_state FROM calls WHERE id = ?1 AND message_id = ?2")?
-        .query_row([call_id, message_id], |r| r.get(0))
-        .optional()?
-        .flatten();
     let mut stmt =
         conn.prepare_cached("SELECT status FROM message_statuses WHERE message_id = ?1")?;
     let statuses = stmt
         .query_map([message_id], |r| r.get::<_, DeliveryState>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    if statuses.is_empty() {
+        return Ok(None);
+    }
+    let current: Option<DeliveryState> = conn
+        .prepare_cached("SELECT delivery_state FROM calls WHERE id = ?1 AND message_id = ?2")?
+        .query_row([call_id, message_id], |r| r.get(0))
+        .optional()?
+        .flatten();
     let state = statuses.into_iter().fold(current, |state, status| {
         DeliveryState::advance(state, status).or(state)
     });

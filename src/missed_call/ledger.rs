@@ -145,37 +145,48 @@ pub(super) fn record_result(
     if outcome != Outcome::Sent {
         credit_balance(conn, &row.restaurant_id, row.debited_cents)?;
     }
-    if outcome == Outcome::Failed {
-        schedule_retry(conn, row, now, stale_after_ms)?;
-    }
+    let next_attempt_at = match outcome {
+        Outcome::Failed => schedule_retry(conn, row, now, stale_after_ms)?,
+        _ => None,
+    };
     if let (DispatchResult::Undeliverable { code, .. }, Some(customer_id)) =
         (result, &row.customer_id)
         && code == STOPPED_MARKETING_CODE
     {
         suppress(conn, customer_id, Suppression::StoppedMarketing)?;
     }
-    if let Some(message_id) = message_id {
-        // Statuses that arrived before this result was stored.
-        statuses::refresh_delivery_state(conn, &row.id, message_id)?;
-    }
-    calls::find_call_by_id(conn, &row.id)?.ok_or_else(|| PipelineError::CallGone {
-        call_id: row.id.clone(),
+    // Statuses that arrived before this result was stored.
+    let delivery_state = match message_id {
+        Some(message_id) => statuses::refresh_delivery_state(conn, &row.id, message_id)?,
+        None => None,
+    };
+    let (error_code, error_message) = error.unzip();
+    Ok(CallRow {
+        outcome,
+        message_id: message_id.map(str::to_string),
+        error_code: error_code.map(str::to_string),
+        error_message: error_message.map(str::to_string),
+        next_attempt_at,
+        delivery_state,
+        ..row.clone()
     })
 }
 
 /// A FAILED Telnyx call is sent again by ringback itself (SPEC §10); a partner's call is the
 /// partner's to retry.
+/// Returns when, if ever.
 fn schedule_retry(
     conn: &Connection,
     row: &CallRow,
     now: i64,
     stale_after_ms: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Option<i64>> {
     if row.source != Source::Telnyx {
-        return Ok(());
+        return Ok(None);
     }
     let at = retry::next_attempt_at(row.attempts, row.occurred_at, now, stale_after_ms);
-    calls::set_next_attempt(conn, &row.id, at)
+    calls::set_next_attempt(conn, &row.id, at)?;
+    Ok(at)
 }
 
 /// What start-up recovery did with the rows a crash left in DISPATCHING.
@@ -299,5 +310,5 @@ fn fail_interrupted(
         now,
     )?;
     credit_balance(conn, &call.restaurant_id, call.debited_cents)?;
-    schedule_retry(conn, call, now, stale_after_ms)
+    schedule_retry(conn, call, now, stale_after_ms).map(drop)
 }
