@@ -50,6 +50,7 @@ mod soak;
 mod storage;
 mod survival;
 mod telnyx;
+mod telnyx_retries;
 mod tls;
 mod webhook_crash;
 mod webhook_faults;

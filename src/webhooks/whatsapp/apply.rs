@@ -1,20 +1,9 @@
-//! `GET` and `POST /webhooks/whatsapp` (SPEC §10): Meta's handshake; then statuses, which move a
-//! call's delivery state forward (and end the hold of a send a crash interrupted), and STOP or
-//! START replies, which suppress a customer or lift their own suppression. Verified by
-//! `X-Hub-Signature-256` over the raw bytes, applied in one writer job before the `200`.
+//! Applying a payload's items, in the webhook's one writer job: statuses move a call's delivery
+//! state (and settle a send whose own answer was lost), replies suppress or lift.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
 use rusqlite::Connection;
-use serde_json::Value;
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
-use super::replies::{self, Reply};
+use super::Item;
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow};
 use crate::db::customers::{
@@ -22,200 +11,16 @@ use crate::db::customers::{
 };
 use crate::db::restaurants::{Restaurant, restaurants_by_phone_number_id};
 use crate::db::statuses::{self, NewStatus};
-use crate::error::ApiError;
 use crate::missed_call::delivery::DeliveryState;
 use crate::missed_call::outcome::Outcome;
 use crate::missed_call::sent_per_status;
 use crate::phone::{mask, normalise};
-use crate::routes::input::read_bytes;
-use crate::state::AppState;
-use crate::time::now_ms;
+use crate::webhooks::replies::Reply;
 use crate::whatsapp::STOPPED_MARKETING_CODE;
-
-/// Meta batches statuses into one payload: more room than a partner report needs.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Meta's webhook handshake
-pub async fn handshake(
-    State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let Some(secrets) = &state.webhooks.whatsapp else {
-        return Err(ApiError::NotFound("no such route".into()));
-    };
-    let given = query.get("hub.verify_token").map_or("", String::as_str);
-    let expected = secrets.verify_token.expose();
-    let token_matches = !given.is_empty()
-        && !expected.is_empty()
-        && bool::from(given.as_bytes().ct_eq(expected.as_bytes()));
-    match (
-        query.get("hub.mode").map(String::as_str),
-        query.get("hub.challenge"),
-    ) {
-        (Some("subscribe"), Some(challenge)) if token_matches => Ok((
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            challenge.clone(),
-        )
-            .into_response()),
-        _ => Err(ApiError::WrongVerifyToken),
-    }
-}
-
-/// Checks `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the body's raw bytes with
-/// the app secret, compared in constant time.
-pub fn verify(app_secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
-    let signature = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().strip_prefix("sha256="))
-        .and_then(|hex_digest| hex::decode(hex_digest).ok())
-        .ok_or(ApiError::BadSignature(
-            "X-Hub-Signature-256 must be sha256= and a hex HMAC-SHA256",
-        ))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    mac.update(body);
-    mac.verify_slice(&signature)
-        .map_err(|_| ApiError::BadSignature("the X-Hub-Signature-256 does not match"))
-}
-
-/// One thing a webhook said, for one of the box's WhatsApp numbers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Item {
-    Status {
-        phone_number_id: String,
-        message_id: String,
-        status: DeliveryState,
-        /// `biz_opaque_callback_data`: the call id ringback sent the message with.
-        call_id: Option<String>,
-        /// WhatsApp's time, in ms.
-        at: Option<i64>,
-        error_codes: Vec<String>,
-    },
-    Reply {
-        phone_number_id: String,
-        message_id: String,
-        /// The sender's WhatsApp id: the number's digits.
-        from: String,
-        reply: Reply,
-    },
-}
-
-/// Reads the statuses and the STOP / START replies of a `whatsapp_business_account` payload;
-/// `None` when it is not one. Anything else in it is left alone.
-pub fn parse_payload(body: &[u8]) -> Option<Vec<Item>> {
-    let json: Value = serde_json::from_slice(body).ok()?;
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let list = |v: &Value, key: &str| {
-        v.get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let mut items = Vec::new();
-    for entry in json.get("entry")?.as_array()? {
-        for change in list(entry, "changes") {
-            let Some(value) = change.get("value") else {
-                continue;
-            };
-            let Some(phone_number_id) = value
-                .get("metadata")
-                .and_then(|m| text(m, "phone_number_id"))
-            else {
-                continue;
-            };
-            for s in list(value, "statuses") {
-                let (Some(message_id), Some(status)) = (
-                    text(&s, "id"),
-                    text(&s, "status").and_then(|st| DeliveryState::parse(&st)),
-                ) else {
-                    continue;
-                };
-                items.push(Item::Status {
-                    phone_number_id: phone_number_id.clone(),
-                    message_id,
-                    status,
-                    call_id: text(&s, "biz_opaque_callback_data"),
-                    at: text(&s, "timestamp")
-                        .and_then(|t| t.parse::<i64>().ok())
-                        .map(|secs| secs.saturating_mul(1000)),
-                    error_codes: list(&s, "errors")
-                        .iter()
-                        .filter_map(|e| e.get("code"))
-                        .map(|c| {
-                            c.as_i64().map_or_else(
-                                || c.as_str().unwrap_or("").to_string(),
-                                |n| n.to_string(),
-                            )
-                        })
-                        .collect(),
-                });
-            }
-            for m in list(value, "messages") {
-                let (Some(message_id), Some(from)) = (text(&m, "id"), text(&m, "from")) else {
-                    continue;
-                };
-                let said = m
-                    .get("text")
-                    .and_then(|t| text(t, "body"))
-                    .or_else(|| m.get("button").and_then(|b| text(b, "text")))
-                    .or_else(|| {
-                        m.get("interactive")
-                            .and_then(|i| i.get("button_reply"))
-                            .and_then(|b| text(b, "title"))
-                    });
-                if let Some(reply) = said.as_deref().and_then(replies::classify) {
-                    items.push(Item::Reply {
-                        phone_number_id: phone_number_id.clone(),
-                        message_id,
-                        from,
-                        reply,
-                    });
-                }
-            }
-        }
-    }
-    Some(items)
-}
-
-/// Receive WhatsApp statuses and replies
-pub async fn receive(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Body,
-) -> Result<StatusCode, ApiError> {
-    let Some(secrets) = &state.webhooks.whatsapp else {
-        return Err(ApiError::NotFound("no such route".into()));
-    };
-    let bytes = read_bytes(&headers, body, MAX_BODY_BYTES).await?;
-    verify(secrets.app_secret.expose(), &headers, &bytes)?;
-    let Some(items) = parse_payload(&bytes) else {
-        // Meta would redeliver for days an answer other than 200.
-        tracing::warn!("a signed WhatsApp webhook is not a payload this box reads; ignored");
-        return Ok(StatusCode::OK);
-    };
-    if items.is_empty() {
-        return Ok(StatusCode::OK);
-    }
-    let now = now_ms();
-    let effects = state
-        .writer
-        .run(move |conn| {
-            items
-                .iter()
-                .map(|item| apply(conn, item, now))
-                .collect::<Result<Vec<_>, DbError>>()
-        })
-        .await?;
-    for effect in effects.into_iter().flatten() {
-        effect.log();
-    }
-    Ok(StatusCode::OK)
-}
 
 /// What one item did, for the log.
 #[derive(Debug)]
-enum Effect {
+pub(super) enum Effect {
     UnknownNumber(String),
     UnknownMessage,
     Delivery {
@@ -237,7 +42,7 @@ enum Effect {
 }
 
 impl Effect {
-    fn log(self) {
+    pub(super) fn log(self) {
         match self {
             Effect::UnknownNumber(id) => tracing::info!(
                 whatsapp.phone_number_id = %id,
@@ -272,7 +77,7 @@ impl Effect {
 
 /// One item, for every restaurant that holds the WhatsApp number it names (a group may share
 /// one): a STOP holds for all of them, and a status finds its call in whichever sent it.
-fn apply(conn: &Connection, item: &Item, now: i64) -> Result<Vec<Effect>, DbError> {
+pub(super) fn apply(conn: &Connection, item: &Item, now: i64) -> Result<Vec<Effect>, DbError> {
     let phone_number_id = match item {
         Item::Status {
             phone_number_id, ..
