@@ -298,6 +298,10 @@ impl From<PipelineError> for ApiError {
             PipelineError::RestaurantGone | PipelineError::CallGone { .. } => {
                 ApiError::Unauthorized
             }
+            // Only ringback's own retries ask for it; a partner's report never does.
+            PipelineError::RetryNotDue { call_id } => {
+                ApiError::Internal(format!("a retry of {call_id} was not due"))
+            }
             PipelineError::ResultNotRecorded { call_id, .. } => ApiError::StorageUnavailable {
                 call_id: Some(call_id),
             },

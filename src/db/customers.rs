@@ -166,6 +166,31 @@ pub fn suppress(conn: &Connection, id: &str, by: Suppression) -> rusqlite::Resul
     Ok(())
 }
 
+/// Suppresses the number at `restaurant_id` and at every other restaurant that sends from the
+/// same WhatsApp number (a group's shared line): WhatsApp's 131050 is about that line, not one
+/// restaurant. A restaurant that does not know the number yet gets it as a suppressed customer.
+pub fn suppress_on_the_line(
+    conn: &Connection,
+    restaurant_id: &str,
+    e164: &str,
+    by: Suppression,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT other.id FROM restaurants AS this
+           JOIN restaurants AS other
+             ON other.id = this.id OR other.wa_phone_number_id = this.wa_phone_number_id
+          WHERE this.id = ?1",
+    )?;
+    let restaurants = stmt
+        .query_map([restaurant_id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for restaurant in restaurants {
+        let (customer, _) = match_or_create_customer(conn, &restaurant, e164, None, "WHATSAPP")?;
+        suppress(conn, &customer.id, by)?;
+    }
+    Ok(())
+}
+
 /// Lifts a customer's suppression, whatever its reason (the operator).
 pub fn unsuppress(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -203,11 +228,22 @@ pub fn update_customer(
     conn.prepare_cached(
         "UPDATE customers SET name = CASE WHEN ?2 THEN ?3 ELSE name END,
                               whatsapp_suppressed = COALESCE(?4, whatsapp_suppressed),
-                              suppression_reason = CASE WHEN ?4 IS NULL THEN suppression_reason
-                                                        WHEN ?4 THEN 'operator' ELSE NULL END
+                              suppression_reason = CASE
+                                  WHEN ?4 IS NULL THEN suppression_reason
+                                  -- Saying again what is so (a booking system syncing its copy)
+                                  -- keeps the reason: a guest's own STOP stays theirs to lift.
+                                  WHEN ?4 AND whatsapp_suppressed = 1
+                                       AND suppression_reason IS NOT NULL THEN suppression_reason
+                                  WHEN ?4 THEN ?5 ELSE NULL END
          WHERE id = ?1",
     )?
-    .execute(params![id, name.is_some(), name.flatten(), suppressed])?;
+    .execute(params![
+        id,
+        name.is_some(),
+        name.flatten(),
+        suppressed,
+        Suppression::Operator
+    ])?;
     Ok(())
 }
 

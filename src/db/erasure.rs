@@ -87,14 +87,20 @@ pub fn forget_number(
         params![restaurant_id, e164, customer_id],
         &quotes,
     )?;
-    // Telnyx's events name the caller too: those of this restaurant's detected calls, and any
-    // other that carries the number.
+    // Telnyx's events name the caller too: in this restaurant's sessions (those of its detected
+    // calls, and any to or from its Telnyx number), never another restaurant's.
     conn.execute(
-        "UPDATE telnyx_events SET from_number = ?3
-         WHERE from_number = ?2
-            OR session_id IN (SELECT external_call_id FROM calls
-                              WHERE restaurant_id = ?1 AND source = 'TELNYX'
-                                AND (caller_e164 = ?2 OR customer_id = ?4))",
+        "UPDATE telnyx_events
+            SET from_number = CASE WHEN from_number = ?2 THEN ?3 ELSE from_number END,
+                to_number = CASE WHEN to_number = ?2 THEN ?3 ELSE to_number END
+          WHERE (from_number = ?2 OR to_number = ?2)
+            AND (session_id IN (SELECT external_call_id FROM calls
+                                WHERE restaurant_id = ?1 AND source = 'TELNYX'
+                                  AND (caller_e164 = ?2 OR customer_id = ?4))
+                 OR session_id IN (SELECT e.session_id FROM telnyx_events AS e
+                                   JOIN restaurants AS r ON r.id = ?1
+                                   WHERE e.to_number = r.telnyx_number
+                                      OR e.from_number = r.telnyx_number))",
         params![restaurant_id, e164, FORGOTTEN, customer_id],
     )?;
     // A forgotten caller is not sent anything more: no planned retry goes to `forgotten`.

@@ -71,33 +71,36 @@ pub fn refresh_delivery_state(
     Ok(state)
 }
 
-/// Forgets the webhooks' bookkeeping received before `cutoff`, at most `limit` rows of each
-/// table per call, so that one call is a short writer job: Telnyx's events and settled sessions,
-/// the statuses and the replies already acted on. Kept long enough that a redelivery (Meta
-/// retries for up to 7 days) is still recognised; what they decided stays in the ledger and on
-/// the customers. Returns how many rows went.
+/// Forgets the webhooks' bookkeeping, at most `limit` rows of each table per call, so that one
+/// call is a short writer job: Telnyx's events and finished sessions received before
+/// `telnyx_cutoff` (they name the caller, so they follow the ledger's retention when it is
+/// shorter), and the statuses and replies already acted on received before `cutoff` (kept while
+/// Meta may still redeliver them, so that each counts once). What they decided stays in the
+/// ledger and on the customers. Returns how many rows went.
 pub fn purge_webhook_records(
     conn: &Connection,
+    telnyx_cutoff: i64,
     cutoff: i64,
     limit: i64,
 ) -> rusqlite::Result<usize> {
     let mut deleted = 0;
-    for (table, key, settled) in [
-        ("telnyx_events", "id", ""),
-        ("message_statuses", "message_id, status", ""),
-        ("whatsapp_replies", "message_id", ""),
+    for (table, key, extra, before) in [
+        ("telnyx_events", "id", "", telnyx_cutoff),
         (
             "telnyx_sessions",
             "session_id",
             " AND (settled_at IS NOT NULL OR hangup_at IS NULL)",
+            telnyx_cutoff,
         ),
+        ("message_statuses", "message_id, status", "", cutoff),
+        ("whatsapp_replies", "message_id", "", cutoff),
     ] {
         deleted += conn
             .prepare_cached(&format!(
                 "DELETE FROM {table} WHERE ({key}) IN
-                    (SELECT {key} FROM {table} WHERE received_at < ?1{settled} LIMIT ?2)"
+                    (SELECT {key} FROM {table} WHERE received_at < ?1{extra} LIMIT ?2)"
             ))?
-            .execute(params![cutoff, limit])?;
+            .execute(params![before, limit])?;
     }
     Ok(deleted)
 }
@@ -141,7 +144,7 @@ mod tests {
         status(&conn, DeliveryState::Read, 1);
         refresh_delivery_state(&conn, "call_1", "wamid.1").expect("refresh");
 
-        purge_webhook_records(&conn, 2, 100).expect("purge");
+        purge_webhook_records(&conn, 2, 2, 100).expect("purge");
         status(&conn, DeliveryState::Sent, 3);
         let state = refresh_delivery_state(&conn, "call_1", "wamid.1").expect("refresh");
 
@@ -163,8 +166,8 @@ mod tests {
         .expect("seed");
         status(&conn, DeliveryState::Sent, 1);
 
-        let deleted = purge_webhook_records(&conn, 5, 100).expect("purge");
-        let again = purge_webhook_records(&conn, 5, 100).expect("purge");
+        let deleted = purge_webhook_records(&conn, 5, 5, 100).expect("purge");
+        let again = purge_webhook_records(&conn, 5, 5, 100).expect("purge");
 
         let left = |table: &str| -> i64 {
             conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

@@ -30,7 +30,7 @@ const TICK: Duration = Duration::from_secs(1);
 const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
 const PURGE_FIRST: Duration = Duration::from_secs(60);
 const KEEP_WEBHOOK_RECORDS_MS: i64 = 8 * 24 * 60 * 60 * 1000;
-/// Rows of each table forgotten per writer job.
+/// Rows of each of the four tables forgotten per writer job.
 const PURGE_BATCH: i64 = 500;
 
 #[derive(Clone)]
@@ -53,13 +53,20 @@ pub async fn run(timers: Timers, stop: CancellationToken) {
     let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
     // The first purge a minute after start-up, then hourly: a box restarted often still purges.
     let mut next_purge = tokio::time::Instant::now() + PURGE_FIRST;
+    let mut purge: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         if let Err(e) = timers.look(&busy, &stop).await {
             tracing::warn!(db.error = %e, "timers: could not read what is due; trying again");
         }
-        if tokio::time::Instant::now() >= next_purge {
+        // On a task of its own: a long first purge must not hold back settles and retries.
+        if tokio::time::Instant::now() >= next_purge
+            && purge.as_ref().is_none_or(|p| p.is_finished())
+        {
             next_purge = tokio::time::Instant::now() + PURGE_EVERY;
-            timers.forget_old_webhook_records(&stop).await;
+            let (this, stop) = (timers.clone(), stop.clone());
+            purge = Some(tokio::spawn(async move {
+                this.forget_old_webhook_records(&stop).await;
+            }));
         }
         // A backlog moves on as each running one ends (it rings the bell).
         tokio::select! {
@@ -92,19 +99,25 @@ impl Work {
 }
 
 impl Timers {
-    /// Forgets the webhooks' records older than 8 days — or than the ledger's retention, when
-    /// that is shorter: Telnyx's events name the caller.
+    /// Forgets the webhooks' records older than 8 days; Telnyx's events, which name the caller,
+    /// no later than the ledger's retention either.
     async fn forget_old_webhook_records(&self, stop: &CancellationToken) {
-        let keep_ms = match self.retention_days {
-            days if days > 0 => KEEP_WEBHOOK_RECORDS_MS.min(days * 24 * 60 * 60 * 1000),
-            _ => KEEP_WEBHOOK_RECORDS_MS,
+        let now = now_ms();
+        let cutoff = now - KEEP_WEBHOOK_RECORDS_MS;
+        let telnyx_cutoff = match self.retention_days {
+            days if days > 0 => cutoff.max(now - days * 24 * 60 * 60 * 1000),
+            _ => cutoff,
         };
-        let cutoff = now_ms() - keep_ms;
         while !stop.is_cancelled() {
             let purged = self
                 .writer
                 .run(move |conn| {
-                    Ok::<_, DbError>(statuses::purge_webhook_records(conn, cutoff, PURGE_BATCH)?)
+                    Ok::<_, DbError>(statuses::purge_webhook_records(
+                        conn,
+                        telnyx_cutoff,
+                        cutoff,
+                        PURGE_BATCH,
+                    )?)
                 })
                 .await;
             match purged {
@@ -142,12 +155,17 @@ impl Timers {
             let ended = self
                 .writer
                 .run(move |conn| end_expired_holds(conn, now_ms(), stale_ms))
-                .await?;
-            if ended > 0 {
-                tracing::warn!(
+                .await;
+            match ended {
+                Ok(0) => {}
+                Ok(ended) => tracing::warn!(
                     calls = ended,
                     "no WhatsApp status came for sends interrupted by a restart: now FAILED, so they are sent again"
-                );
+                ),
+                // Ended at a later look; the settles and retries due now still start.
+                Err(e) => {
+                    tracing::warn!(db.error = %e, "timers: could not end the holds that are over yet")
+                }
             }
         }
         let work = (due.sessions.into_iter().map(Work::Settle))
@@ -201,6 +219,8 @@ impl Timers {
             ) => Some((Settlement::Missed, Some(call_id))),
             Err(PipelineError::RestaurantGone) => Some((Settlement::RestaurantRemoved, None)),
             Err(PipelineError::ExternalCallIdReused) => Some((Settlement::SessionReused, None)),
+            // A settle is no retry; should it ever meet this, the session is looked at again.
+            Err(PipelineError::RetryNotDue { .. }) => None,
             // Not stored: the session stays due, and is tried again.
             Err(PipelineError::Db(e)) => {
                 tracing::warn!(telnyx.session = %session_id, db.error = %e, "a missed call could not be stored yet; trying again");
@@ -253,10 +273,14 @@ impl Timers {
             occurred_at: Some(call.occurred_at),
             received_at: now,
             source: Source::Telnyx,
+            retry_of: Some(call.attempts),
         };
         tracing::info!(call.id = %call.id, attempt = call.attempts + 1, "sending a failed call again");
-        if let Err(e) = self.pipeline.report(&call.restaurant_id, report).await {
-            tracing::warn!(call.id = %call.id, error = %e, "a retry of a failed call did not run");
+        match self.pipeline.report(&call.restaurant_id, report).await {
+            Ok(_) | Err(PipelineError::RetryNotDue { .. }) => {}
+            Err(e) => {
+                tracing::warn!(call.id = %call.id, error = %e, "a retry of a failed call did not run")
+            }
         }
     }
 }
@@ -317,6 +341,7 @@ fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan
             occurred_at: Some(session.started_at.unwrap_or(hangup_at).min(now)),
             received_at: now,
             source: Source::Telnyx,
+            retry_of: None,
         }),
     })
 }

@@ -8,6 +8,7 @@ use super::ledger::record_result;
 use super::{Claim, Pipeline, PipelineError};
 use crate::db::calls::CallRow;
 use crate::db::{DbError, Writer};
+use crate::missed_call::retry::RetryRule;
 use crate::time::now_ms;
 use crate::whatsapp::DispatchResult;
 
@@ -61,11 +62,11 @@ impl Pipeline {
         row: CallRow,
         result: DispatchResult,
     ) -> Result<CallRow, PipelineError> {
-        let stale_ms = self.stale_after_ms();
+        let rule = self.retry_rule();
         let attempt = {
             let (row, result) = (row.clone(), result.clone());
             self.writer
-                .run_always(move |conn| record_result(conn, &row, &result, now_ms(), stale_ms))
+                .run_always(move |conn| record_result(conn, &row, &result, now_ms(), rule))
                 .await
         };
         let source = match attempt {
@@ -92,7 +93,7 @@ impl Pipeline {
         let call_id = row.id.clone();
         let writer = self.writer.clone();
         self.in_flight
-            .spawn(async move { store_until_committed(writer, row, result, stale_ms).await });
+            .spawn(async move { store_until_committed(writer, row, result, rule).await });
         Err(PipelineError::ResultNotRecorded { call_id, source })
     }
 }
@@ -101,7 +102,7 @@ async fn store_until_committed(
     writer: Writer,
     row: CallRow,
     result: DispatchResult,
-    stale_ms: i64,
+    rule: RetryRule,
 ) {
     let mut pause = RECORD_RETRY_FIRST;
     loop {
@@ -110,7 +111,7 @@ async fn store_until_committed(
         // Every error but a stopped writer is retried: a row must not stay DISPATCHING
         // while the process lives.
         match writer
-            .run_always(move |conn| record_result(conn, &r, &res, now_ms(), stale_ms))
+            .run_always(move |conn| record_result(conn, &r, &res, now_ms(), rule))
             .await
         {
             Ok(call) => {

@@ -7,15 +7,15 @@ use super::outcome::Outcome;
 use super::{PipelineError, Report};
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow, NewCall};
-use crate::db::customers::{Suppression, suppress};
+use crate::db::customers::{Suppression, suppress_on_the_line};
 use crate::db::restaurants::{Restaurant, charge_balance, credit_balance};
 use crate::db::statuses;
 use crate::missed_call::delivery::Source;
-use crate::missed_call::retry;
+use crate::missed_call::retry::{self, RetryRule};
 use crate::phone::Caller;
 use crate::secret::new_id;
 use crate::time::now_ms;
-use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE};
+use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE, TIMEOUT_CODE};
 
 /// What the claim of step 3 found.
 pub(super) enum Claimed {
@@ -94,6 +94,19 @@ pub(super) fn claim_call_row(
         Outcome::Dispatching => Err(PipelineError::CallInProgress {
             call_id: existing.id,
         }),
+        // ringback's own retry, read a moment ago: another may have run it since.
+        Outcome::Failed
+            if report.retry_of.is_some_and(|seen| {
+                existing.attempts != seen
+                    || existing
+                        .next_attempt_at
+                        .is_none_or(|due| due > report.received_at)
+            }) =>
+        {
+            Err(PipelineError::RetryNotDue {
+                call_id: existing.id,
+            })
+        }
         // A retry keeps the stored time unless it states one: the call happened when it did.
         Outcome::Failed => Ok(Claimed::Run(CallRow {
             occurred_at: report.occurred_at.unwrap_or(existing.occurred_at),
@@ -111,7 +124,7 @@ pub(super) fn record_result(
     row: &CallRow,
     result: &DispatchResult,
     now: i64,
-    stale_after_ms: i64,
+    rule: RetryRule,
 ) -> Result<CallRow, PipelineError> {
     // WhatsApp's own status may already have said the message left (its answer to us timed
     // out, say): that is a send, whatever the transport concluded.
@@ -146,14 +159,27 @@ pub(super) fn record_result(
         credit_balance(conn, &row.restaurant_id, row.debited_cents)?;
     }
     let next_attempt_at = match outcome {
-        Outcome::Failed => schedule_retry(conn, row, now, stale_after_ms)?,
+        Outcome::Failed => {
+            // A send that timed out may have reached WhatsApp: give its status time to say so.
+            let may_have_left = error.is_some_and(|(code, _)| code == TIMEOUT_CODE);
+            let wait = if may_have_left {
+                rule.status_wait_ms
+            } else {
+                0
+            };
+            schedule_retry(conn, row, now, rule.stale_after_ms, wait)?
+        }
         _ => None,
     };
-    if let (DispatchResult::Undeliverable { code, .. }, Some(customer_id)) =
-        (result, &row.customer_id)
+    if let (DispatchResult::Undeliverable { code, .. }, Some(number)) = (result, &row.caller_e164)
         && code == STOPPED_MARKETING_CODE
     {
-        suppress(conn, customer_id, Suppression::StoppedMarketing)?;
+        suppress_on_the_line(
+            conn,
+            &row.restaurant_id,
+            number,
+            Suppression::StoppedMarketing,
+        )?;
     }
     // Statuses that arrived before this result was stored.
     let delivery_state = match message_id {
@@ -180,11 +206,18 @@ fn schedule_retry(
     row: &CallRow,
     now: i64,
     stale_after_ms: i64,
+    min_delay_ms: i64,
 ) -> rusqlite::Result<Option<i64>> {
     if row.source != Source::Telnyx {
         return Ok(None);
     }
-    let at = retry::next_attempt_at(row.attempts, row.occurred_at, now, stale_after_ms);
+    let at = retry::next_attempt_at(
+        row.attempts,
+        row.occurred_at,
+        now,
+        stale_after_ms,
+        min_delay_ms,
+    );
     calls::set_next_attempt(conn, &row.id, at)?;
     Ok(at)
 }
@@ -310,5 +343,69 @@ fn fail_interrupted(
         now,
     )?;
     credit_balance(conn, &call.restaurant_id, call.debited_cents)?;
-    schedule_retry(conn, call, now, stale_after_ms).map(drop)
+    // Held already (or no webhook to wait for): the usual back-off.
+    schedule_retry(conn, call, now, stale_after_ms, 0).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::restaurants::find_restaurant;
+    use crate::phone::E164;
+
+    fn failed_call(next_attempt_at: Option<i64>) -> (Connection, Restaurant) {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        crate::db::migrate(&mut conn).expect("migrate");
+        conn.execute_batch(
+            "INSERT INTO restaurants (id, name, country, timezone, created_at)
+                 VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0);
+             INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
+                                occurred_at, created_at, updated_at, outcome, source, attempts)
+                 VALUES ('call_1', 'rst_1', 'session-1', '+33612345678', '+33612345678',
+                         0, 0, 0, 'FAILED', 'TELNYX', 1);",
+        )
+        .expect("seed");
+        conn.execute("UPDATE calls SET next_attempt_at = ?1", [next_attempt_at])
+            .expect("plan");
+        let restaurant = find_restaurant(&conn, "rst_1")
+            .expect("read")
+            .expect("restaurant");
+        (conn, restaurant)
+    }
+
+    fn retry(seen_attempts: i64, now: i64) -> Report {
+        Report {
+            caller: Caller::Number(E164::from_stored("+33612345678")),
+            external_call_id: Some("session-1".into()),
+            occurred_at: Some(0),
+            received_at: now,
+            source: Source::Telnyx,
+            retry_of: Some(seen_attempts),
+        }
+    }
+
+    #[test]
+    fn a_due_retry_of_the_failure_it_read_runs_the_call_again() {
+        let (conn, restaurant) = failed_call(Some(1_000));
+        let claimed = claim_call_row(&conn, &restaurant, &retry(1, 1_000));
+        assert!(matches!(claimed, Ok(Claimed::Run(row)) if row.id == "call_1"));
+    }
+
+    #[test]
+    fn a_retry_read_before_the_call_changed_does_not_run_it() {
+        for (planned, seen, now) in [
+            // Another retry ran it since: one more attempt, the next one planned later.
+            (Some(61_000), 1, 31_000),
+            (Some(1_000), 0, 1_000),
+            // Its retry was dropped (forgotten, stale, or WhatsApp's status made it SENT).
+            (None, 1, 1_000),
+        ] {
+            let (conn, restaurant) = failed_call(planned);
+            let claimed = claim_call_row(&conn, &restaurant, &retry(seen, now));
+            assert!(
+                matches!(claimed, Err(PipelineError::RetryNotDue { .. })),
+                "{planned:?} {seen} {now}"
+            );
+        }
+    }
 }

@@ -43,6 +43,9 @@ pub struct Report {
     pub occurred_at: Option<i64>,
     pub received_at: i64,
     pub source: Source,
+    /// Set by ringback's own retry of a FAILED call: the attempts it saw. The row is run again
+    /// only if it is still that failure and its retry is due; else it is left as it is.
+    pub retry_of: Option<i64>,
 }
 
 /// The ledger row a report ended with.
@@ -71,6 +74,9 @@ pub enum PipelineError {
     ExternalCallIdReused,
     #[error("the restaurant no longer exists")]
     RestaurantGone,
+    /// ringback's own retry found the call changed since it read it (run, or its retry moved).
+    #[error("call {call_id} is not due for a retry any more")]
+    RetryNotDue { call_id: String },
     /// The call's row was deleted while its message was being sent (its restaurant removed):
     /// there is nothing left to record the result on, now or later.
     #[error("call {call_id} was deleted while it was being sent")]
@@ -143,6 +149,8 @@ pub struct Pipeline {
     rules: Arc<MissedCallsConfig>,
     /// `server.public_url`: where a message's booking link points (SPEC §9).
     public_url: Arc<str>,
+    /// With the WhatsApp webhook on, how long a timed-out send's retry waits for its status.
+    status_wait_ms: i64,
     /// Reports in flight, and results still being stored, which shutdown waits for.
     in_flight: TaskTracker,
 }
@@ -164,6 +172,11 @@ impl Pipeline {
             slot_wait: Duration::from_millis(whatsapp.timeout_ms),
             rules: Arc::new(rules),
             public_url: public_url.into(),
+            status_wait_ms: if whatsapp.webhook_on() {
+                whatsapp.reconcile_seconds * 1000
+            } else {
+                0
+            },
             in_flight: TaskTracker::new(),
         }
     }
@@ -171,6 +184,14 @@ impl Pipeline {
     /// `missed_calls.stale_after_minutes`, in ms: no retry is planned past it.
     pub fn stale_after_ms(&self) -> i64 {
         self.rules.stale_after_minutes * 60_000
+    }
+
+    /// What decides when ringback sends a FAILED Telnyx call again.
+    pub fn retry_rule(&self) -> retry::RetryRule {
+        retry::RetryRule {
+            stale_after_ms: self.stale_after_ms(),
+            status_wait_ms: self.status_wait_ms,
+        }
     }
 
     pub fn in_flight(&self) -> &TaskTracker {

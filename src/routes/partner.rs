@@ -140,6 +140,7 @@ pub fn parse_report(
         occurred_at,
         received_at,
         source: Source::Partner,
+        retry_of: None,
     })
 }
 

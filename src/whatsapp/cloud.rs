@@ -62,7 +62,7 @@ impl Transport for Cloud {
 fn transport_failure(e: ureq::Error) -> DispatchResult {
     match e {
         ureq::Error::Timeout(_) => DispatchResult::Failed {
-            code: "timeout".into(),
+            code: super::TIMEOUT_CODE.into(),
             message: "WhatsApp did not answer in time".into(),
         },
         other => DispatchResult::Failed {

@@ -67,6 +67,10 @@ const RETRYABLE_CODES: [i64; 15] = [
 /// The user stopped marketing messages: the customer is suppressed.
 pub const STOPPED_MARKETING_CODE: &str = "131050";
 
+/// ringback's own code for a send that got no answer in `whatsapp.timeout_ms`: it may have
+/// reached WhatsApp all the same.
+pub const TIMEOUT_CODE: &str = "timeout";
+
 /// Maps a Cloud API answer to an outcome. The code comes from the body's `error.code`, never from
 /// the HTTP status; an error without a code is treated as unknown, hence retryable.
 pub fn map_response(status: u16, body: &[u8]) -> DispatchResult {

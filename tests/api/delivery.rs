@@ -168,3 +168,83 @@ async fn a_stop_to_a_whatsapp_number_two_restaurants_share_holds_at_both() {
     assert_eq!(there["data"]["outcome"], "SKIPPED_SUPPRESSED");
     assert!(app.whatsapp.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_131050_refusal_holds_at_every_restaurant_sending_from_that_whatsapp_number() {
+    let app = webhook_app(|_| {}).await;
+    let sister = app.other_restaurant("Chez Soeur", "FR", "Europe/Paris");
+    app.whatsapp.fail_with(400, 131050);
+
+    let (_, refused) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    app.whatsapp.set(Behaviour::Accept);
+    let there: Value = app
+        .report_as(
+            &sister.token,
+            json!({"caller_phone_number": "+33612345678"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+
+    assert_eq!(refused["data"]["outcome"], "UNDELIVERABLE");
+    assert_eq!(there["data"]["outcome"], "SKIPPED_SUPPRESSED");
+    let (_, found) = app
+        .call(
+            reqwest::Method::GET,
+            "/customers?phone_number=%2B33612345678",
+            &sister.token,
+            None,
+        )
+        .await;
+    assert_eq!(found["data"][0]["suppression_reason"], "131050");
+    assert_eq!(app.whatsapp.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_booking_system_saying_again_that_a_guest_is_suppressed_keeps_the_guests_own_stop() {
+    let app = webhook_app(|_| {}).await;
+    assert_eq!(
+        app.meta(&text_reply("wamid.stop-sync", "33612345678", "STOP"))
+            .await,
+        200
+    );
+    let (_, found) = app
+        .call(
+            reqwest::Method::GET,
+            "/customers?phone_number=%2B33612345678",
+            &app.restaurant.token,
+            None,
+        )
+        .await;
+    let id = found["data"][0]["id"]
+        .as_str()
+        .expect("customer")
+        .to_string();
+
+    let (status, patched) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            &app.restaurant.token,
+            Some(json!({"whatsapp_suppressed": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(patched["data"]["suppression_reason"], "reply");
+
+    assert_eq!(
+        app.meta(&text_reply("wamid.start-sync", "33612345678", "START"))
+            .await,
+        200
+    );
+    let (_, sent) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    assert_eq!(
+        sent["data"]["outcome"], "SENT",
+        "the guest's START still lifts it"
+    );
+}

@@ -185,7 +185,12 @@ async fn a_send_that_timed_out_but_reached_whatsapp_is_not_sent_again_once_its_s
     .await;
     let failed = call_of(&app, "timed-out").expect("call");
     assert_eq!(failed["error"]["code"], "timeout");
-    assert!(failed["next_attempt_at"].is_string());
+    // The webhook is on: the retry waits for WhatsApp's status (reconcile_seconds, 120 s), not
+    // the usual 30 s.
+    assert!(
+        (118..=120).contains(&seconds_until(&failed["next_attempt_at"])),
+        "{failed}"
+    );
     assert_eq!(app.balance(), Some(100), "refunded");
 
     let id = failed["id"].as_str().expect("id").to_string();

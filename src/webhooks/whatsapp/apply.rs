@@ -7,7 +7,8 @@ use super::Item;
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow};
 use crate::db::customers::{
-    Suppression, find_customer_by_phone, lift_reply_suppression, match_or_create_customer, suppress,
+    Suppression, find_customer_by_phone, lift_reply_suppression, match_or_create_customer,
+    suppress, suppress_on_the_line,
 };
 use crate::db::restaurants::{Restaurant, restaurants_by_phone_number_id};
 use crate::db::statuses::{self, NewStatus};
@@ -57,7 +58,7 @@ impl Effect {
             ),
             Effect::Reconciled { call_id } => tracing::info!(
                 call.id = %call_id,
-                "WhatsApp's status says the message interrupted by the restart did leave: SENT"
+                "WhatsApp's status says the message whose send was cut short (a restart, a timeout) did leave: SENT"
             ),
             Effect::Stopped {
                 number,
@@ -201,9 +202,14 @@ fn apply_status(
     let state = statuses::refresh_delivery_state(conn, &call.id, s.message_id)?;
     if s.status == DeliveryState::Failed
         && s.error_codes.iter().any(|c| c == STOPPED_MARKETING_CODE)
-        && let Some(customer_id) = &call.customer_id
+        && let Some(number) = &call.caller_e164
     {
-        suppress(conn, customer_id, Suppression::StoppedMarketing)?;
+        suppress_on_the_line(
+            conn,
+            &call.restaurant_id,
+            number,
+            Suppression::StoppedMarketing,
+        )?;
     }
     Ok(if reconciled {
         Effect::Reconciled { call_id: call.id }
