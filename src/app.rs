@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, TransportKind};
-use crate::console::{ConsoleState, api, export, login, origin, pages, redirect};
+use crate::console::ConsoleState;
 use crate::db::lock::{DatabaseLock, LockError};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::jobs;
@@ -85,48 +85,6 @@ struct Storage {
     writer_stopped: Stopped,
     checkpointer: Checkpointer,
     checkpointer_stopped: Stopped,
-}
-
-/// Connections past `server.max_connections` wait in the kernel's listen backlog; a deep one
-/// (capped by the kernel's `somaxconn`) keeps a burst of them waiting instead of refused.
-const LISTEN_BACKLOG: u32 = 4096;
-
-/// Descriptors the process needs besides connections: the database and its pool, the WAL, the
-/// WhatsApp client's sockets, logs.
-const DESCRIPTOR_RESERVE: u64 = 128;
-
-/// The soft limit on open files, read from `/proc/self/limits` (Linux); `None` elsewhere.
-fn open_files_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line.split_whitespace().nth(3)?.parse().ok()
-}
-
-/// Warns when `server.max_connections` cannot all be open under the descriptor limit: the cap
-/// would then be the kernel's, met as failed accepts, instead of ours.
-fn check_descriptor_limit(max_connections: usize) {
-    if let Some(limit) = open_files_limit() {
-        let needed = max_connections as u64 + DESCRIPTOR_RESERVE;
-        if needed > limit {
-            tracing::warn!(
-                max_connections,
-                open_files_limit = limit,
-                "server.max_connections needs about {needed} open files but the limit is {limit}: \
-                 raise it (LimitNOFILE= in the systemd unit, ulimit -n) or lower max_connections"
-            );
-        }
-    }
-}
-
-fn bind(addr: &str) -> std::io::Result<TcpListener> {
-    let addr: SocketAddr = addr.parse().map_err(std::io::Error::other)?;
-    let socket = match addr {
-        SocketAddr::V4(_) => TcpSocket::new_v4()?,
-        SocketAddr::V6(_) => TcpSocket::new_v6()?,
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Opens (and migrates) the database, turns rows a crash left in flight into FAILED, and starts
@@ -212,7 +170,7 @@ fn routes(state: AppState) -> Router {
             "/webhooks/whatsapp",
             get(webhooks::whatsapp::handshake).post(webhooks::whatsapp::receive),
         )
-        .merge(console_routes(state.clone()))
+        .merge(crate::console::routes(state.clone()))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -220,49 +178,6 @@ fn routes(state: AppState) -> Router {
             routes::request_layer,
         ))
         .with_state(state)
-}
-
-/// The console's routes (SPEC §9), with the own-origin rule for every state-changing request
-/// and the security headers on every answer.
-fn console_routes(state: AppState) -> Router<AppState> {
-    use axum::http::{HeaderName, HeaderValue};
-    use tower_http::set_header::SetResponseHeaderLayer;
-    let header = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::overriding(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        )
-    };
-    Router::new()
-        .route("/console", get(pages::redirect_to_console))
-        .route("/console/", get(pages::get_console))
-        .route("/console/login", get(pages::get_login).post(login::login))
-        .route("/console/logout", post(login::logout))
-        .route("/console/assets/{file}", get(pages::get_asset))
-        .route("/console/api/me", get(api::get_me))
-        .route(
-            "/console/api/restaurants",
-            get(api::list_console_restaurants),
-        )
-        .route("/console/api/calls", get(api::list_calls))
-        .route("/console/api/indicators", get(api::get_indicators))
-        .route("/console/api/daily", get(api::get_daily))
-        .route("/console/export.csv", get(export::export_calls))
-        .route("/r/{token}", get(redirect::follow_link))
-        .route(
-            "/console/{*rest}",
-            axum::routing::any(pages::console_not_found),
-        )
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            origin::same_origin_only,
-        ))
-        .layer(header(
-            "content-security-policy",
-            "default-src 'self'; frame-ancestors 'none'",
-        ))
-        .layer(header("x-content-type-options", "nosniff"))
-        .layer(header("referrer-policy", "no-referrer"))
 }
 
 impl App {
@@ -306,7 +221,8 @@ impl App {
             Some(listener::tls_acceptor(cert, key).map_err(StartError::Tls)?)
         };
         let addr = config.server.listen.clone();
-        let listener = bind(&addr).map_err(|source| StartError::Listen { addr, source })?;
+        let listener =
+            listener::bind(&addr).map_err(|source| StartError::Listen { addr, source })?;
         let metrics = Metrics::new();
         let batches = metrics.clone();
         storage
@@ -320,7 +236,7 @@ impl App {
             config.missed_calls.clone(),
             &config.server.public_url,
         );
-        check_descriptor_limit(config.server.max_connections);
+        listener::check_descriptor_limit(config.server.max_connections);
         let limits = Limits {
             header_timeout: Duration::from_millis(config.server.header_timeout_ms),
             idle_timeout: Duration::from_millis(config.server.idle_timeout_ms),

@@ -10,10 +10,13 @@ pub mod pages;
 pub mod password;
 pub mod queries;
 pub mod redirect;
+mod routes;
 pub mod rows;
 pub mod session;
 pub mod throttle;
 pub mod words;
+
+pub use routes::routes;
 
 use std::sync::Arc;
 

@@ -6,9 +6,12 @@
 //! Idle or half-sent connections therefore hold a bounded number of descriptors and a bounded
 //! buffer each: the rest wait in the kernel's listen backlog, costing the process nothing.
 
+mod bind;
 mod deadline;
 mod tls;
 mod watched;
+
+pub use bind::{bind, check_descriptor_limit};
 
 use std::future::Future;
 use std::net::SocketAddr;
