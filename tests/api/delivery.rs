@@ -17,6 +17,21 @@ async fn webhook_app(adjust: impl FnOnce(&mut ringback::config::Config)) -> Test
     .await
 }
 
+/// A report of +33612345678 to the restaurant of `token`; the answer's body.
+async fn report_for(app: &TestApp, token: &str) -> Value {
+    app.report_as(token, json!({"caller_phone_number": "+33612345678"}))
+        .await
+        .json()
+        .await
+        .expect("json")
+}
+
+/// The customers with number +33612345678 at the restaurant of `token`.
+async fn customer_of(app: &TestApp, token: &str) -> Value {
+    let path = "/customers?phone_number=%2B33612345678";
+    app.call(reqwest::Method::GET, path, token, None).await.1
+}
+
 #[tokio::test]
 async fn a_delivered_message_shows_delivered_in_the_console_log_and_its_csv() {
     let app = webhook_app(|_| {}).await;
@@ -155,15 +170,7 @@ async fn a_stop_to_a_whatsapp_number_two_restaurants_share_holds_at_both() {
     let (_, here) = app
         .report_json(json!({"caller_phone_number": "+33612345678"}))
         .await;
-    let there: Value = app
-        .report_as(
-            &sister.token,
-            json!({"caller_phone_number": "+33612345678"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let there = report_for(&app, &sister.token).await;
     assert_eq!(here["data"]["outcome"], "SKIPPED_SUPPRESSED");
     assert_eq!(there["data"]["outcome"], "SKIPPED_SUPPRESSED");
     assert!(app.whatsapp.requests().is_empty());
@@ -179,26 +186,11 @@ async fn a_131050_refusal_holds_at_every_restaurant_sending_from_that_whatsapp_n
         .report_json(json!({"caller_phone_number": "+33612345678"}))
         .await;
     app.whatsapp.set(Behaviour::Accept);
-    let there: Value = app
-        .report_as(
-            &sister.token,
-            json!({"caller_phone_number": "+33612345678"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let there = report_for(&app, &sister.token).await;
 
     assert_eq!(refused["data"]["outcome"], "UNDELIVERABLE");
     assert_eq!(there["data"]["outcome"], "SKIPPED_SUPPRESSED");
-    let (_, found) = app
-        .call(
-            reqwest::Method::GET,
-            "/customers?phone_number=%2B33612345678",
-            &sister.token,
-            None,
-        )
-        .await;
+    let found = customer_of(&app, &sister.token).await;
     assert_eq!(found["data"][0]["suppression_reason"], "131050");
     assert_eq!(app.whatsapp.requests().len(), 1);
 }
@@ -211,14 +203,7 @@ async fn a_booking_system_saying_again_that_a_guest_is_suppressed_keeps_the_gues
             .await,
         200
     );
-    let (_, found) = app
-        .call(
-            reqwest::Method::GET,
-            "/customers?phone_number=%2B33612345678",
-            &app.restaurant.token,
-            None,
-        )
-        .await;
+    let found = customer_of(&app, &app.restaurant.token).await;
     let id = found["data"][0]["id"]
         .as_str()
         .expect("customer")
