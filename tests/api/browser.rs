@@ -33,12 +33,26 @@ async fn a_manager_signs_in_sees_todays_calls_filters_pages_downloads_and_sees_a
         return;
     };
     // Arrange: three weeks of missed calls, reported now as a PBX would report its backlog.
-    let app = spawn_app_with(|config| config.missed_calls.stale_after_minutes = 30 * 24 * 60).await;
+    let app = spawn_app_with(|config| {
+        config.missed_calls.stale_after_minutes = 30 * 24 * 60;
+        // WhatsApp's webhook on: the log shows how each message fared.
+        config.whatsapp.app_secret = crate::webhook_kit::APP_SECRET.into();
+        config.whatsapp.verify_token = crate::webhook_kit::VERIFY_TOKEN.into();
+    })
+    .await;
     app.add_console_user("marie", Some(&app.restaurant.id));
     let log = report_three_weeks(&app).await;
     app.add_customer(CAMILLE, Some("Camille Martin"));
     let latest = report(&app, json!({"caller_phone_number": CAMILLE}), "SENT").await;
     let (total, sent) = (log.calls.len() + 1, log.sent + 1);
+    // Camille opened the message.
+    let sql = "SELECT message_id FROM calls WHERE id = ?1";
+    let message_id: String = app
+        .db()
+        .query_row(sql, [&latest], |r| r.get(0))
+        .expect("wamid");
+    let read = crate::webhook_kit::status_payload(&message_id, "read", Some(&latest));
+    assert_eq!(app.meta(&read).await, 200);
     let browser = Browser::open(&driver).await;
 
     // Act: a moment later, the manager signs in through the form.
@@ -49,6 +63,8 @@ async fn a_manager_signs_in_sees_todays_calls_filters_pages_downloads_and_sees_a
     assert_eq!(first_page[0], latest, "the call of a moment ago first");
     assert_eq!(browser.cell(&latest, ".badge").await, "Sent");
     assert_eq!(browser.cell(&latest, ".c-customer").await, "Camille Martin");
+    assert_eq!(browser.cell(&latest, ".c-delivery").await, "Read");
+    assert_eq!(browser.cell(&log.cooldown, ".c-delivery").await, "—");
     assert_eq!(browser.cell(&log.cooldown, ".badge").await, "Cooldown");
     let reason = browser.cell(&log.cooldown, ".reason").await;
     assert!(reason.contains("message sent at"), "{reason}");
@@ -89,7 +105,9 @@ async fn a_manager_signs_in_sees_todays_calls_filters_pages_downloads_and_sees_a
     let lines: Vec<&str> = body.split_terminator("\r\n").collect();
     assert_eq!(lines[0], CSV_HEADER);
     assert_eq!(lines.len() - 1, total, "one line per report");
-    let camille = |l: &&str| l.contains(",Camille Martin,Sent,") && l.ends_with(&latest);
+    let camille = |l: &&str| {
+        l.contains(",Camille Martin,Sent,") && l.contains(",read,") && l.ends_with(&latest)
+    };
     assert!(lines.iter().any(camille), "{csv}");
 
     // Act: Camille taps the link in her message and books a table.
