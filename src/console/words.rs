@@ -6,8 +6,9 @@ use rusqlite::Connection;
 
 use super::queries::{LogRow, cooldown_cause};
 use crate::db::templates::TemplateType;
+use crate::missed_call::delivery::Source;
 use crate::missed_call::outcome::Outcome;
-use crate::time::local_date_and_time;
+use crate::time::{local_date_and_time, now_ms};
 
 /// The label of SPEC §9's log for a stored outcome.
 pub fn status_label(outcome: Outcome) -> &'static str {
@@ -84,8 +85,27 @@ pub fn reason(
             "no approved, active \u{201c}{}\u{201d} template",
             template_label(call.template_type)
         ),
-        Outcome::Undeliverable | Outcome::Failed => {
+        Outcome::Undeliverable => {
             failure(call.error_code.as_deref(), call.error_message.as_deref())
+        }
+        Outcome::Failed => {
+            let why = failure(call.error_code.as_deref(), call.error_message.as_deref());
+            // What happens next depends on who retries: the PBX its reports, ringback the
+            // calls it detected itself.
+            let next = match (call.source, call.next_attempt_at) {
+                (Source::Partner, _) => "the PBX's retry sends it again".to_string(),
+                (Source::Telnyx, Some(at)) => {
+                    let (day, time) = local_date_and_time(at, tz);
+                    let (today, _) = local_date_and_time(now_ms(), tz);
+                    if day == today {
+                        format!("ringback sends it again at {time}")
+                    } else {
+                        format!("ringback sends it again on {day} at {time}")
+                    }
+                }
+                (Source::Telnyx, None) => "too old to send again".to_string(),
+            };
+            format!("{why}; {next}")
         }
         other => other.meaning().to_string(),
     }))
@@ -101,14 +121,10 @@ fn failure(code: Option<&str>, message: Option<&str>) -> String {
         Some("131026") => "the number cannot receive this WhatsApp message",
         Some("132001") => "the template does not exist at Meta in this language",
         Some("132000") => "the template at Meta has a different number of parameters",
-        Some("timeout") => "WhatsApp did not answer in time; the PBX's retry sends it again",
-        Some("transport") => "WhatsApp could not be reached; the PBX's retry sends it again",
-        Some("interrupted") => {
-            "the send was interrupted by a restart; the PBX's retry sends it again"
-        }
-        Some("busy") => {
-            "too many messages were waiting for WhatsApp; the PBX's retry sends it again"
-        }
+        Some("timeout") => "WhatsApp did not answer in time",
+        Some("transport") => "WhatsApp could not be reached",
+        Some("interrupted") => "the send was interrupted by a restart",
+        Some("busy") => "too many messages were waiting for WhatsApp",
         _ => "",
     };
     if !said.is_empty() {

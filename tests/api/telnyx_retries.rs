@@ -33,6 +33,15 @@ async fn a_failed_telnyx_call_is_sent_again_after_30_s_then_60_s_and_stops_when_
     let first = call_of(&app, "retry").expect("call");
     assert_eq!(first["outcome"], "FAILED");
     assert_eq!(first["attempts"], 1);
+    // The manager reads that ringback, not the PBX, will send it again.
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let cookie = app.console_session("marie").await;
+    let (_, log) = app.console_get(&cookie, "/console/api/calls").await;
+    let reason = log["data"][0]["reason"]
+        .as_str()
+        .expect("a reason")
+        .to_string();
+    assert!(reason.contains("; ringback sends it again at "), "{reason}");
     assert!(
         (28..=30).contains(&seconds_until(&first["next_attempt_at"])),
         "{first}"

@@ -52,6 +52,15 @@ impl Effect {
             Effect::UnknownMessage => {
                 tracing::debug!("a WhatsApp status for a message this box did not send; ignored")
             }
+            // A message WhatsApp accepted but could not deliver stays SENT and is not sent
+            // again: the log is where a manager learns of it.
+            Effect::Delivery {
+                call_id,
+                state: Some(DeliveryState::Failed),
+            } => tracing::warn!(
+                call.id = %call_id, delivery = "failed",
+                "WhatsApp accepted the message but could not deliver it"
+            ),
             Effect::Delivery { call_id, state } => tracing::debug!(
                 call.id = %call_id, delivery = state.map_or("none", DeliveryState::as_str),
                 "delivery state"
