@@ -252,15 +252,7 @@ mod tests {
     use super::*;
 
     fn database_with_a_restaurant() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        crate::db::migrate(&mut conn).expect("migrate");
-        conn.execute(
-            "INSERT INTO restaurants (id, name, country, timezone, created_at)
-             VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0)",
-            [],
-        )
-        .expect("restaurant");
-        conn
+        crate::db::memory_database_with_a_restaurant()
     }
 
     #[test]

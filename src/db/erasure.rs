@@ -211,12 +211,9 @@ mod retention_tests {
 
     #[test]
     fn retention_never_deletes_a_call_being_sent() {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        crate::db::migrate(&mut conn).expect("migrate");
+        let conn = crate::db::memory_database_with_a_restaurant();
         conn.execute_batch(
-            "INSERT INTO restaurants (id, name, country, timezone, created_at)
-                 VALUES ('rst_1', 'R', 'FR', 'Europe/Paris', 0);
-             INSERT INTO calls (id, restaurant_id, caller_raw, occurred_at, created_at,
+            "INSERT INTO calls (id, restaurant_id, caller_raw, occurred_at, created_at,
                                 updated_at, outcome)
                  VALUES ('call_a', 'rst_1', 'x', 1, 1, 1, 'SENT'),
                         ('call_b', 'rst_1', 'x', 2, 2, 2, 'DISPATCHING');",

@@ -222,6 +222,21 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// For unit tests: an in-memory database at the latest schema, with one restaurant, `rst_1`
+/// (French, in Paris).
+#[cfg(test)]
+pub(crate) fn memory_database_with_a_restaurant() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("memory");
+    migrate(&mut conn).expect("migrate");
+    conn.execute(
+        "INSERT INTO restaurants (id, name, country, timezone, created_at)
+         VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0)",
+        [],
+    )
+    .expect("restaurant");
+    conn
+}
+
 /// Applies every embedded migration newer than the database, each in its own transaction.
 /// Returns how many were applied.
 pub fn migrate(conn: &mut Connection) -> Result<usize, DbError> {

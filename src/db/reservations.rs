@@ -219,12 +219,9 @@ mod tests {
     use super::*;
 
     pub(super) fn database_with_a_customer() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        crate::db::migrate(&mut conn).expect("migrate");
+        let conn = crate::db::memory_database_with_a_restaurant();
         conn.execute_batch(
-            "INSERT INTO restaurants (id, name, country, timezone, created_at)
-             VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0);
-             INSERT INTO customers (id, restaurant_id, phone_e164, source, created_at)
+            "INSERT INTO customers (id, restaurant_id, phone_e164, source, created_at)
              VALUES ('cus_1', 'rst_1', '+33612345678', 'API', 0);",
         )
         .expect("seed");

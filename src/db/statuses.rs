@@ -110,12 +110,9 @@ mod tests {
     use super::*;
 
     fn database() -> Connection {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        crate::db::migrate(&mut conn).expect("migrate");
+        let conn = crate::db::memory_database_with_a_restaurant();
         conn.execute_batch(
-            "INSERT INTO restaurants (id, name, country, timezone, created_at)
-                 VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0);
-             INSERT INTO calls (id, restaurant_id, caller_raw, occurred_at, created_at,
+            "INSERT INTO calls (id, restaurant_id, caller_raw, occurred_at, created_at,
                                 updated_at, outcome, message_id)
                  VALUES ('call_1', 'rst_1', '+33612345678', 0, 0, 0, 'SENT', 'wamid.1');",
         )

@@ -354,12 +354,9 @@ mod tests {
     use crate::phone::E164;
 
     fn failed_call(next_attempt_at: Option<i64>) -> (Connection, Restaurant) {
-        let mut conn = Connection::open_in_memory().expect("memory");
-        crate::db::migrate(&mut conn).expect("migrate");
+        let conn = crate::db::memory_database_with_a_restaurant();
         conn.execute_batch(
-            "INSERT INTO restaurants (id, name, country, timezone, created_at)
-                 VALUES ('rst_1', 'Chez', 'FR', 'Europe/Paris', 0);
-             INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
+            "INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
                                 occurred_at, created_at, updated_at, outcome, source, attempts)
                  VALUES ('call_1', 'rst_1', 'session-1', '+33612345678', '+33612345678',
                          0, 0, 0, 'FAILED', 'TELNYX', 1);",
