@@ -320,6 +320,12 @@ fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan
         );
         return set_aside(Settlement::UnknownNumber);
     };
+    // Already run through the pipeline, and a crash came before the session was marked: the
+    // call's own row (and, if it failed, its planned retry) carries on from there.
+    if let Some(call) = calls::find_call_by_external_id(conn, &restaurant.id, session_id)? {
+        telnyx::settle(conn, session_id, Settlement::Missed, Some(&call.id), now)?;
+        return Ok(Plan::Settled);
+    }
     let from = session.from.clone().unwrap_or_default();
     let caller = match Caller::parse(&from, &restaurant.country) {
         Ok(caller) => caller,

@@ -11,7 +11,7 @@ use crate::helpers::*;
 use crate::process::Server;
 
 /// Sends raw bytes on a new connection and reads the answer until the server closes it.
-async fn raw(address: &str, request: &[u8]) -> (u16, String, Value) {
+pub(crate) async fn raw(address: &str, request: &[u8]) -> (u16, String, Value) {
     let host = address.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).await.expect("connect");
     // The server may answer (and close) before it has read everything: ignore a broken pipe.
@@ -29,7 +29,7 @@ async fn raw(address: &str, request: &[u8]) -> (u16, String, Value) {
     )
 }
 
-fn assert_enveloped(head: &str, body: &Value, code: &str) {
+pub(crate) fn assert_enveloped(head: &str, body: &Value, code: &str) {
     assert!(head.contains("\r\nx-request-id: req_"), "{head}");
     assert!(head.contains("content-type: application/json"), "{head}");
     assert_eq!(body["error"]["code"], code, "{body}");

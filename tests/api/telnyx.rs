@@ -88,11 +88,27 @@ pub(crate) async fn settled(app: &TestApp, session: &str) -> String {
 async fn an_incoming_call_hung_up_unanswered_becomes_a_missed_call_sent_through_the_pipeline() {
     let (app, keys) = telnyx_app(0).await;
 
-    assert_eq!(app.telnyx(&keys, &initiated("s1")).await, 200);
+    let mut started = initiated("s1");
+    let began = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(40))
+        .expect("time");
+    started["data"]["payload"]["start_time"] = json!(began.to_string());
+
+    assert_eq!(app.telnyx(&keys, &started).await, 200);
     assert_eq!(app.telnyx(&keys, &hangup("s1")).await, 200);
 
     assert_eq!(settled(&app, "s1").await, "missed");
     let call = call_of(&app, "s1").expect("a call");
+    let occurred: jiff::Timestamp = call["occurred_at"]
+        .as_str()
+        .expect("time")
+        .parse()
+        .expect("rfc 3339");
+    assert_eq!(
+        occurred.as_millisecond(),
+        began.as_millisecond(),
+        "the call's start_time"
+    );
     assert_eq!(call["outcome"], "SENT");
     assert_eq!(call["source"], "TELNYX");
     assert_eq!(call["caller_phone_number"], CALLER);

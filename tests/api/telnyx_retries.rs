@@ -259,3 +259,32 @@ async fn a_forgotten_caller_gets_no_planned_retry() {
         .expect("events");
     assert_eq!(from, "forgotten");
 }
+
+#[tokio::test]
+async fn a_session_left_unmarked_by_a_crash_is_not_run_again_before_its_calls_back_off() {
+    let (app, keys) = telnyx_app(0).await;
+    app.whatsapp.fail_with(500, 2);
+    assert_eq!(app.telnyx(&keys, &initiated("unmarked")).await, 200);
+    assert_eq!(app.telnyx(&keys, &hangup("unmarked")).await, 200);
+    assert_eq!(settled(&app, "unmarked").await, "missed");
+    let failed = call_of(&app, "unmarked").expect("call");
+
+    // As if the process had died between the send and marking its session settled.
+    app.db()
+        .execute(
+            "UPDATE telnyx_sessions SET settled_at = NULL, settlement = NULL, call_id = NULL",
+            [],
+        )
+        .expect("unmark");
+    assert_eq!(settled(&app, "unmarked").await, "missed");
+
+    let call = call_of(&app, "unmarked").expect("call");
+    assert_eq!(call["attempts"], 1, "no early attempt");
+    assert_eq!(call["next_attempt_at"], failed["next_attempt_at"]);
+    assert_eq!(app.whatsapp.requests().len(), 1);
+    let linked: String = app
+        .db()
+        .query_row("SELECT call_id FROM telnyx_sessions", [], |r| r.get(0))
+        .expect("call id");
+    assert_eq!(linked, failed["id"].as_str().expect("id"));
+}

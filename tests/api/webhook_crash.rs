@@ -63,6 +63,19 @@ impl Station {
         .await
     }
 
+    fn keep_a_balance(&self, cents: i64, cost: i64) {
+        ringback::admin::restaurants::update_restaurant(
+            &ringback::db::open(&self.db).expect("db"),
+            &self.restaurant.id,
+            ringback::db::restaurants::RestaurantChanges {
+                balance_cents: Some(Some(cents)),
+                message_cost_cents: Some(cost),
+                ..Default::default()
+            },
+        )
+        .expect("balance");
+    }
+
     fn query<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
         ringback::db::open(&self.db)
             .expect("db")
@@ -242,7 +255,13 @@ async fn a_send_interrupted_by_a_crash_is_sent_when_whatsapps_status_says_so_and
 async fn a_send_interrupted_by_a_crash_with_no_status_ends_failed_after_the_hold_and_a_replay_sends_once()
  {
     let b = Station::new().await;
+    b.keep_a_balance(100, 10);
     let (server, call_id) = kill_during_a_send(&b, "2").await;
+    assert_eq!(
+        b.query::<i64>("SELECT balance_cents FROM restaurants"),
+        90,
+        "held, still debited"
+    );
 
     let mut call = Value::Null;
     for _ in 0..100 {
@@ -254,6 +273,11 @@ async fn a_send_interrupted_by_a_crash_with_no_status_ends_failed_after_the_hold
     }
     assert_eq!(call["outcome"], "FAILED", "{call}");
     assert_eq!(call["error"]["code"], "interrupted");
+    assert_eq!(
+        b.query::<i64>("SELECT balance_cents FROM restaurants"),
+        100,
+        "refunded"
+    );
     let (status, _, body) = replay(&server, &b).await;
 
     assert_eq!(status, 201, "{body}");
@@ -367,4 +391,42 @@ async fn sigterm_starts_no_new_detected_call_and_lets_the_ones_being_sent_finish
         b.whatsapp.requests().len() as i64,
         "every send that started is recorded"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_masks_the_numbers_of_a_call_to_a_telnyx_number_no_restaurant_holds() {
+    let b = Station::new().await;
+    let server = b.start("0", "120").await;
+    let (caller, unknown) = ("+33698761234", "+33187659999");
+    for kind in ["call.initiated", "call.hangup"] {
+        let direction = (kind == "call.initiated").then_some("incoming");
+        let event = telnyx_event(
+            &format!("u-{kind}"),
+            kind,
+            "u-1",
+            "u-leg",
+            direction,
+            caller,
+            unknown,
+        );
+        let body = serde_json::to_vec(&event).expect("json");
+        assert_eq!(
+            post_telnyx_at(&server.address, &b.keys, now_secs(), &body)
+                .await
+                .0,
+            200
+        );
+    }
+
+    server
+        .wait_for_log("a missed call to a Telnyx number no restaurant has")
+        .await;
+
+    let log = server.log();
+    assert!(
+        log.contains("+33187"),
+        "the number's start identifies it: {log}"
+    );
+    assert!(!log.contains(unknown) && !log.contains(caller), "{log}");
+    assert_eq!(b.query::<i64>("SELECT count(*) FROM calls"), 0);
 }
