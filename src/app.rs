@@ -171,8 +171,13 @@ fn routes(state: AppState) -> Router {
             get(webhooks::whatsapp::handshake).post(webhooks::whatsapp::receive),
         )
         .merge(crate::console::routes(state.clone()))
+        .merge(routes::test_routes())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        // Inside the request layer, so that a panic's 500 gets the envelope and the request id.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            routes::panicked,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             routes::request_layer,
@@ -241,6 +246,7 @@ impl App {
             header_timeout: Duration::from_millis(config.server.header_timeout_ms),
             idle_timeout: Duration::from_millis(config.server.idle_timeout_ms),
             max_connections: config.server.max_connections,
+            max_connections_per_address: config.server.max_connections_per_address,
         };
         let started = Started {
             database: path.display().to_string(),

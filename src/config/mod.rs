@@ -34,6 +34,9 @@ pub struct ServerConfig {
     pub header_timeout_ms: u64,
     pub idle_timeout_ms: u64,
     pub max_connections: usize,
+    /// Connections one client address may hold; `0` turns the cap off (behind a reverse proxy,
+    /// every client has the proxy's address).
+    pub max_connections_per_address: usize,
     /// PEM certificate chain and private key; both set → HTTPS on `listen`, both empty → HTTP.
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
@@ -175,6 +178,7 @@ impl Default for ServerConfig {
             header_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             max_connections: 512,
+            max_connections_per_address: 64,
             tls_cert: PathBuf::new(),
             tls_key: PathBuf::new(),
             metrics: true,

@@ -28,6 +28,12 @@ impl Config {
         if !(1..=65_536).contains(&self.server.max_connections) {
             return invalid("server.max_connections", "must be between 1 and 65536");
         }
+        if self.server.max_connections_per_address > 65_536 {
+            return invalid(
+                "server.max_connections_per_address",
+                "must be between 0 (no cap) and 65536",
+            );
+        }
         if !(1..=1_000_000).contains(&self.database.max_pending_writes) {
             return invalid(
                 "database.max_pending_writes",

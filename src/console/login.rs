@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::pages::login_page;
 use super::password::verify_password;
-use super::session::{LIMITS, clear_cookie, new_session_value, session_cookie, set_cookie};
+use super::session::{LIMITS, clear_cookie, new_session_value, session_cookies, set_cookie};
 use crate::auth::hash_token;
 use crate::db::users::{delete_session, find_login, insert_session};
 use crate::db::{self, DbError};
@@ -219,11 +219,20 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(value) = session_cookie(&headers) {
-        let hash = hash_token(value);
+    // Every session the browser sent ends: the one in use may not be the first.
+    let hashes: Vec<String> = session_cookies(&headers)
+        .into_iter()
+        .map(hash_token)
+        .collect();
+    if !hashes.is_empty() {
         state
             .writer
-            .run(move |conn| delete_session(conn, &hash).map_err(DbError::from))
+            .run(move |conn| {
+                for hash in &hashes {
+                    delete_session(conn, hash)?;
+                }
+                Ok::<_, DbError>(())
+            })
             .await?;
     }
     let wants_json = content_type(&headers) == "application/json"

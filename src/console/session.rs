@@ -31,17 +31,24 @@ pub fn new_session_value() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The value of the request's `rb_session` cookie, if it has one of the right shape.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// At most this many `rb_session` cookies of a request are tried.
+const MOST_COOKIES_TRIED: usize = 8;
+
+/// The values of the request's `rb_session` cookies that have the right shape, in the order
+/// sent. A browser sends every cookie whose path and domain match, so a stale one set for
+/// another path or a parent domain may come before the live one: each is tried.
+pub fn session_cookies(headers: &HeaderMap) -> Vec<&str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .filter(|(name, _)| *name == COOKIE_NAME)
         .map(|(_, value)| value.trim())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .take(MOST_COOKIES_TRIED)
+        .collect()
 }
 
 /// The `Set-Cookie` value that starts a session. `Max-Age` is the absolute limit, so that a
@@ -74,15 +81,26 @@ impl FromRequestParts<AppState> for ConsoleUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = session_cookie(&parts.headers).ok_or(ApiError::NoSession)?;
-        let hash = hash_token(value);
+        let hashes: Vec<String> = session_cookies(&parts.headers)
+            .into_iter()
+            .map(hash_token)
+            .collect();
+        if hashes.is_empty() {
+            return Err(ApiError::NoSession);
+        }
         let now = now_ms();
-        let lookup = hash.clone();
         let found = db::read(&state.reads, move |conn| {
-            find_session(conn, &lookup, now, LIMITS).map_err(ApiError::from)
+            for hash in hashes {
+                if let Some((user, last_seen)) =
+                    find_session(conn, &hash, now, LIMITS).map_err(ApiError::from)?
+                {
+                    return Ok(Some((user, last_seen, hash)));
+                }
+            }
+            Ok::<_, ApiError>(None)
         })
         .await?;
-        let (user, last_seen) = found.ok_or(ApiError::NoSession)?;
+        let (user, last_seen, hash) = found.ok_or(ApiError::NoSession)?;
         if now - last_seen >= TOUCH_EVERY_MS {
             // Off the request's path: a session that cannot be touched now is touched next time.
             let writer = state.writer.clone();
@@ -125,10 +143,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         let cookie = format!("theme=dark; {COOKIE_NAME}={value}; other=1");
         headers.insert(COOKIE, HeaderValue::from_str(&cookie).expect("header"));
-        assert_eq!(session_cookie(&headers), Some(value.as_str()));
+        assert_eq!(session_cookies(&headers), [value.as_str()]);
 
         headers.insert(COOKIE, HeaderValue::from_static("rb_session=short"));
-        assert_eq!(session_cookie(&headers), None);
+        assert!(session_cookies(&headers).is_empty());
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::listener::client_network;
+
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 const FAILURES_ALLOWED: usize = 5;
 const FIRST_LOCKOUT: Duration = Duration::from_secs(60);
@@ -40,20 +42,8 @@ pub struct LoginThrottle {
 
 fn keys(username: &str, address: Option<IpAddr>) -> Vec<Key> {
     let mut keys = vec![Key::Username(username.trim().to_lowercase())];
-    keys.extend(address.map(|a| Key::Address(network(a))));
+    keys.extend(address.map(|a| Key::Address(client_network(a))));
     keys
-}
-
-/// An IPv6 client holds a whole /64: counting its addresses one by one would count nothing.
-fn network(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V4(_) => address,
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(segments.into())
-        }
-    }
 }
 
 /// Wait a moment: another attempt for the same username or address is being checked.
@@ -68,39 +58,51 @@ pub struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// The password was wrong (or the user unknown).
+    /// The password was wrong (or the user unknown): counted, and the keys freed, under one
+    /// lock, so that no attempt admitted meanwhile can miss the lockout this failure earns.
     pub fn failed(mut self, now: Instant) {
         self.settled = true;
-        self.throttle.release(&self.username, self.address);
-        self.throttle.failed(&self.username, self.address, now);
+        let mut entries = self.throttle.lock();
+        release(&mut entries, &self.username, self.address);
+        count_failure(&mut entries, &self.username, self.address, now);
     }
 
     pub fn succeeded(mut self) {
         self.settled = true;
-        self.throttle.release(&self.username, self.address);
-        self.throttle.succeeded(&self.username);
+        let mut entries = self.throttle.lock();
+        release(&mut entries, &self.username, self.address);
+        // A successful login clears its username's count. The address keeps its own: one good
+        // account must not reset the count of guesses made at others from the same place.
+        entries.remove(&Key::Username(self.username.trim().to_lowercase()));
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            self.throttle.release(&self.username, self.address);
+            release(&mut self.throttle.lock(), &self.username, self.address);
         }
     }
 }
 
+type Entries = HashMap<Key, Entry>;
+
 impl LoginThrottle {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Admits one attempt, or says how many seconds to wait: the username or the address is
-    /// locked out, or another attempt with either is being checked.
+    /// locked out, or another attempt with either is being checked. One lock for the look and
+    /// the admission: two guesses cannot both pass a check the first of them is about to fail.
     pub fn begin(
         &self,
         username: &str,
         address: Option<IpAddr>,
         now: Instant,
     ) -> Result<Attempt<'_>, u64> {
-        self.check(username, address, now)?;
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.lock();
+        lockout(&entries, username, address, now)?;
         let keys = keys(username, address);
         if keys
             .iter()
@@ -119,66 +121,71 @@ impl LoginThrottle {
         })
     }
 
-    fn release(&self, username: &str, address: Option<IpAddr>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        for key in keys(username, address) {
-            if let Some(entry) = entries.get_mut(&key) {
-                entry.in_flight = false;
-            }
-        }
-    }
-
-    /// `Err(seconds)` while the username or the address is locked out.
+    #[cfg(test)]
     fn check(&self, username: &str, address: Option<IpAddr>, now: Instant) -> Result<(), u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = keys(username, address)
-            .iter()
-            .filter_map(|k| entries.get(k)?.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| until - now)
-            .max();
-        match wait {
-            // Whole seconds, rounded up, never 0: "retry after 0 s" would be refused again.
-            Some(wait) => Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
-            None => Ok(()),
-        }
+        lockout(&self.lock(), username, address, now)
     }
 
-    /// Counts a failure; locks the key out once it has 5 within the window.
+    #[cfg(test)]
     fn failed(&self, username: &str, address: Option<IpAddr>, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() > PRUNE_ABOVE {
-            entries.retain(|_, e| {
-                e.in_flight
-                    || e.locked_until.is_some_and(|u| now < u + WINDOW)
-                    || e.failures.last().is_some_and(|f| now - *f < WINDOW)
-            });
-        }
-        for key in keys(username, address) {
-            let entry = entries.entry(key).or_default();
-            // A failure within a window of the last lockout's end earns the next, doubled one;
-            // quiet for a whole window, the count starts over.
-            let in_series = entry.locked_until.is_some_and(|until| now < until + WINDOW);
-            if !in_series {
-                entry.lockouts = 0;
-            }
-            entry.failures.retain(|f| now.duration_since(*f) < WINDOW);
-            entry.failures.push(now);
-            if in_series || entry.failures.len() >= FAILURES_ALLOWED {
-                let lockout = FIRST_LOCKOUT
-                    .saturating_mul(2u32.saturating_pow(entry.lockouts))
-                    .min(MAX_LOCKOUT);
-                entry.lockouts = entry.lockouts.saturating_add(1);
-                entry.locked_until = Some(now + lockout);
-            }
+        count_failure(&mut self.lock(), username, address, now);
+    }
+}
+
+fn release(entries: &mut Entries, username: &str, address: Option<IpAddr>) {
+    for key in keys(username, address) {
+        if let Some(entry) = entries.get_mut(&key) {
+            entry.in_flight = false;
         }
     }
+}
 
-    /// A successful login clears its username's count. The address keeps its own: one good
-    /// account must not reset the count of guesses made at others from the same place.
-    fn succeeded(&self, username: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&Key::Username(username.trim().to_lowercase()));
+/// `Err(seconds)` while the username or the address is locked out.
+fn lockout(
+    entries: &Entries,
+    username: &str,
+    address: Option<IpAddr>,
+    now: Instant,
+) -> Result<(), u64> {
+    let wait = keys(username, address)
+        .iter()
+        .filter_map(|k| entries.get(k)?.locked_until)
+        .filter(|until| *until > now)
+        .map(|until| until - now)
+        .max();
+    match wait {
+        // Whole seconds, rounded up, never 0: "retry after 0 s" would be refused again.
+        Some(wait) => Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+        None => Ok(()),
+    }
+}
+
+/// Counts a failure; locks the key out once it has 5 within the window.
+fn count_failure(entries: &mut Entries, username: &str, address: Option<IpAddr>, now: Instant) {
+    if entries.len() > PRUNE_ABOVE {
+        entries.retain(|_, e| {
+            e.in_flight
+                || e.locked_until.is_some_and(|u| now < u + WINDOW)
+                || e.failures.last().is_some_and(|f| now - *f < WINDOW)
+        });
+    }
+    for key in keys(username, address) {
+        let entry = entries.entry(key).or_default();
+        // A failure within a window of the last lockout's end earns the next, doubled one;
+        // quiet for a whole window, the count starts over.
+        let in_series = entry.locked_until.is_some_and(|until| now < until + WINDOW);
+        if !in_series {
+            entry.lockouts = 0;
+        }
+        entry.failures.retain(|f| now.duration_since(*f) < WINDOW);
+        entry.failures.push(now);
+        if in_series || entry.failures.len() >= FAILURES_ALLOWED {
+            let lockout = FIRST_LOCKOUT
+                .saturating_mul(2u32.saturating_pow(entry.lockouts))
+                .min(MAX_LOCKOUT);
+            entry.lockouts = entry.lockouts.saturating_add(1);
+            entry.locked_until = Some(now + lockout);
+        }
     }
 }
 
@@ -291,7 +298,9 @@ mod tests {
         for _ in 0..4 {
             t.failed("marie", Some(address), now);
         }
-        t.succeeded("marie");
+        t.begin("marie", Some(address), now)
+            .expect("admitted")
+            .succeeded();
         t.failed("marie", Some(address), now);
         assert!(t.check("marie", None, now).is_ok());
         assert!(t.check("other", Some(address), now).is_err());

@@ -8,6 +8,14 @@ use tokio::net::{TcpListener, TcpSocket};
 /// (capped by the kernel's `somaxconn`) keeps a burst of them waiting instead of refused.
 const LISTEN_BACKLOG: u32 = 4096;
 
+/// The kernel's send buffer of each connection (accepted sockets inherit the listener's). It
+/// bounds how much of a response the kernel holds on a client's behalf: a client that stops
+/// reading then blocks the server's writes within this much, which is how the connection's
+/// watchdog tells it from one that reads slowly (SPEC §6.4). Left to autotuning it grows to
+/// megabytes, and a slow but steady reader would block writes for longer than the idle timeout.
+/// 64 KiB (the kernel doubles it) still carries over 100 MB/s on a LAN.
+const SEND_BUFFER_BYTES: u32 = 64 * 1024;
+
 /// Descriptors the process needs besides connections: the database and its pool, the WAL, the
 /// WhatsApp client's sockets, logs.
 const DESCRIPTOR_RESERVE: u64 = 128;
@@ -42,6 +50,7 @@ pub fn bind(addr: &str) -> std::io::Result<TcpListener> {
         SocketAddr::V6(_) => TcpSocket::new_v6()?,
     };
     socket.set_reuseaddr(true)?;
+    socket.set_send_buffer_size(SEND_BUFFER_BYTES)?;
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
 }

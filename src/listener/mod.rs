@@ -1,21 +1,28 @@
-//! Serving connections: at most `server.max_connections` at once, a head that must arrive within
-//! `server.header_timeout_ms`, idle keep-alive connections closed after `server.idle_timeout_ms`,
-//! and hyper's own refusals (a head too large, too many headers, a request that is not HTTP)
-//! answered in the error envelope like every other error.
+//! Serving connections: at most `server.max_connections` at once and
+//! `server.max_connections_per_address` per client, a head that must arrive within
+//! `server.header_timeout_ms`, idle keep-alive connections closed after `server.idle_timeout_ms`
+//! (a response counts as activity until its last byte), and hyper's own refusals (a head too
+//! large, too many headers, a request that is not HTTP) answered in the error envelope like
+//! every other error.
 //!
 //! Idle or half-sent connections therefore hold a bounded number of descriptors and a bounded
-//! buffer each: the rest wait in the kernel's listen backlog, costing the process nothing.
+//! buffer each, and at the cap the one idle longest makes room: one client cannot lock the
+//! others out.
 
+mod activity;
 mod bind;
 mod deadline;
+mod registry;
 mod tls;
 mod watched;
 
 pub use bind::{bind, check_descriptor_limit};
+pub use registry::client_network;
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -26,14 +33,16 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
 
+use activity::{Activity, InRequest, Responding};
 pub use deadline::BodyTimedOut;
 use deadline::Deadline;
+use registry::Registry;
 pub use tls::acceptor as tls_acceptor;
 pub use tokio_rustls::TlsAcceptor;
 use watched::Watched;
@@ -50,10 +59,22 @@ pub struct Limits {
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    /// Connections one client address may hold (`0`: no cap, as behind a reverse proxy).
+    pub max_connections_per_address: usize,
 }
+
+/// How long the accept loop waits for a connection it closed to make room to give back its
+/// slot before it closes another; and how often it looks again while every connection is busy.
+const ROOM_WAIT: Duration = Duration::from_secs(1);
+const BUSY_LOOK: Duration = Duration::from_millis(50);
 
 /// Accepts and serves connections until `shutdown` resolves; then lets every open connection
 /// finish its request in flight and returns once all are closed.
+///
+/// A client address already holding `max_connections_per_address` has its new connections
+/// closed at once. At `max_connections`, the connection that has waited longest on its client
+/// is closed for the new one; when every connection is answering a request, the new one waits
+/// for a slot (and the connections after it in the listen backlog).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -62,18 +83,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let registry = Arc::new(Registry::default());
     let stop = CancellationToken::new();
     let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        // A slot first, then accept: past the cap, new connections wait in the listen backlog.
-        let slot = tokio::select! {
-            slot = Arc::clone(&slots).acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -86,16 +100,36 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        if !registry.admits(peer.ip(), limits.max_connections_per_address) {
+            continue;
+        }
+        let slot = tokio::select! {
+            slot = make_room(&slots, &registry) => match slot {
+                Some(slot) => slot,
+                None => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let activity = Arc::new(Activity::new());
+        let close = CancellationToken::new();
+        let registered = registry.register(peer.ip(), &activity, &close);
         let (router, stop, tls) = (router.clone(), stop.clone(), tls.clone());
+        let watch = Watch {
+            activity,
+            limits,
+            stop,
+            close,
+        };
         connections.spawn(async move {
             match tls {
-                None => serve_connection(stream, peer, router, limits, stop).await,
+                None => serve_connection(stream, peer, router, watch).await,
                 Some(tls) => {
                     if let Some(stream) = handshake(&tls, stream, limits.header_timeout).await {
-                        serve_connection(stream, peer, router, limits, stop).await;
+                        serve_connection(stream, peer, router, watch).await;
                     }
                 }
             }
+            drop(registered);
             drop(slot);
         });
     }
@@ -104,64 +138,36 @@ pub async fn serve(
     connections.wait().await;
 }
 
-/// Where a connection stands, for its timeouts.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Phase {
-    /// Waiting for (the rest of) a request head since this instant.
-    Head(Instant),
-    /// This many requests are being answered: no timeout runs.
-    Busy(usize),
-    /// Answered everything; idle since this instant.
-    Idle(Instant),
-}
-
-/// Where the connection stands. Updated on the request path (a lock nobody else holds for
-/// long); read by the connection's watchdog tick, so a request costs no timer of its own.
-struct Activity {
-    phase: Mutex<Phase>,
-}
-
-impl Activity {
-    fn update(&self, change: impl FnOnce(Phase) -> Phase) {
-        if let Ok(mut phase) = self.phase.lock() {
-            *phase = change(*phase);
+/// A free slot, or one made by closing the connection that has waited longest on its client.
+/// `None` once the slots are shut.
+async fn make_room(slots: &Arc<Semaphore>, registry: &Registry) -> Option<OwnedSemaphorePermit> {
+    loop {
+        match Arc::clone(slots).try_acquire_owned() {
+            Ok(slot) => return Some(slot),
+            Err(TryAcquireError::Closed) => return None,
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        let wait = if registry.close_longest_idle() {
+            ROOM_WAIT
+        } else {
+            BUSY_LOOK
+        };
+        match tokio::time::timeout(wait, Arc::clone(slots).acquire_owned()).await {
+            Ok(Ok(slot)) => return Some(slot),
+            Ok(Err(_)) => return None,
+            Err(_) => {}
         }
     }
-
-    fn phase(&self) -> Phase {
-        self.phase.lock().map_or(Phase::Busy(0), |p| *p)
-    }
-
-    /// Bytes arrived: on an idle connection they start the next request's head.
-    fn bytes_arrived(&self) {
-        self.update(|p| match p {
-            Phase::Idle(_) => Phase::Head(Instant::now()),
-            p => p,
-        });
-    }
-
-    fn request_started(&self) {
-        self.update(|p| match p {
-            Phase::Busy(n) => Phase::Busy(n + 1),
-            _ => Phase::Busy(1),
-        });
-    }
-
-    fn request_finished(&self) {
-        self.update(|p| match p {
-            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
-            _ => Phase::Idle(Instant::now()),
-        });
-    }
 }
 
-/// Marks a request finished when its response is ready, or when it is dropped unanswered.
-struct InRequest(Arc<Activity>);
-
-impl Drop for InRequest {
-    fn drop(&mut self) {
-        self.0.request_finished();
-    }
+/// What a connection's watchdog looks at.
+struct Watch {
+    activity: Arc<Activity>,
+    limits: Limits,
+    /// The server is stopping: finish the request in flight, then close.
+    stop: CancellationToken,
+    /// A new connection needs this one's slot.
+    close: CancellationToken,
 }
 
 /// The TLS handshake, which like a request head must be done within `server.header_timeout_ms`:
@@ -185,32 +191,29 @@ async fn handshake(
     }
 }
 
-async fn serve_connection<S>(
-    stream: S,
-    peer: SocketAddr,
-    router: Router,
-    limits: Limits,
-    stop: CancellationToken,
-) where
+async fn serve_connection<S>(stream: S, peer: SocketAddr, router: Router, watch: Watch)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Arc::new(Activity {
-        phase: Mutex::new(Phase::Head(Instant::now())),
-    });
+    let Watch {
+        activity,
+        limits,
+        stop,
+        close,
+    } = watch;
     let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
     let service_activity = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        service_activity.request_started();
-        let guard = InRequest(Arc::clone(&service_activity));
+        let in_request = InRequest::start(&service_activity);
         let mut router = router.clone();
-        let body_limit = limits.header_timeout;
-        let request = request.map(|b| Body::new(Deadline::new(Body::new(b), body_limit)));
+        let request =
+            request.map(|b| Body::new(Deadline::new(Body::new(b), limits.header_timeout)));
         let response = router.call(request);
         async move {
-            let response = response.await;
-            drop(guard);
-            response
+            // The request counts until its response's last byte, or until this is dropped.
+            let response = response.await?;
+            Ok::<_, Infallible>(response.map(|body| Body::new(Responding::new(body, in_request))))
         }
     });
     let connection = http1::Builder::new()
@@ -224,11 +227,6 @@ async fn serve_connection<S>(
         .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
     let mut stopping = false;
-    let deadline_of = |phase| match phase {
-        Phase::Head(since) => Some(since + limits.header_timeout),
-        Phase::Idle(since) => Some(since + limits.idle_timeout),
-        Phase::Busy(_) => None,
-    };
     // The timeouts are checked on a tick, a quarter of the shorter one: a connection closes at
     // most that late, and a request re-arms no timer.
     let tick = (limits.header_timeout.min(limits.idle_timeout) / 4)
@@ -244,10 +242,21 @@ async fn serve_connection<S>(
                 return;
             }
             _ = ticks.tick() => {
-                // Dropping the connection closes it; nothing is in flight on it.
-                if deadline_of(activity.phase()).is_some_and(|at| at <= Instant::now()) {
+                // Dropping the connection closes it.
+                let deadline = activity.deadline(limits.header_timeout, limits.idle_timeout);
+                if deadline.is_some_and(|at| at <= Instant::now()) {
+                    tracing::debug!(client = %peer.ip(), "a connection timed out: closed");
                     return;
                 }
+            }
+            () = close.cancelled(), if !stopping => {
+                // Chosen while it waited on its client; a request that arrived since is
+                // answered first.
+                if !activity.is_busy() {
+                    return;
+                }
+                stopping = true;
+                connection.as_mut().graceful_shutdown();
             }
             () = stop.cancelled(), if !stopping => {
                 stopping = true;

@@ -1,5 +1,5 @@
-//! The connection's stream as hyper sees it: reads mark the connection's activity, and a
-//! response hyper writes on its own (a head too large, too many headers, a request that is not
+//! The connection's stream as hyper sees it: reads and writes mark the connection's activity (a
+//! write that waits means the client stopped reading), and a response hyper writes on its own (a head too large, too many headers, a request that is not
 //! HTTP) is replaced by the same status in the error envelope, with a request id.
 
 use std::io;
@@ -9,7 +9,7 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::Activity;
+use super::activity::Activity;
 use crate::error::ErrorEnvelope;
 use crate::secret::random_alphanumeric;
 
@@ -84,7 +84,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         }
         let this = &mut *self;
         let Some((bytes, written)) = &mut this.rewrite else {
-            let n = ready!(Pin::new(&mut this.stream).poll_write(cx, buf))?;
+            let n = match Pin::new(&mut this.stream).poll_write(cx, buf) {
+                Poll::Pending => {
+                    this.activity.write_blocked();
+                    return Poll::Pending;
+                }
+                Poll::Ready(written) => written?,
+            };
+            this.activity.bytes_sent();
             this.continuing = n < buf.len();
             // A response went out: the next request's line starts afresh.
             this.line_seen = false;

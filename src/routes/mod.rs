@@ -97,6 +97,33 @@ pub async fn request_layer(
     response
 }
 
+/// A handler that panicked: `500 INTERNAL_ERROR`, the panic logged, the connection and the
+/// process serving on.
+pub fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    ApiError::Internal(format!("a handler panicked: {what}")).into_response()
+}
+
+/// Routes the integration tests need and nobody else: a handler that panics.
+#[cfg(feature = "test-routes")]
+pub fn test_routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    axum::Router::new().route("/test/panic", axum::routing::get(panic_for_tests))
+}
+
+#[cfg(feature = "test-routes")]
+async fn panic_for_tests() -> axum::http::StatusCode {
+    panic!("a handler made to panic by a test")
+}
+
+#[cfg(not(feature = "test-routes"))]
+pub fn test_routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    axum::Router::new()
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("no such route".into())
 }

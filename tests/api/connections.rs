@@ -208,6 +208,8 @@ async fn two_thousand_idle_or_half_sent_connections_exhaust_neither_descriptors_
         &[
             ("RINGBACK_SERVER_HEADER_TIMEOUT_MS", "1000"),
             ("RINGBACK_SERVER_IDLE_TIMEOUT_MS", "1000"),
+            // All from one address: without the per-address cap, only the timeouts bound them.
+            ("RINGBACK_SERVER_MAX_CONNECTIONS_PER_ADDRESS", "0"),
             ("RUST_LOG", "info"),
         ],
         Some(1024),

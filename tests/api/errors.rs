@@ -288,3 +288,33 @@ async fn every_success_carries_a_request_id() {
 
     assert!(response.headers().get("x-request-id").is_some());
 }
+
+#[tokio::test]
+async fn a_handler_that_panics_answers_500_in_the_envelope_and_the_next_request_is_served() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .get(format!("{}/test/panic", app.address))
+        .send()
+        .await
+        .expect("answered, not reset");
+    let status = response.status().as_u16();
+    let has_id = response.headers().contains_key("x-request-id");
+    let body: Value = response.json().await.expect("json");
+    let (next, _) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+
+    assert_eq!(status, 500);
+    assert!(has_id, "the request id, as on every answer");
+    assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
+    assert!(
+        !body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("made to panic"),
+        "the panic's text is logged, not shown: {body}"
+    );
+    assert_eq!(next, 201, "the process serves on");
+}

@@ -114,8 +114,13 @@ async fn readyz_is_503_while_a_full_disk_stops_every_commit_and_ready_again_once
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_readiness_checks_costs_the_writer_one_probe_not_one_each() {
-    // Retention off: its start-up jobs would be counted with the probes.
-    let app = spawn_app_with(|c| c.missed_calls.retention_days = 0).await;
+    // Retention off: its start-up jobs would be counted with the probes. One client opens 100
+    // connections at once, as a monitoring proxy would: no per-address cap.
+    let app = spawn_app_with(|c| {
+        c.missed_calls.retention_days = 0;
+        c.server.max_connections_per_address = 0;
+    })
+    .await;
     let before = app.writer.stats().queued.load(Ordering::SeqCst);
 
     let checks: Vec<_> = (0..100)
