@@ -319,7 +319,8 @@ impl App {
 
     /// Serves until `shutdown` resolves; then stops accepting, lets in-flight requests and
     /// dispatches finish (up to 30 s) and returns. Returns an error at once if the writer or the
-    /// checkpointer thread dies: a process that cannot write must not go on answering reads.
+    /// checkpointer thread dies, or a send's result can be stored in no way: a process that
+    /// cannot write as it must not go on answering, and its restart recovers the row.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -349,6 +350,7 @@ impl App {
         let mut serve = std::pin::pin!(serve);
         let (writer_stopped, checkpointer_stopped) =
             (self.writer_stopped, self.checkpointer_stopped);
+        let fatal = self.pipeline.fatal().clone();
         let died = async move {
             let retention_died = async {
                 match retention.await {
@@ -368,6 +370,7 @@ impl App {
                 r = checkpointer_stopped => r,
                 r = retention_died => r,
                 r = timers_died => r,
+                r = fatal.stopped() => Ok(r),
             };
             reason.unwrap_or_else(|_| "a database thread ended".into())
         };
@@ -377,7 +380,11 @@ impl App {
         let served = tokio::select! {
             () = &mut serve => true,
             reason = died => {
-                tracing::error!(reason = %reason, "stopping: the database can no longer be written");
+                tracing::error!(
+                    reason = %reason,
+                    "stopping: the ledger can no longer be written as it must; the supervisor's \
+                     restart recovers what was in flight"
+                );
                 return Err(std::io::Error::other(reason));
             }
             () = stopping.notified() => false,

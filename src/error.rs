@@ -25,9 +25,13 @@ pub enum ApiError {
     /// 405 `METHOD_NOT_ALLOWED`.
     #[error("this method is not allowed on this route")]
     MethodNotAllowed,
-    /// 409 `CALL_IN_PROGRESS`, with `Retry-After: 1`.
-    #[error("call {call_id} is being dispatched right now; retry in a moment")]
-    CallInProgress { call_id: String },
+    /// 409 `CALL_IN_PROGRESS`, with `Retry-After`: 1 s for a send in flight, or until WhatsApp's
+    /// status has had time to say whether a send that may have left did.
+    #[error("call {call_id} is being dispatched right now; retry in {retry_after_secs} s")]
+    CallInProgress {
+        call_id: String,
+        retry_after_secs: u64,
+    },
     /// 409 `CONFLICT`: the reservation's `external_id` is already used; names that reservation.
     #[error("a reservation with this external_id already exists")]
     Conflict { reservation_id: String },
@@ -142,7 +146,7 @@ impl ApiError {
             Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED", none),
             NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND", none),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", none),
-            CallInProgress { call_id } => (
+            CallInProgress { call_id, .. } => (
                 StatusCode::CONFLICT,
                 "CALL_IN_PROGRESS",
                 json!({"call_id": call_id}),
@@ -230,11 +234,14 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::CallInProgress { .. } | ApiError::ServiceBusy => {
+            ApiError::ServiceBusy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::RateLimited { retry_after_secs }
-            | ApiError::LoginThrottled { retry_after_secs } => {
+            | ApiError::LoginThrottled { retry_after_secs }
+            | ApiError::CallInProgress {
+                retry_after_secs, ..
+            } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             ApiError::StorageUnavailable { .. } => {
@@ -290,7 +297,17 @@ impl From<BookingError> for ApiError {
 impl From<PipelineError> for ApiError {
     fn from(e: PipelineError) -> Self {
         match e {
-            PipelineError::CallInProgress { call_id } => ApiError::CallInProgress { call_id },
+            PipelineError::CallInProgress {
+                call_id,
+                retry_after_ms,
+            } => ApiError::CallInProgress {
+                call_id,
+                // Whole seconds, rounded up, never 0: "retry after 0 s" would be refused again.
+                retry_after_secs: u64::try_from(retry_after_ms)
+                    .unwrap_or(0)
+                    .div_ceil(1000)
+                    .max(1),
+            },
             PipelineError::ExternalCallIdReused => ApiError::ExternalCallIdReused,
             // The token was valid a moment ago; the restaurant went away in between.
             // The token was valid a moment ago; the restaurant (and with it the call being
@@ -333,6 +350,7 @@ mod tests {
             (
                 ApiError::CallInProgress {
                     call_id: "c".into(),
+                    retry_after_secs: 1,
                 },
                 409,
             ),

@@ -11,10 +11,15 @@ use crate::admin;
 use crate::db::{self, Access, erasure};
 use crate::phone::mask;
 
-/// How long the final checkpoint may wait for a running server's readers to move on.
+/// How long the final checkpoint keeps trying while a running server's writer and readers are
+/// in its way, and how long it lets them work between two tries.
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(10);
+const CHECKPOINT_AGAIN: Duration = Duration::from_millis(20);
 
 pub fn forget(database: &Path, restaurant_id: &str, phone: &str) -> Result<(), CommandError> {
+    // Parsing the number first loads the phone metadata: tens of milliseconds of CPU that must
+    // not be spent holding the write lock a running server waits for.
+    crate::phone::warm_up();
     let mut conn = db::open_existing(database, Access::Write)?;
     // The write connection overwrites what it frees (`secure_delete`, see `db`), so deleted
     // rows cannot be read back from free pages or from the slack inside a page.
@@ -52,17 +57,18 @@ pub fn forget(database: &Path, restaurant_id: &str, phone: &str) -> Result<(), C
     Ok(())
 }
 
-/// A TRUNCATE checkpoint waits for a running server's readers; it is tried until it empties the
-/// WAL or the patience runs out (then the server's own checkpoints finish the job, and the
-/// operator is told).
+/// Empties the WAL without ever making a running server wait on it (SPEC §6.4): a passive pass
+/// copies what it can without the write lock; then a TRUNCATE, with no busy timeout, takes the
+/// write lock only to copy the few frames left and gives up at once when the server's writer
+/// or a reader is in the way, to be tried again a moment later. Tried until the WAL is empty or
+/// the patience runs out (then the server's own checkpoints finish the job, and the operator is
+/// told).
 fn checkpoint_until_empty(conn: &rusqlite::Connection) -> Result<(), CommandError> {
+    conn.busy_timeout(Duration::ZERO)?;
     let started = std::time::Instant::now();
     loop {
-        let (busy, _, _): (i64, i64, i64) =
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-        if busy == 0 {
+        checkpoint(conn, "PASSIVE")?;
+        if !checkpoint(conn, "TRUNCATE")? {
             return Ok(());
         }
         if started.elapsed() > CHECKPOINT_PATIENCE {
@@ -71,6 +77,26 @@ fn checkpoint_until_empty(conn: &rusqlite::Connection) -> Result<(), CommandErro
                  while the server is busy; run the command again in a quiet moment",
             ));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(CHECKPOINT_AGAIN);
+    }
+}
+
+/// Runs one checkpoint; returns whether it was kept from finishing (the writer or a reader was
+/// in the way).
+fn checkpoint(conn: &rusqlite::Connection, mode: &str) -> Result<bool, CommandError> {
+    let ran = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+        r.get::<_, i64>(0)
+    });
+    match ran {
+        Ok(busy) => Ok(busy != 0),
+        Err(e)
+            if matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ) =>
+        {
+            Ok(true)
+        }
+        Err(e) => Err(e.into()),
     }
 }

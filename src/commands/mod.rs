@@ -145,6 +145,11 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
             } else {
                 Access::Write
             };
+            if access == Access::Write {
+                // Loaded before the write lock is taken: a command that parses a number must
+                // not hold a running server's writer for as long as the metadata takes to load.
+                crate::phone::warm_up();
+            }
             let mut conn = db::open_existing(path, access)?;
             let is_import = matches!(
                 &command,

@@ -83,7 +83,7 @@ fn log_row(row: &Row<'_>) -> rusqlite::Result<LogRow> {
 }
 
 /// How many columns `calls::from_row` reads.
-const CALL_COLUMN_COUNT: usize = 20;
+const CALL_COLUMN_COUNT: usize = 21;
 
 /// Up to `limit` rows of the restaurant's log, newest `occurred_at` first (the latest report
 /// first among equal times), after `cursor`.

@@ -37,6 +37,22 @@ pub struct CallRow {
     pub attempts: i64,
     /// When ringback itself sends this FAILED Telnyx call again.
     pub next_attempt_at: Option<i64>,
+    /// Until then the call waits for WhatsApp's status to say whether its message left, and is
+    /// not dispatched again (SPEC §10): a DISPATCHING row a restart found, or a FAILED one whose
+    /// send may have left.
+    pub held_until: Option<i64>,
+}
+
+impl CallRow {
+    /// Whether `customer forget` erased this call's caller.
+    pub fn is_forgotten(&self) -> bool {
+        self.caller_raw == super::erasure::FORGOTTEN
+    }
+
+    /// The caller's E.164 number; `None` for a hidden caller or a forgotten one.
+    pub fn number(&self) -> Option<&str> {
+        self.caller_e164.as_deref().filter(|_| !self.is_forgotten())
+    }
 }
 
 pub struct NewCall<'a> {
@@ -68,7 +84,8 @@ pub struct CallDecision<'a> {
 /// The columns `from_row` reads, in its order.
 pub(crate) const COLUMNS: &str = "id, restaurant_id, external_call_id, caller_raw, caller_e164, customer_id, \
      reservation_id, template_type, occurred_at, created_at, outcome, message_id, error_code, \
-     error_message, debited_cents, link_token, source, delivery_state, attempts, next_attempt_at";
+     error_message, debited_cents, link_token, source, delivery_state, attempts, next_attempt_at, \
+     held_until";
 
 pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
     Ok(CallRow {
@@ -92,6 +109,7 @@ pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
         delivery_state: row.get(17)?,
         attempts: row.get(18)?,
         next_attempt_at: row.get(19)?,
+        held_until: row.get(20)?,
     })
 }
 
@@ -179,7 +197,9 @@ pub fn record_decision(
 }
 
 /// Records how a dispatch ended. Only a row still in DISPATCHING is changed, so a result that
-/// arrives after a restart turned the row FAILED cannot overwrite it; returns whether it did.
+/// arrives after a restart turned the row FAILED cannot overwrite it. Returns the row as it now
+/// reads (a caller forgotten while the message was on its way reads `forgotten`), or `None` when
+/// it was not changed.
 pub fn record_dispatch_result(
     conn: &Connection,
     id: &str,
@@ -187,29 +207,33 @@ pub fn record_dispatch_result(
     message_id: Option<&str>,
     error: Option<(&str, &str)>,
     now: i64,
-) -> rusqlite::Result<bool> {
+) -> rusqlite::Result<Option<CallRow>> {
     let (code, message) = error.unzip();
-    let changed = conn
-        .prepare_cached(
+    optional(
+        conn.prepare_cached(&format!(
             // A caller forgotten while the message was on its way: WhatsApp's answer may quote
             // the number, so it is not stored.
             "UPDATE calls SET outcome = ?2, message_id = ?3, error_code = ?4,
                 error_message = CASE WHEN caller_raw = ?7 AND ?5 IS NOT NULL THEN ?8 ELSE ?5 END,
                 updated_at = ?6, sent_at = CASE WHEN ?2 = 'SENT' THEN ?6 ELSE sent_at END,
                 held_until = NULL
-         WHERE id = ?1 AND outcome = 'DISPATCHING'",
-        )?
-        .execute(params![
-            id,
-            outcome,
-            message_id,
-            code,
-            message,
-            now,
-            super::erasure::FORGOTTEN,
-            super::erasure::ERASED
-        ])?;
-    Ok(changed == 1)
+             WHERE id = ?1 AND outcome = 'DISPATCHING'
+             RETURNING {COLUMNS}"
+        ))?
+        .query_row(
+            params![
+                id,
+                outcome,
+                message_id,
+                code,
+                message,
+                now,
+                super::erasure::FORGOTTEN,
+                super::erasure::ERASED
+            ],
+            from_row,
+        ),
+    )
 }
 
 /// Is a message sent, or being sent, to this number for a call less than `window_ms` away
@@ -241,27 +265,16 @@ pub fn message_within(
     )
 }
 
-/// A row a crash left in DISPATCHING, and the end of its hold if an earlier start held it.
-pub struct InFlight {
-    pub call: CallRow,
-    pub held_until: Option<i64>,
-}
-
 /// Rows a crash left in DISPATCHING.
-pub fn find_in_flight(conn: &Connection) -> rusqlite::Result<Vec<InFlight>> {
+pub fn find_in_flight(conn: &Connection) -> rusqlite::Result<Vec<CallRow>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS}, held_until FROM calls WHERE outcome = 'DISPATCHING'"
+        "SELECT {COLUMNS} FROM calls WHERE outcome = 'DISPATCHING'"
     ))?;
-    stmt.query_map([], |r| {
-        Ok(InFlight {
-            call: from_row(r)?,
-            held_until: r.get(20)?,
-        })
-    })?
-    .collect()
+    stmt.query_map([], from_row)?.collect()
 }
 
-/// Keeps a DISPATCHING row a restart found waiting for WhatsApp's status until `until`.
+/// Keeps the call waiting for WhatsApp's status until `until`: a DISPATCHING row a restart
+/// found, or a FAILED one whose send may have left.
 pub fn hold(conn: &Connection, id: &str, until: i64) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE calls SET held_until = ?2 WHERE id = ?1")?
         .execute(params![id, until])?;
@@ -277,10 +290,13 @@ pub fn find_expired_holds(conn: &Connection, now: i64) -> rusqlite::Result<Vec<C
     stmt.query_map([now], from_row)?.collect()
 }
 
-/// The earliest end of a hold, if any row is held.
+/// The earliest end of a DISPATCHING row's hold, if any is held. (A FAILED row's hold needs no
+/// end: it only keeps replays and retries away until then.)
 pub fn next_hold_end(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT min(held_until) FROM calls WHERE held_until IS NOT NULL")?
-        .query_row([], |r| r.get(0))
+    conn.prepare_cached(
+        "SELECT min(held_until) FROM calls WHERE held_until IS NOT NULL AND outcome = 'DISPATCHING'",
+    )?
+    .query_row([], |r| r.get(0))
 }
 
 /// A call whose message WhatsApp's status proves did leave: SENT with that message id, and

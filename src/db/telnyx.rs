@@ -63,8 +63,9 @@ pub struct Session {
 
 /// Folds every stored event of the session into its row, and returns it. The incoming leg is
 /// the one `call.initiated` says is `incoming`; before that event arrives, a leg called on one
-/// of the restaurants' Telnyx numbers (Telnyx's hangup does not say its direction). An
-/// outgoing leg (a transfer to the restaurant's landline) counts for its answer only.
+/// of the restaurants' Telnyx numbers (Telnyx's hangup does not say its direction) — unless an
+/// event of that leg says it is `outgoing`. An outgoing leg (a transfer to the restaurant's
+/// landline, a call the restaurant makes) counts for its answer only.
 pub fn fold_session(conn: &Connection, session_id: &str, now: i64) -> rusqlite::Result<Session> {
     let mut stmt = conn.prepare_cached(
         "SELECT event_type, leg_id, direction, from_number, to_number, started_at, received_at,
@@ -85,17 +86,24 @@ pub fn fold_session(conn: &Connection, session_id: &str, now: i64) -> rusqlite::
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let incoming_legs: Vec<&str> = events
-        .iter()
-        .filter(|e| e.event_type == INITIATED && e.direction.as_deref() == Some("incoming"))
-        .filter_map(|e| e.leg_id.as_deref())
-        .collect();
+    let legs_initiated = |direction: &str| -> Vec<&str> {
+        events
+            .iter()
+            .filter(|e| e.event_type == INITIATED && e.direction.as_deref() == Some(direction))
+            .filter_map(|e| e.leg_id.as_deref())
+            .collect()
+    };
+    let (incoming_legs, outgoing_legs) = (legs_initiated("incoming"), legs_initiated("outgoing"));
+    let of_legs =
+        |e: &Folded, legs: &[&str]| e.leg_id.as_deref().is_some_and(|l| legs.contains(&l));
+    // A leg that says, or whose `call.initiated` said, it is outgoing is never the incoming
+    // one, whatever number it rang.
     let is_incoming = |e: &Folded| {
-        e.direction.as_deref() == Some("incoming")
-            || e.leg_id
-                .as_deref()
-                .is_some_and(|leg| incoming_legs.contains(&leg))
-            || (incoming_legs.is_empty() && e.to_known_number)
+        let outgoing = e.direction.as_deref() == Some("outgoing") || of_legs(e, &outgoing_legs);
+        !outgoing
+            && (e.direction.as_deref() == Some("incoming")
+                || of_legs(e, &incoming_legs)
+                || (incoming_legs.is_empty() && e.to_known_number))
     };
     let mut session = Session::default();
     for e in events.iter().filter(|e| is_incoming(e)) {

@@ -13,7 +13,6 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::calls::{self, CallRow};
-use crate::db::erasure::FORGOTTEN;
 use crate::db::restaurants::find_restaurant;
 use crate::db::statuses;
 use crate::db::telnyx::{self, Settlement, fold_session, restaurant_by_number};
@@ -213,7 +212,7 @@ impl Timers {
         let settlement = match self.pipeline.report(&restaurant_id, *report).await {
             Ok(handled) => Some((Settlement::Missed, Some(handled.call.id))),
             Err(
-                PipelineError::CallInProgress { call_id }
+                PipelineError::CallInProgress { call_id, .. }
                 | PipelineError::ResultNotRecorded { call_id, .. }
                 | PipelineError::CallGone { call_id },
             ) => Some((Settlement::Missed, Some(call_id))),
@@ -251,7 +250,7 @@ impl Timers {
     /// A FAILED Telnyx call whose next attempt is due, sent again through the pipeline.
     async fn retry(&self, call: CallRow) {
         let now = now_ms();
-        let forgotten = call.caller_raw == FORGOTTEN;
+        let forgotten = call.is_forgotten();
         if forgotten || now - call.occurred_at >= self.pipeline.stale_after_ms() {
             let id = call.id.clone();
             let _ = self

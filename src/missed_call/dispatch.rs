@@ -1,13 +1,15 @@
 //! Step 8 of SPEC §1: the send, outside any transaction, and the short job that stores how it
-//! ended — retried until it commits, so that no row stays DISPATCHING while the process lives.
+//! ended — retried until it commits while storage is unavailable, stored as its outcome alone
+//! when the job itself cannot succeed, or else the process stops for start-up recovery: no row
+//! stays DISPATCHING while the process lives (SPEC §6.4).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::ledger::record_result;
-use super::{Claim, Pipeline, PipelineError};
+use super::ledger::{record_outcome_only, record_result};
+use super::{Claim, Fatal, Pipeline, PipelineError};
 use crate::db::calls::CallRow;
-use crate::db::{DbError, Writer};
+use crate::db::{DbError, StorageFault, Writer};
 use crate::missed_call::retry::RetryRule;
 use crate::time::now_ms;
 use crate::whatsapp::DispatchResult;
@@ -56,50 +58,115 @@ impl Pipeline {
 
     /// Stores how the send ended. When the database cannot commit, the caller hears so at once
     /// and the result is stored in the background, with back-off, for as long as the process
-    /// lives: the row never stays DISPATCHING behind a send that ended.
+    /// lives. A result that cannot be stored for another reason (a bug, a row changed past what
+    /// the job expects) is stored as its outcome alone; if even that fails, the process stops
+    /// so that start-up recovery settles the row. Either way the row never stays DISPATCHING
+    /// behind a send that ended.
     pub(super) async fn record(
         &self,
         row: CallRow,
         result: DispatchResult,
     ) -> Result<CallRow, PipelineError> {
-        let rule = self.retry_rule();
-        let attempt = {
-            let (row, result) = (row.clone(), result.clone());
-            self.writer
-                .run_always(move |conn| record_result(conn, &row, &result, now_ms(), rule))
-                .await
-        };
-        let source = match attempt {
+        let failure = match store(&self.writer, &row, &result, self.retry_rule()).await {
             Ok(call) => return Ok(call),
-            Err(gone @ PipelineError::CallGone { .. }) => {
-                tracing::warn!(
-                    call.id = %row.id, result = result.kind(),
-                    "the call was deleted while it was being sent; its result is not stored"
-                );
-                return Err(gone);
-            }
-            Err(PipelineError::Db(DbError::WriterGone)) => DbError::WriterGone,
-            Err(PipelineError::Db(e)) => e,
-            Err(e) => DbError::Task(e.to_string()),
+            Err(failure) => failure,
         };
-        if matches!(source, DbError::WriterGone) {
-            // The process is stopping; start-up recovery will find the row.
-            return Err(source.into());
-        }
+        let source = match failure {
+            Unstored::Gone(e) => return Err(e),
+            Unstored::Storage(source) => source,
+            Unstored::Broken(reason) => {
+                return settle_unstorable(&self.writer, &self.fatal, &row, &result, &reason).await;
+            }
+        };
         tracing::warn!(
             call.id = %row.id, db.error = %source,
             "the result of a send could not be stored; retrying until it is"
         );
         let call_id = row.id.clone();
-        let writer = self.writer.clone();
-        self.in_flight
-            .spawn(async move { store_until_committed(writer, row, result, rule).await });
+        let (writer, fatal, rule) = (self.writer.clone(), self.fatal.clone(), self.retry_rule());
+        self.in_flight.spawn(async move {
+            store_until_committed(writer, fatal, row, result, rule).await;
+        });
         Err(PipelineError::ResultNotRecorded { call_id, source })
+    }
+}
+
+/// Why a result was not stored.
+enum Unstored {
+    /// Nothing left to store it on, or nobody to store it: the row was deleted, or the writer
+    /// stopped (start-up recovery finds the row).
+    Gone(PipelineError),
+    /// The database cannot commit now; it may later.
+    Storage(DbError),
+    /// Anything else: trying the same job again would fail the same way.
+    Broken(String),
+}
+
+async fn store(
+    writer: &Writer,
+    row: &CallRow,
+    result: &DispatchResult,
+    rule: RetryRule,
+) -> Result<CallRow, Unstored> {
+    let (r, res) = (row.clone(), result.clone());
+    let stored = writer
+        .run_always(move |conn| record_result(conn, &r, &res, now_ms(), rule))
+        .await;
+    stored.map_err(|e| match e {
+        gone @ (PipelineError::CallGone { .. } | PipelineError::Db(DbError::WriterGone)) => {
+            if let PipelineError::CallGone { call_id } = &gone {
+                tracing::warn!(
+                    call.id = %call_id,
+                    "the call was deleted while it was being sent; its result is not stored"
+                );
+            }
+            Unstored::Gone(gone)
+        }
+        PipelineError::Db(e) if e.is_storage_fault() => Unstored::Storage(e),
+        e if e.is_storage_fault() => Unstored::Storage(DbError::Storage(e.to_string())),
+        e => Unstored::Broken(e.to_string()),
+    })
+}
+
+/// A result whose job fails for a reason other than storage: its outcome alone, or else the
+/// process stops for start-up recovery.
+async fn settle_unstorable(
+    writer: &Writer,
+    fatal: &Fatal,
+    row: &CallRow,
+    result: &DispatchResult,
+    reason: &str,
+) -> Result<CallRow, PipelineError> {
+    let (r, res) = (row.clone(), result.clone());
+    let settled = writer
+        .run_always(move |conn| record_outcome_only(conn, &r, &res, now_ms()))
+        .await;
+    match settled {
+        Ok(call) => {
+            tracing::error!(
+                call.id = %call.id, outcome = %call.outcome, error.detail = %reason,
+                "the result of a send could not be stored whole: its outcome is stored alone \
+                 (no suppression, retry or delivery state)"
+            );
+            Ok(call)
+        }
+        Err(e) => {
+            fatal.stop(format!(
+                "the result of call {} cannot be stored ({reason}; then {e}): stopping so that \
+                 start-up recovery settles it",
+                row.id
+            ));
+            Err(PipelineError::ResultNotRecorded {
+                call_id: row.id.clone(),
+                source: DbError::Task(reason.to_string()),
+            })
+        }
     }
 }
 
 async fn store_until_committed(
     writer: Writer,
+    fatal: Fatal,
     row: CallRow,
     result: DispatchResult,
     rule: RetryRule,
@@ -107,23 +174,18 @@ async fn store_until_committed(
     let mut pause = RECORD_RETRY_FIRST;
     loop {
         tokio::time::sleep(pause).await;
-        let (r, res) = (row.clone(), result.clone());
-        // Every error but a stopped writer is retried: a row must not stay DISPATCHING
-        // while the process lives.
-        match writer
-            .run_always(move |conn| record_result(conn, &r, &res, now_ms(), rule))
-            .await
-        {
+        match store(&writer, &row, &result, rule).await {
             Ok(call) => {
                 tracing::info!(call.id = %call.id, outcome = %call.outcome, "the result of a send is stored");
                 return;
             }
-            Err(PipelineError::Db(DbError::WriterGone)) => return,
-            Err(PipelineError::CallGone { call_id }) => {
-                tracing::warn!(call.id = %call_id, "the call was deleted before its result could be stored");
+            Err(Unstored::Gone(_)) => return,
+            // Storage unavailable: retried for as long as the process lives.
+            Err(Unstored::Storage(_)) => pause = (pause * 2).min(RECORD_RETRY_MAX),
+            Err(Unstored::Broken(reason)) => {
+                let _ = settle_unstorable(&writer, &fatal, &row, &result, &reason).await;
                 return;
             }
-            Err(_) => pause = (pause * 2).min(RECORD_RETRY_MAX),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::missed_call::retry::{self, RetryRule};
 use crate::phone::Caller;
 use crate::secret::new_id;
 use crate::time::now_ms;
-use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE, TIMEOUT_CODE};
+use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE};
 
 /// What the claim of step 3 found.
 pub(super) enum Claimed {
@@ -73,6 +73,7 @@ pub(super) fn claim_call_row(
             delivery_state: None,
             attempts: 0,
             next_attempt_at: None,
+            held_until: None,
         }));
     }
     // Not inserted: only the (restaurant, external_call_id) key can have been taken.
@@ -90,10 +91,19 @@ pub(super) fn claim_call_row(
     if existing_caller != report.caller.key() {
         return Err(PipelineError::ExternalCallIdReused);
     }
-    match existing.outcome {
-        Outcome::Dispatching => Err(PipelineError::CallInProgress {
+    // A send in flight, or one waiting for WhatsApp's status (interrupted by a restart, or cut
+    // short after its request left): not dispatched again meanwhile.
+    let waits_until = existing
+        .held_until
+        .filter(|until| *until > report.received_at);
+    let in_flight = existing.outcome == Outcome::Dispatching;
+    if in_flight || (existing.outcome == Outcome::Failed && waits_until.is_some()) {
+        return Err(PipelineError::CallInProgress {
             call_id: existing.id,
-        }),
+            retry_after_ms: waits_until.map_or(0, |until| until - report.received_at),
+        });
+    }
+    match existing.outcome {
         // ringback's own retry, read a moment ago: another may have run it since.
         Outcome::Failed
             if report.retry_of.is_some_and(|seen| {
@@ -117,8 +127,9 @@ pub(super) fn claim_call_row(
 }
 
 /// The second, short job: how the dispatch of the claimed `row` ended, the refund, 131050's
-/// suppression, and — for a Telnyx call that failed — when ringback sends it again. Returns the
-/// row as it now reads.
+/// suppression, the wait for WhatsApp's status of a send that may have left, and — for a Telnyx
+/// call that failed — when ringback sends it again. Returns the row as it now reads: what the
+/// claim read may have changed since (`customer forget` erases the caller meanwhile).
 pub(super) fn record_result(
     conn: &Connection,
     row: &CallRow,
@@ -129,73 +140,111 @@ pub(super) fn record_result(
     // WhatsApp's own status may already have said the message left (its answer to us timed
     // out, say): that is a send, whatever the transport concluded.
     let echoed = match result {
-        DispatchResult::Failed { .. } => statuses::message_of_call(conn, &row.id)?,
-        _ => None,
-    };
-    let (outcome, message_id, error) = match (result, &echoed) {
-        (_, Some(message_id)) => (Outcome::Sent, Some(message_id.as_str()), None),
-        (DispatchResult::Sent { message_id }, None) => {
-            (Outcome::Sent, Some(message_id.as_str()), None)
+        DispatchResult::Failed { .. } | DispatchResult::Unconfirmed { .. } => {
+            statuses::message_of_call(conn, &row.id)?
         }
-        (DispatchResult::Undeliverable { code, message }, None) => (
-            Outcome::Undeliverable,
-            None,
-            Some((code.as_str(), message.as_str())),
-        ),
-        (DispatchResult::Failed { code, message }, None) => (
-            Outcome::Failed,
-            None,
-            Some((code.as_str(), message.as_str())),
-        ),
+        DispatchResult::Sent { .. } | DispatchResult::Undeliverable { .. } => None,
     };
-    let recorded = calls::record_dispatch_result(conn, &row.id, outcome, message_id, error, now)?;
-    if !recorded {
-        // A restart already turned the row FAILED and refunded it; nothing more to do.
-        return calls::find_call_by_id(conn, &row.id)?.ok_or_else(|| PipelineError::CallGone {
-            call_id: row.id.clone(),
-        });
-    }
-    if outcome != Outcome::Sent {
-        credit_balance(conn, &row.restaurant_id, row.debited_cents)?;
-    }
-    let next_attempt_at = match outcome {
-        Outcome::Failed => {
-            // A send that timed out may have reached WhatsApp: give its status time to say so.
-            let may_have_left = error.is_some_and(|(code, _)| code == TIMEOUT_CODE);
-            let wait = if may_have_left {
-                rule.status_wait_ms
-            } else {
-                0
-            };
-            schedule_retry(conn, row, now, rule.stale_after_ms, wait)?
+    let (outcome, message_id, _) = outcome_of(result, echoed.as_deref());
+    let mut stored = match store_outcome(conn, row, result, echoed.as_deref(), now)? {
+        Stored::Now(stored) => stored,
+        Stored::Already(row) => return Ok(row),
+    };
+    if outcome == Outcome::Failed {
+        // A send that may have left is not sent again before its status had time to say so.
+        let may_have_left = matches!(result, DispatchResult::Unconfirmed { .. });
+        let wait = if may_have_left {
+            rule.status_wait_ms
+        } else {
+            0
+        };
+        if wait > 0 {
+            calls::hold(conn, &stored.id, now + wait)?;
+            stored.held_until = Some(now + wait);
         }
-        _ => None,
-    };
-    if let (DispatchResult::Undeliverable { code, .. }, Some(number)) = (result, &row.caller_e164)
+        stored.next_attempt_at = schedule_retry(conn, &stored, now, rule.stale_after_ms, wait)?;
+    }
+    if let (DispatchResult::Undeliverable { code, .. }, Some(number)) = (result, stored.number())
         && code == STOPPED_MARKETING_CODE
     {
         suppress_on_the_line(
             conn,
-            &row.restaurant_id,
+            &stored.restaurant_id,
             number,
             Suppression::StoppedMarketing,
         )?;
     }
     // Statuses that arrived before this result was stored.
-    let delivery_state = match message_id {
-        Some(message_id) => statuses::refresh_delivery_state(conn, &row.id, message_id)?,
-        None => None,
+    if let Some(message_id) = message_id {
+        stored.delivery_state = statuses::refresh_delivery_state(conn, &stored.id, message_id)?;
+    }
+    Ok(stored)
+}
+
+/// The outcome a send's result gives, with its message id and error; `echoed` is the message id
+/// WhatsApp's own status already named for the call.
+fn outcome_of<'a>(
+    result: &'a DispatchResult,
+    echoed: Option<&'a str>,
+) -> (Outcome, Option<&'a str>, Option<(&'a str, &'a str)>) {
+    match (result, echoed) {
+        (_, Some(message_id)) => (Outcome::Sent, Some(message_id), None),
+        (DispatchResult::Sent { message_id }, None) => (Outcome::Sent, Some(message_id), None),
+        (DispatchResult::Undeliverable { code, message }, None) => {
+            (Outcome::Undeliverable, None, Some((code, message)))
+        }
+        (
+            DispatchResult::Failed { code, message }
+            | DispatchResult::Unconfirmed { code, message },
+            None,
+        ) => (Outcome::Failed, None, Some((code, message))),
+    }
+}
+
+/// What storing an outcome found.
+enum Stored {
+    /// The row as it now reads.
+    Now(CallRow),
+    /// A restart had already settled the row (FAILED and refunded); as it reads.
+    Already(CallRow),
+}
+
+/// The outcome of a send over its DISPATCHING row, and the refund of a send that did not leave.
+fn store_outcome(
+    conn: &Connection,
+    row: &CallRow,
+    result: &DispatchResult,
+    echoed: Option<&str>,
+    now: i64,
+) -> Result<Stored, PipelineError> {
+    let (outcome, message_id, error) = outcome_of(result, echoed);
+    let Some(stored) =
+        calls::record_dispatch_result(conn, &row.id, outcome, message_id, error, now)?
+    else {
+        let row =
+            calls::find_call_by_id(conn, &row.id)?.ok_or_else(|| PipelineError::CallGone {
+                call_id: row.id.clone(),
+            })?;
+        return Ok(Stored::Already(row));
     };
-    let (error_code, error_message) = error.unzip();
-    Ok(CallRow {
-        outcome,
-        message_id: message_id.map(str::to_string),
-        error_code: error_code.map(str::to_string),
-        error_message: error_message.map(str::to_string),
-        next_attempt_at,
-        delivery_state,
-        ..row.clone()
-    })
+    if outcome != Outcome::Sent {
+        credit_balance(conn, &stored.restaurant_id, stored.debited_cents)?;
+    }
+    Ok(Stored::Now(stored))
+}
+
+/// When `record_result` cannot be stored for a reason other than storage (a bug, a row changed
+/// past what it expects): the outcome alone, with its refund — no suppression, planned retry or
+/// delivery state — so that the row does not stay DISPATCHING.
+pub(super) fn record_outcome_only(
+    conn: &Connection,
+    row: &CallRow,
+    result: &DispatchResult,
+    now: i64,
+) -> Result<CallRow, PipelineError> {
+    match store_outcome(conn, row, result, None, now)? {
+        Stored::Now(row) | Stored::Already(row) => Ok(row),
+    }
 }
 
 /// A FAILED Telnyx call is sent again by ringback itself (SPEC §10); a partner's call is the
@@ -208,7 +257,8 @@ fn schedule_retry(
     stale_after_ms: i64,
     min_delay_ms: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    if row.source != Source::Telnyx {
+    // Nobody is sent anything more once forgotten.
+    if row.source != Source::Telnyx || row.is_forgotten() {
         return Ok(None);
     }
     let at = retry::next_attempt_at(
@@ -288,7 +338,7 @@ pub fn recover_interrupted(
     let tx = conn.transaction()?;
     let mut recovered = Recovered::default();
     for row in calls::find_in_flight(&tx)? {
-        if sent_before(&tx, &row.call, now)? {
+        if sent_before(&tx, &row, now)? {
             recovered.sent += 1;
             continue;
         }
@@ -297,11 +347,11 @@ pub fn recover_interrupted(
             // would end the hold, so it ends now).
             (Some(_), Some(until)) if until > now => recovered.held += 1,
             (Some(hold), None) if hold > 0 => {
-                calls::hold(&tx, &row.call.id, now + hold)?;
+                calls::hold(&tx, &row.id, now + hold)?;
                 recovered.held += 1;
             }
             _ => {
-                fail_interrupted(&tx, &row.call, now, stale_after_ms)?;
+                fail_interrupted(&tx, &row, now, stale_after_ms)?;
                 recovered.failed += 1;
             }
         }

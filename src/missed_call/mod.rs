@@ -68,8 +68,13 @@ impl Handled {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// Being sent, or waiting for WhatsApp's status to say whether its message left; for
+    /// `retry_after_ms` more at least (0: a send in flight, a moment).
     #[error("call {call_id} is being dispatched right now")]
-    CallInProgress { call_id: String },
+    CallInProgress {
+        call_id: String,
+        retry_after_ms: i64,
+    },
     #[error("the external_call_id was already used for a different caller number")]
     ExternalCallIdReused,
     #[error("the restaurant no longer exists")]
@@ -153,6 +158,28 @@ pub struct Pipeline {
     status_wait_ms: i64,
     /// Reports in flight, and results still being stored, which shutdown waits for.
     in_flight: TaskTracker,
+    /// Set when a send's result can be stored in no way: the process must stop.
+    fatal: Fatal,
+}
+
+/// A reason the process must stop, set once by the pipeline and awaited by the app.
+#[derive(Clone, Default)]
+pub struct Fatal {
+    reason: Arc<std::sync::OnceLock<String>>,
+    set: tokio_util::sync::CancellationToken,
+}
+
+impl Fatal {
+    pub fn stop(&self, reason: String) {
+        let _ = self.reason.set(reason);
+        self.set.cancel();
+    }
+
+    /// Resolves with the reason once the process must stop.
+    pub async fn stopped(&self) -> String {
+        self.set.cancelled().await;
+        self.reason.get().cloned().unwrap_or_default()
+    }
 }
 
 impl Pipeline {
@@ -178,6 +205,7 @@ impl Pipeline {
                 0
             },
             in_flight: TaskTracker::new(),
+            fatal: Fatal::default(),
         }
     }
 
@@ -196,6 +224,12 @@ impl Pipeline {
 
     pub fn in_flight(&self) -> &TaskTracker {
         &self.in_flight
+    }
+
+    /// Resolves when a send's result could be stored in no way, with why: the process stops
+    /// and start-up recovery settles the row.
+    pub fn fatal(&self) -> &Fatal {
+        &self.fatal
     }
 
     /// Runs one report for `restaurant_id` to its outcome.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 use ureq::Agent;
 
-use super::{DispatchResult, Outgoing, Transport, map_response};
+use super::{DispatchResult, Outgoing, TIMEOUT_CODE, TRANSPORT_CODE, Transport, map_response};
 use crate::secret::Secret;
 
 /// An answer larger than this is not a Cloud API answer; it is cut off rather than buffered.
@@ -59,16 +59,41 @@ impl Transport for Cloud {
     }
 }
 
+/// A send that got no answer. `Failed` only when the request cannot have reached WhatsApp (no
+/// connection was made); anything later may have delivered the message, and is `Unconfirmed`.
 fn transport_failure(e: ureq::Error) -> DispatchResult {
-    match e {
-        ureq::Error::Timeout(_) => DispatchResult::Failed {
-            code: super::TIMEOUT_CODE.into(),
-            message: "WhatsApp did not answer in time".into(),
-        },
-        other => DispatchResult::Failed {
-            code: "transport".into(),
-            message: format!("could not reach WhatsApp: {other}"),
-        },
+    use ureq::Error;
+    use ureq::Timeout;
+    let (code, message) = match &e {
+        Error::Timeout(_) => (TIMEOUT_CODE, "WhatsApp did not answer in time".to_string()),
+        other => (TRANSPORT_CODE, format!("could not reach WhatsApp: {other}")),
+    };
+    let never_sent = match &e {
+        Error::Timeout(t) => matches!(t, Timeout::Resolve | Timeout::Connect),
+        Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::AddrNotAvailable
+                | std::io::ErrorKind::NetworkUnreachable
+                | std::io::ErrorKind::HostUnreachable
+        ),
+        Error::HostNotFound
+        | Error::ConnectionFailed
+        | Error::BadUri(_)
+        | Error::Http(_)
+        | Error::Tls(_)
+        | Error::Rustls(_)
+        | Error::Pem(_)
+        | Error::InvalidProxyUrl
+        | Error::ConnectProxyFailed(_)
+        | Error::RequireHttpsOnly(_) => true,
+        _ => false,
+    };
+    let (code, message) = (code.to_string(), message);
+    if never_sent {
+        DispatchResult::Failed { code, message }
+    } else {
+        DispatchResult::Unconfirmed { code, message }
     }
 }
 

@@ -31,8 +31,16 @@ pub enum DispatchResult {
         code: String,
         message: String,
     },
-    /// Transient or unknown; the call may be retried.
+    /// Transient or unknown, and WhatsApp cannot have sent it (it was never reached, or it
+    /// answered with an error); the call may be retried.
     Failed {
+        code: String,
+        message: String,
+    },
+    /// The request was written but no usable answer came back: a timeout, a connection cut
+    /// before the answer, a `2xx` without a message id. The message may have left, so with the
+    /// WhatsApp webhook on the call waits for its status before it is sent again (SPEC §10).
+    Unconfirmed {
         code: String,
         message: String,
     },
@@ -44,7 +52,7 @@ impl DispatchResult {
         match self {
             DispatchResult::Sent { .. } => "sent",
             DispatchResult::Undeliverable { .. } => "undeliverable",
-            DispatchResult::Failed { .. } => "failed",
+            DispatchResult::Failed { .. } | DispatchResult::Unconfirmed { .. } => "failed",
         }
     }
 }
@@ -71,6 +79,9 @@ pub const STOPPED_MARKETING_CODE: &str = "131050";
 /// reached WhatsApp all the same.
 pub const TIMEOUT_CODE: &str = "timeout";
 
+/// ringback's own code for a send the network cut short, or an answer that is not one.
+pub const TRANSPORT_CODE: &str = "transport";
+
 /// Maps a Cloud API answer to an outcome. The code comes from the body's `error.code`, never from
 /// the HTTP status; an error without a code is treated as unknown, hence retryable.
 pub fn map_response(status: u16, body: &[u8]) -> DispatchResult {
@@ -85,8 +96,8 @@ pub fn map_response(status: u16, body: &[u8]) -> DispatchResult {
             Some(id) => DispatchResult::Sent {
                 message_id: id.to_string(),
             },
-            None => DispatchResult::Failed {
-                code: "transport".into(),
+            None => DispatchResult::Unconfirmed {
+                code: TRANSPORT_CODE.into(),
                 message: format!("WhatsApp answered {status} without a message id"),
             },
         };
@@ -110,7 +121,7 @@ pub fn map_response(status: u16, body: &[u8]) -> DispatchResult {
             message,
         },
         None => DispatchResult::Failed {
-            code: "transport".into(),
+            code: TRANSPORT_CODE.into(),
             message,
         },
     }
@@ -136,10 +147,10 @@ mod tests {
     }
 
     #[test]
-    fn a_2xx_without_a_message_id_is_failed() {
+    fn a_2xx_without_a_message_id_is_unconfirmed_for_the_message_may_have_left() {
         assert!(matches!(
             map_response(200, b"{}"),
-            DispatchResult::Failed { .. }
+            DispatchResult::Unconfirmed { .. }
         ));
     }
 

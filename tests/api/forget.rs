@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const NUMBER: &str = "+33612345678";
+pub(crate) const NUMBER: &str = "+33612345678";
 const NAME: &str = "Jeanne Oubliee";
 /// The national significant digits: what is left of the number in any way of writing it.
 const DIGITS: &str = "612345678";
 
-fn forget(db: &Path, restaurant: &str, phone: &str) -> Output {
+pub(crate) fn forget(db: &Path, restaurant: &str, phone: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ringback"))
         .arg("--db")
         .arg(db)
@@ -45,7 +45,7 @@ fn on_disk(db: &Path, needle: &str) -> bool {
 /// Every `table.column` holding a text value that mentions the number, written in any format
 /// (its digits alone are compared), or the name, in any case. Every column of every table is
 /// read, whatever its declared type.
-fn mentions(conn: &Connection) -> Vec<String> {
+pub(crate) fn mentions(conn: &Connection) -> Vec<String> {
     let names = |sql: &str| -> Vec<String> {
         let mut stmt = conn.prepare(sql).expect("prepare");
         stmt.query_map([], |r| r.get(0))
@@ -74,11 +74,11 @@ fn mentions(conn: &Connection) -> Vec<String> {
     found
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) fn count(app: &TestApp, sql: &str) -> i64 {
     app.db().query_row(sql, [], |r| r.get(0)).expect("count")
 }
 
-fn forgot(app: &TestApp, phone: &str) -> String {
+pub(crate) fn forgot(app: &TestApp, phone: &str) -> String {
     let out = forget(&app.db_path, &app.restaurant.id, phone);
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{said}");

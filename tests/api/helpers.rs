@@ -37,6 +37,8 @@ pub struct TestApp {
     /// The app's single writer, to watch its queue.
     pub writer: Writer,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The app serving, and how it ended once it has.
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: TempDir,
 }
 
@@ -154,7 +156,7 @@ pub async fn spawn_app_with_transport(
     let writer = app.writer();
     let address = format!("http://{}", app.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
+    let running = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
     TestApp {
@@ -165,11 +167,26 @@ pub async fn spawn_app_with_transport(
         restaurant,
         writer,
         shutdown: Some(tx),
+        running: Some(running),
         _dir: dir,
     }
 }
 
 impl TestApp {
+    /// Asks the app to stop as SIGTERM does, and waits until it has: how it ended.
+    pub async fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.stopped().await
+    }
+
+    /// Waits until the app stops (on its own, or once asked): how it ended.
+    pub async fn stopped(&mut self) -> std::io::Result<()> {
+        let running = self.running.take().expect("the app was started once");
+        running.await.expect("the app's task")
+    }
+
     /// A direct connection, as the CLI has, for arranging and inspecting the database.
     pub fn db(&self) -> Connection {
         ringback::db::open(&self.db_path).expect("db")

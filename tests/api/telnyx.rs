@@ -367,3 +367,45 @@ async fn the_webhook_is_off_until_a_public_key_is_configured() {
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_session_whose_only_leg_is_outgoing_to_a_tied_number_is_no_missed_call() {
+    let (app, keys) = telnyx_app(0).await;
+    let outgoing = [
+        telnyx_event(
+            "out-init",
+            "call.initiated",
+            "out-only",
+            "out-leg",
+            Some("outgoing"),
+            LANDLINE,
+            TELNYX_NUMBER,
+        ),
+        telnyx_event(
+            "out-hangup",
+            "call.hangup",
+            "out-only",
+            "out-leg",
+            None,
+            LANDLINE,
+            TELNYX_NUMBER,
+        ),
+    ];
+
+    for event in outgoing
+        .iter()
+        .chain(&[initiated("real-miss"), hangup("real-miss")])
+    {
+        assert_eq!(app.telnyx(&keys, event).await, 200);
+    }
+
+    // The real missed call hung up after it, and is settled: the outgoing one had its turn.
+    assert_eq!(settled(&app, "real-miss").await, "missed");
+    assert!(call_of(&app, "out-only").is_none(), "no call for it");
+    assert_eq!(app.ledger_rows(), 1);
+    assert_eq!(
+        app.whatsapp.requests().len(),
+        1,
+        "one message, to the real caller"
+    );
+}

@@ -163,6 +163,7 @@ mod tests {
             ApiError::MethodNotAllowed,
             ApiError::CallInProgress {
                 call_id: "c".into(),
+                retry_after_secs: 1,
             },
             ApiError::Conflict {
                 reservation_id: "r".into(),

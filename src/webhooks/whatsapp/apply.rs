@@ -209,9 +209,10 @@ fn apply_status(
         return Ok(Effect::Ignored);
     }
     let state = statuses::refresh_delivery_state(conn, &call.id, s.message_id)?;
+    // A forgotten caller has no number left to suppress, and must not be given one back.
     if s.status == DeliveryState::Failed
         && s.error_codes.iter().any(|c| c == STOPPED_MARKETING_CODE)
-        && let Some(number) = &call.caller_e164
+        && let Some(number) = call.number()
     {
         suppress_on_the_line(
             conn,
