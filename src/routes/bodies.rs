@@ -5,10 +5,11 @@
 //! once the white space around the text is trimmed is a `pattern`, not `maxLength`, which would
 //! refuse padded text the handler accepts.
 
-use utoipa::ToSchema;
-use utoipa::openapi::schema::ObjectBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::bookings::rules::SOURCES;
+use crate::time::DATE_TIME_PATTERN;
 use crate::views::{one_of_strings_or_null, reservation_statuses};
 
 /// A missed call reported by the PBX (SPEC §2.2).
@@ -24,8 +25,9 @@ pub struct MissedCallRequest {
     external_call_id: Option<String>,
     /// RFC 3339 date-time; without an offset, the restaurant's local time. Default: when the
     /// request arrived. Years 2000–2099, offsets within ±23:59, at most
-    /// `missed_calls.max_future_skew_seconds` in the future.
-    #[schema(example = "2026-05-10T12:23:00Z")]
+    /// `missed_calls.max_future_skew_seconds` in the future (a later one is a `422` that no
+    /// pattern can state).
+    #[schema(schema_with = nullable_date_time, example = "2026-05-10T12:23:00Z")]
     occurred_at: Option<String>,
 }
 
@@ -34,8 +36,9 @@ pub struct MissedCallRequest {
 #[allow(dead_code)]
 pub struct NewReservationRequest {
     /// RFC 3339 date-time, or restaurant-local without an offset; the rules of `occurred_at`.
-    #[schema(example = "2026-07-14T20:30")]
+    #[schema(schema_with = date_time, example = "2026-07-14T20:30")]
     start_at: String,
+    /// A whole number; `4.0` is 4.
     #[schema(minimum = 1, maximum = 1000)]
     party_size: i64,
     /// Matched or created by its normalised number; its name updated when given.
@@ -62,16 +65,18 @@ pub struct NewReservationCustomer {
     /// At most 200 characters once trimmed; a blank name is no name.
     #[schema(pattern = r"^\s*(\S([\s\S]{0,198}\S)?)?\s*$")]
     name: Option<String>,
-    /// Required when a customer is given (else `422`).
-    phone_number: Option<String>,
+    /// E.164, or national for the restaurant's country; matched or created by it.
+    phone_number: String,
 }
 
 /// A change to a reservation (SPEC §7): only the fields given change.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ReservationPatchRequest {
-    /// RFC 3339 date-time, or restaurant-local without an offset.
+    /// RFC 3339 date-time, or restaurant-local without an offset; the rules of `occurred_at`.
+    #[schema(schema_with = nullable_date_time)]
     start_at: Option<String>,
+    /// A whole number; `4.0` is 4.
     #[schema(minimum = 1, maximum = 1000)]
     party_size: Option<i64>,
     #[schema(schema_with = nullable_status)]
@@ -111,6 +116,48 @@ pub struct CustomerPatchRequest {
     #[schema(pattern = r"^\s*(\S([\s\S]{0,198}\S)?)?\s*$")]
     name: Option<String>,
     whatsapp_suppressed: Option<bool>,
+}
+
+/// The filters of the reservation list (SPEC §7), as query parameters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ReservationListQuery {
+    /// Earliest `start_at`: RFC 3339, or restaurant-local; the rules of `occurred_at`.
+    #[param(schema_with = date_time)]
+    start_at_from: Option<String>,
+    /// Latest `start_at`, as `start_at_from`.
+    #[param(schema_with = date_time)]
+    start_at_to: Option<String>,
+    /// Statuses, comma-separated.
+    #[param(schema_with = status_list)]
+    status: Option<String>,
+    /// Page size, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page, as it was given (another is a `422`).
+    cursor: Option<String>,
+}
+
+/// Reservation statuses, comma-separated, with white space and empty items allowed around them.
+fn status_list() -> ObjectBuilder {
+    let one = reservation_statuses().collect::<Vec<_>>().join("|");
+    let item = format!("[ \\t\\n\\f\\r]*(?:{one})?[ \\t\\n\\f\\r]*");
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(format!("^{item}(?:,{item})*$")))
+}
+
+/// A date-time as the API reads it: `time::DATE_TIME_PATTERN`.
+pub fn date_time() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(DATE_TIME_PATTERN))
+}
+
+/// `date_time`, or `null` for "not given".
+fn nullable_date_time() -> ObjectBuilder {
+    date_time().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
 }
 
 fn nullable_status() -> ObjectBuilder {

@@ -28,12 +28,8 @@ use crate::views::{CustomerView, Data};
     params(("phone_number" = String, Query, description = "E.164, or national for the restaurant's country")),
     responses(
         (status = 200, description = "The customer with that number, or none", body = Data<Vec<CustomerView>>),
-        (status = 400, response = errors::Malformed),
-        (status = 401, response = errors::Unauthorized),
-        (status = 422, response = errors::Invalid),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::QueryString,
     ),
 )]
 pub async fn find_customers(
@@ -69,16 +65,9 @@ pub async fn find_customers(
     request_body = CustomerPatchRequest,
     responses(
         (status = 200, description = "The customer as changed", body = Data<CustomerView>),
-        (status = 400, response = errors::Malformed),
-        (status = 401, response = errors::Unauthorized),
-        (status = 404, response = errors::NotFound),
-        (status = 408, response = errors::RequestTimeout),
-        (status = 413, response = errors::PayloadTooLarge),
-        (status = 415, response = errors::UnsupportedMediaType),
-        (status = 422, response = errors::Invalid),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::JsonBody,
+        errors::PathId,
     ),
 )]
 pub async fn update_customer(

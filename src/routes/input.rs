@@ -93,12 +93,18 @@ pub fn string_field<'a>(
     }
 }
 
-/// A whole-number field: absent or `null` is `None`; anything else but an integer is a 400.
+/// A whole-number field: absent or `null` is `None`; anything else but an integer is a 400. An
+/// integer is what JSON Schema calls one: `4.0` is 4 (a generated client may send it so), and
+/// one too large for 64 bits is kept as the largest, for the field's range to refuse.
 pub fn integer_field(body: &Object, field: &'static str) -> Result<Option<i64>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
+            .or_else(|| {
+                // `as` saturates: beyond ±2^63 is the bound, which no field's range admits.
+                n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)
+            })
             .map(Some)
             .ok_or_else(|| wrong_type(field, "a whole number")),
         Some(_) => Err(wrong_type(field, "a whole number")),
@@ -157,4 +163,33 @@ pub fn query_pairs(
     query
         .map(|Query(pairs)| pairs)
         .map_err(|_| ApiError::malformed(None, "the query string is malformed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn party_size(value: serde_json::Value) -> Result<Option<i64>, u16> {
+        let body = json!({"party_size": value});
+        let body = body.as_object().expect("object");
+        integer_field(body, "party_size").map_err(|e| {
+            axum::response::IntoResponse::into_response(e)
+                .status()
+                .as_u16()
+        })
+    }
+
+    #[test]
+    fn an_integral_number_is_an_integer_whatever_its_json_form() {
+        assert_eq!(party_size(json!(534)), Ok(Some(534)));
+        assert_eq!(party_size(json!(534.0)), Ok(Some(534)));
+        assert_eq!(party_size(json!(-0.0)), Ok(Some(0)));
+        assert_eq!(party_size(json!(1e300)), Ok(Some(i64::MAX)));
+        assert_eq!(party_size(json!(u64::MAX)), Ok(Some(i64::MAX)));
+        assert_eq!(party_size(json!(null)), Ok(None));
+        assert_eq!(party_size(json!(4.5)), Err(400));
+        assert_eq!(party_size(json!("4")), Err(400));
+    }
 }

@@ -35,17 +35,9 @@ use crate::views::{CallView, Data, MeView};
     request_body = MissedCallRequest,
     responses(
         (status = 201, description = "The call's outcome", body = Data<CallView>),
-        (status = 400, response = errors::Malformed),
-        (status = 401, response = errors::Unauthorized),
-        (status = 408, response = errors::RequestTimeout),
-        (status = 409, response = errors::CallInProgress),
-        (status = 413, response = errors::PayloadTooLarge),
-        (status = 415, response = errors::UnsupportedMediaType),
-        (status = 422, response = errors::Invalid),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 502, response = errors::DispatchFailed),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::JsonBody,
+        errors::Dispatch,
     ),
 )]
 pub async fn report_missed_call(
@@ -156,11 +148,8 @@ pub fn parse_report(
     params(("id" = String, Path, description = "The call's id, `call_…`")),
     responses(
         (status = 200, description = "The call", body = Data<CallView>),
-        (status = 401, response = errors::Unauthorized),
-        (status = 404, response = errors::NotFound),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::PathId,
     ),
 )]
 pub async fn get_missed_call(
@@ -190,10 +179,7 @@ pub async fn get_missed_call(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The token's restaurant", body = Data<MeView>),
-        (status = 401, response = errors::Unauthorized),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
     ),
 )]
 pub async fn get_me(auth: Authenticated) -> Json<Data<MeView>> {

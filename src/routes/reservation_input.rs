@@ -140,7 +140,11 @@ pub(super) fn parse_filter(
             "start_at_from" => filter.start_at_from = Some(instant(value, &tz, "start_at_from")?),
             "start_at_to" => filter.start_at_to = Some(instant(value, &tz, "start_at_to")?),
             "status" => {
-                for s in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                // ASCII white space only, as the document's pattern says.
+                let items = value
+                    .split(',')
+                    .map(|s| s.trim_matches(|c: char| c.is_ascii_whitespace()));
+                for s in items.filter(|s| !s.is_empty()) {
                     filter.statuses.push(status(s)?);
                 }
             }

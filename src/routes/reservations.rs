@@ -9,8 +9,10 @@ use axum::http::{HeaderMap, StatusCode};
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
-use super::bodies::{CancelReservationRequest, NewReservationRequest, ReservationPatchRequest};
-use super::input::{check_length, path_id, query_pairs, read_object, string_field};
+use super::bodies::{
+    CancelReservationRequest, NewReservationRequest, ReservationListQuery, ReservationPatchRequest,
+};
+use super::input::{check_length, path_id, query_pairs, read_bytes, read_object, string_field};
 use super::reservation_input::{encode_cursor, parse_filter, parse_new, parse_patch};
 use crate::auth::Authenticated;
 use crate::bookings::{self, Booked, BookingError};
@@ -48,16 +50,9 @@ async fn write(
     request_body = NewReservationRequest,
     responses(
         (status = 201, description = "The reservation", body = Data<ReservationView>),
-        (status = 400, response = errors::Malformed),
-        (status = 401, response = errors::Unauthorized),
-        (status = 408, response = errors::RequestTimeout),
-        (status = 409, response = errors::Conflict),
-        (status = 413, response = errors::PayloadTooLarge),
-        (status = 415, response = errors::UnsupportedMediaType),
-        (status = 422, response = errors::Invalid),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::JsonBody,
+        errors::ExternalIdTaken,
     ),
 )]
 pub async fn create_reservation(
@@ -92,11 +87,8 @@ pub async fn create_reservation(
     params(("id" = String, Path, description = "The reservation's id, `res_…`")),
     responses(
         (status = 200, description = "The reservation", body = Data<ReservationView>),
-        (status = 401, response = errors::Unauthorized),
-        (status = 404, response = errors::NotFound),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::PathId,
     ),
 )]
 pub async fn get_reservation(
@@ -128,16 +120,9 @@ pub async fn get_reservation(
     request_body = ReservationPatchRequest,
     responses(
         (status = 200, description = "The reservation as changed", body = Data<ReservationView>),
-        (status = 400, response = errors::Malformed),
-        (status = 401, response = errors::Unauthorized),
-        (status = 404, response = errors::NotFound),
-        (status = 408, response = errors::RequestTimeout),
-        (status = 413, response = errors::PayloadTooLarge),
-        (status = 415, response = errors::UnsupportedMediaType),
-        (status = 422, response = errors::Invalid),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::JsonBody,
+        errors::PathId,
     ),
 )]
 pub async fn update_reservation(
@@ -170,15 +155,9 @@ pub async fn update_reservation(
     request_body(content = Option<CancelReservationRequest>, description = "Optional"),
     responses(
         (status = 200, description = "The canceled reservation", body = Data<ReservationView>),
-        (status = 400, response = errors::Malformed),
-        (status = 401, response = errors::Unauthorized),
-        (status = 404, response = errors::NotFound),
-        (status = 413, response = errors::PayloadTooLarge),
-        (status = 415, response = errors::UnsupportedMediaType),
-        (status = 422, response = errors::Invalid),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::JsonBody,
+        errors::PathId,
     ),
 )]
 pub async fn cancel_reservation(
@@ -189,11 +168,10 @@ pub async fn cancel_reservation(
     body: Body,
 ) -> Result<Json<Data<ReservationView>>, ApiError> {
     let id = path_id(id, "reservation")?;
-    // The body is optional: an empty one needs no content type.
+    // The body is optional: an empty one needs no content type. Read like any other body, so
+    // that one that stops arriving is a 408, not a 413.
     let limit = state.config.server.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let bytes = read_bytes(&headers, body, limit).await?;
     let reason = if bytes.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -219,21 +197,11 @@ pub async fn cancel_reservation(
     path = "/api/partner/v1/reservations",
     tag = "reservations",
     security(("bearer" = [])),
-    params(
-        ("start_at_from" = Option<String>, Query, description = "Earliest `start_at`, RFC 3339 or restaurant-local"),
-        ("start_at_to" = Option<String>, Query, description = "Latest `start_at`, RFC 3339 or restaurant-local"),
-        ("status" = Option<String>, Query, description = "Statuses, comma-separated"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, default 50"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-    ),
+    params(ReservationListQuery),
     responses(
         (status = 200, description = "One page of reservations", body = Page<ReservationView>),
-        (status = 400, response = errors::Malformed),
-        (status = 401, response = errors::Unauthorized),
-        (status = 422, response = errors::Invalid),
-        (status = 429, response = errors::RateLimited),
-        (status = 500, response = errors::Internal),
-        (status = 503, response = errors::Unavailable),
+        errors::Partner,
+        errors::QueryString,
     ),
 )]
 pub async fn list_reservations(

@@ -41,6 +41,7 @@ mod normalisation;
 mod openapi;
 mod openapi_bookings;
 mod openapi_requests;
+mod openapi_rules;
 mod ops;
 mod outcomes;
 mod process;

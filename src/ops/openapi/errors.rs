@@ -2,10 +2,12 @@
 //! error status, each with that envelope. `ApiError` (error.rs) decides status and code; the
 //! test below keeps this list of codes in step with it.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
-use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
-use utoipa::{PartialSchema, ToResponse, ToSchema};
+use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::{IntoResponses, PartialSchema, ToResponse, ToSchema};
 
 use crate::views::one_of_strings;
 
@@ -93,10 +95,11 @@ pub struct NotFound(ErrorBody);
 #[allow(dead_code)]
 pub struct RequestTimeout(ErrorBody);
 
-/// `CALL_IN_PROGRESS`: the same `external_call_id` is being dispatched right now;
-/// `details.call_id` names it. Retry with the same payload, or read the call.
+/// `CALL_IN_PROGRESS`: the same `external_call_id` is being dispatched right now, or waits for
+/// WhatsApp's status to say whether a send cut short reached it; `details.call_id` names it.
+/// Retry with the same payload after `Retry-After`, or read the call.
 #[derive(ToResponse)]
-#[response(headers(("Retry-After" = u32, description = "Seconds to wait: `1`")))]
+#[response(headers(("Retry-After" = u32, description = "Seconds to wait: `1` for a send in flight, what is left of the wait for a status otherwise")))]
 #[allow(dead_code)]
 pub struct CallInProgress(ErrorBody);
 
@@ -146,9 +149,97 @@ pub struct DispatchFailed(ErrorBody);
 #[allow(dead_code)]
 pub struct Unavailable(ErrorBody);
 
+// The error answers of each kind of endpoint, declared once. An operation lists the kinds of
+// what it does — every partner endpoint checks a token, some read a JSON body, a path id or a
+// query string — so that the document says every status the shared code behind it can answer.
+
+/// `(status, response)` pairs as an operation's responses, each a reference to the reusable one.
+fn referring(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    list.iter()
+        .map(|(status, name)| {
+            (
+                status.to_string(),
+                RefOr::Ref(Ref::from_response_name(*name)),
+            )
+        })
+        .collect()
+}
+
+/// What every partner endpoint can answer: the bearer token (`Authenticated`), the rate limit,
+/// and the faults any request can meet.
+pub struct Partner;
+
+impl IntoResponses for Partner {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        referring(&PARTNER)
+    }
+}
+
+const PARTNER: [(u16, &str); 4] = [
+    (401, "Unauthorized"),
+    (429, "RateLimited"),
+    (500, "Internal"),
+    (503, "Unavailable"),
+];
+
+/// Reading a JSON body (`routes::input::read_body` and the typed fields): its type, its size, its
+/// deadline, its JSON, and the rules of its fields.
+pub struct JsonBody;
+
+impl IntoResponses for JsonBody {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        referring(&JSON_BODY)
+    }
+}
+
+pub(crate) const JSON_BODY: [(u16, &str); 5] = [
+    (400, "Malformed"),
+    (408, "RequestTimeout"),
+    (413, "PayloadTooLarge"),
+    (415, "UnsupportedMediaType"),
+    (422, "Invalid"),
+];
+
+/// An id in the path (`routes::input::path_id`): another restaurant's, or none, is not found.
+pub struct PathId;
+
+impl IntoResponses for PathId {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        referring(&[(404, "NotFound")])
+    }
+}
+
+/// A query string (`routes::input::query_pairs` and the filters): malformed, or a rule broken.
+pub struct QueryString;
+
+impl IntoResponses for QueryString {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        referring(&[(400, "Malformed"), (422, "Invalid")])
+    }
+}
+
+/// A missed-call report's own: a send in flight, and a send that failed.
+pub struct Dispatch;
+
+impl IntoResponses for Dispatch {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        referring(&[(409, "CallInProgress"), (502, "DispatchFailed")])
+    }
+}
+
+/// A new reservation's own: its `external_id` already used.
+pub struct ExternalIdTaken;
+
+impl IntoResponses for ExternalIdTaken {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        referring(&[(409, "Conflict")])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::response::IntoResponse;
+    use utoipa::OpenApi;
 
     use super::ERROR_CODES;
     use crate::error::{ApiError, ErrorEnvelope};
@@ -222,6 +313,85 @@ mod tests {
             }
         }
         all
+    }
+
+    #[test]
+    fn every_response_an_operation_refers_to_is_in_the_document() {
+        let doc = serde_json::to_value(super::super::ApiDoc::openapi()).expect("json");
+        let text = doc.to_string();
+        let components = &doc["components"]["responses"];
+        let mut referred = 0;
+        for piece in text.split("\"#/components/responses/").skip(1) {
+            let name = piece.split('"').next().expect("name");
+            assert!(
+                components.get(name).is_some(),
+                "{name} is referred to, not declared"
+            );
+            referred += 1;
+        }
+        assert!(referred > 20, "{referred} references");
+    }
+
+    /// Every way reading a body can fail, and the status each gets.
+    async fn body_failures() -> Vec<u16> {
+        use axum::body::Body;
+        use axum::http::{HeaderMap, HeaderValue, header};
+
+        use crate::routes::input::read_object;
+
+        let json = |length: Option<&str>| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if let Some(length) = length {
+                headers.insert(
+                    header::CONTENT_LENGTH,
+                    HeaderValue::from_str(length).expect("n"),
+                );
+            }
+            headers
+        };
+        let stalled = Body::new(Stalled);
+        let cases = vec![
+            read_object(&HeaderMap::new(), Body::from("{}"), 100).await,
+            read_object(&json(Some("1000")), Body::from("{}"), 100).await,
+            read_object(&json(None), Body::from(vec![b' '; 1000]), 100).await,
+            read_object(&json(None), stalled, 100).await,
+            read_object(&json(None), Body::from("not json"), 100).await,
+            read_object(&json(None), Body::from("[]"), 100).await,
+        ];
+        cases
+            .into_iter()
+            .map(|r| r.expect_err("refused").into_response().status().as_u16())
+            .collect()
+    }
+
+    /// A body that fails as one whose deadline passed does.
+    struct Stalled;
+
+    impl http_body::Body for Stalled {
+        type Data = axum::body::Bytes;
+        type Error = axum::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+            let timed_out = crate::listener::BodyTimedOut;
+            std::task::Poll::Ready(Some(Err(axum::Error::new(timed_out))))
+        }
+    }
+
+    #[tokio::test]
+    async fn every_status_reading_a_json_body_can_answer_is_in_the_json_body_kind() {
+        let documented: Vec<u16> = super::JSON_BODY.iter().map(|(s, _)| *s).collect();
+        let answered = body_failures().await;
+        assert_eq!(answered, [415, 413, 413, 408, 400, 400]);
+        for status in answered {
+            assert!(documented.contains(&status), "{status} is not in JsonBody");
+        }
     }
 
     #[test]
