@@ -76,8 +76,10 @@ impl Drop for ServerProcess {
 
 pub fn config(db: &Path, transport: &str, api_base: &str) -> String {
     format!(
-        // The per-token rate limit is off: one token drives the whole load.
-        "[server]\nlisten = \"127.0.0.1:0\"\nrate_limit_per_minute = 0\n[database]\npath = {db:?}\n\
+        // The per-token rate limit is off: one token drives the whole load; and so is the cap
+        // on connections per address: one load generator stands for many clients.
+        "[server]\nlisten = \"127.0.0.1:0\"\nrate_limit_per_minute = 0\n\
+         max_connections_per_address = 0\n[database]\npath = {db:?}\n\
          [whatsapp]\ntransport = \"{transport}\"\napi_base = \"{api_base}\"\n"
     )
 }

@@ -124,7 +124,13 @@ pub async fn serve(
             match tls {
                 None => serve_connection(stream, peer, router, watch).await,
                 Some(tls) => {
-                    if let Some(stream) = handshake(&tls, stream, limits.header_timeout).await {
+                    // Made room for before it is done: it gives up its slot at once.
+                    let handshake = handshake(&tls, stream, limits.header_timeout);
+                    let stream = tokio::select! {
+                        stream = handshake => stream,
+                        () = watch.close.cancelled() => None,
+                    };
+                    if let Some(stream) = stream {
                         serve_connection(stream, peer, router, watch).await;
                     }
                 }

@@ -180,14 +180,12 @@ fn a_read_command_answers_while_another_process_holds_the_write_lock() {
     tx.execute("UPDATE restaurants SET name = 'held' WHERE id = ?1", [&rid])
         .expect("write");
 
-    let started = std::time::Instant::now();
     let list = cli.run(&["restaurant", "list"]);
     let remove_dry_run = cli.run(&["restaurant", "remove", &rid]);
 
     assert!(list.status.success(), "{}", stderr(&list));
     assert!(stdout(&list).contains("Chez CLI"), "reads the last commit");
+    // A command that waited for the lock would fail once the busy timeout (5 s) ran out.
     assert!(stderr(&remove_dry_run).contains("--yes"));
-    // The busy timeout is 5 s: a command waiting for the lock would take that long.
-    assert!(started.elapsed() < std::time::Duration::from_secs(4));
     drop(tx);
 }

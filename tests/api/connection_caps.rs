@@ -144,8 +144,8 @@ async fn a_client_that_stops_reading_a_response_is_closed_after_the_idle_timeout
         format!("GET /console/export.csv HTTP/1.0\r\nHost: x\r\nCookie: {cookie}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("request");
 
-    // Reads nothing for three idle timeouts: the server's writes wait all that time.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Reads nothing for six idle timeouts: the server's writes wait all that time.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let mut got = 0usize;
     let mut buf = vec![0u8; 64 * 1024];
     let drained = tokio::time::timeout(Duration::from_secs(30), async {

@@ -282,7 +282,8 @@ async fn forget_erases_a_whatsapp_error_that_quotes_the_number_and_keeps_the_out
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_number_forgotten_while_its_message_is_on_the_way_stays_forgotten_when_the_answer_lands()
 {
-    let app = spawn_app().await;
+    // WhatsApp holds the send until the erasure is done, however long the CLI takes.
+    let app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
     app.whatsapp.set(Behaviour::Hold);
     let report = {
         let (address, token) = (app.address.clone(), app.restaurant.token.clone());

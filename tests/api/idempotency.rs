@@ -85,9 +85,10 @@ async fn external_call_ids_are_scoped_to_the_restaurant() {
 
 #[tokio::test]
 async fn a_report_while_the_same_call_is_dispatching_gets_409_with_retry_after() {
-    let app = spawn_app().await;
-    app.whatsapp
-        .set(Behaviour::Delay(Duration::from_millis(1500)));
+    // WhatsApp holds the send until the test has looked: however slow the machine, the call is
+    // still being sent when the replay and the read arrive.
+    let app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
+    app.whatsapp.set(Behaviour::Hold);
     let report = json!({"caller_phone_number": "+33612345678", "external_call_id": "busy"});
     let first = {
         let client = app.client.clone();
@@ -124,6 +125,7 @@ async fn a_report_while_the_same_call_is_dispatching_gets_409_with_retry_after()
         .to_string();
     let (_, in_flight) = app.get_call(&app.restaurant.token, &call_id).await;
     assert_eq!(in_flight["data"]["outcome"], "DISPATCHING");
+    app.whatsapp.release();
     assert_eq!(first.await.expect("join").status().as_u16(), 201);
     let (_, done) = app.get_call(&app.restaurant.token, &call_id).await;
     assert_eq!(done["data"]["outcome"], "SENT");

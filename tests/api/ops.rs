@@ -122,6 +122,7 @@ async fn a_flood_of_readiness_checks_costs_the_writer_one_probe_not_one_each() {
     })
     .await;
     let before = app.writer.stats().queued.load(Ordering::SeqCst);
+    let started = std::time::Instant::now();
 
     let checks: Vec<_> = (0..100)
         .map(|_| {
@@ -134,7 +135,12 @@ async fn a_flood_of_readiness_checks_costs_the_writer_one_probe_not_one_each() {
     }
 
     let probes = app.writer.stats().queued.load(Ordering::SeqCst) - before;
-    assert!(probes <= 2, "{probes} writer jobs for 100 readiness checks");
+    // One probe a second at most, however long a slow machine takes to answer the hundred.
+    let seconds = started.elapsed().as_secs() + 2;
+    assert!(
+        probes <= seconds,
+        "{probes} writer jobs for 100 readiness checks in under {seconds} s"
+    );
 }
 
 #[tokio::test]

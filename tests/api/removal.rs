@@ -11,7 +11,8 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_deleted_with_its_restaurant_mid_send_answers_401_as_documented_not_a_retryable_503()
 {
-    let app = spawn_app().await;
+    // WhatsApp holds the send until the removal is done, however long the CLI takes.
+    let app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
     let contract = Contract::fetch(&app).await;
     app.whatsapp.set(Behaviour::Hold);
     let report = {

@@ -10,6 +10,8 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
 use crate::helpers::*;
+use crate::telnyx::{call_of, hangup, initiated, settled};
+use crate::telnyx_retries::planned_pause_secs;
 use crate::webhook_kit::{TelnyxKeys, business_payload, now_secs, webhooks_on};
 
 /// A Cloud API that reads each request whole, then closes the connection without answering:
@@ -173,4 +175,33 @@ async fn without_the_webhook_a_send_cut_after_its_request_may_be_retried_at_once
         2,
         "no status can say it left: at least once"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ringback_s_own_retry_of_a_telnyx_call_cut_after_its_request_waits_for_the_status() {
+    let cut = CutAfterRequest::start().await;
+    let keys = TelnyxKeys::new();
+    let app = spawn_app_with(|c| {
+        webhooks_on(c, &keys, 0);
+        c.whatsapp.api_base = cut.base_url.clone();
+        c.whatsapp.reconcile_seconds = 120;
+    })
+    .await;
+    app.tie_telnyx_number(
+        &app.restaurant.id.clone(),
+        crate::webhook_kit::TELNYX_NUMBER,
+    );
+
+    assert_eq!(app.telnyx(&keys, &initiated("cut-session")).await, 200);
+    assert_eq!(app.telnyx(&keys, &hangup("cut-session")).await, 200);
+    assert_eq!(settled(&app, "cut-session").await, "missed");
+    let call = call_of(&app, "cut-session").expect("call");
+
+    assert_eq!(call["outcome"], "FAILED", "{call}");
+    assert_eq!(
+        planned_pause_secs(&app, "cut-session"),
+        Some(120),
+        "the retry waits reconcile_seconds, not 30 s"
+    );
+    assert_eq!(cut.requests(), 1);
 }
