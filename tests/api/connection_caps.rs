@@ -10,18 +10,35 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use crate::helpers::*;
 
-/// A connection to `app` from the loopback address `source` (any of 127.0.0.0/8).
-async fn connect_from(app: &TestApp, source: [u8; 4]) -> TcpStream {
-    let server: SocketAddr = app
-        .address
+fn server_address(app: &TestApp) -> SocketAddr {
+    app.address
         .trim_start_matches("http://")
         .parse()
-        .expect("address");
+        .expect("address")
+}
+
+/// A connection to `app` from the loopback address `source` (any of 127.0.0.0/8).
+async fn connect_from(app: &TestApp, source: [u8; 4]) -> TcpStream {
     let socket = TcpSocket::new_v4().expect("socket");
     socket
         .bind(SocketAddr::from((source, 0)))
         .expect("bind a loopback source");
-    socket.connect(server).await.expect("connect")
+    socket.connect(server_address(app)).await.expect("connect")
+}
+
+/// Asks for the whole log as CSV over a connection with a small receive window, so that the
+/// server cannot hand the file to the kernel at once. HTTP/1.0: the body ends when the server
+/// closes, so a cut body shows as a short one.
+async fn ask_for_the_export(app: &TestApp, cookie: &str) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(16 * 1024)
+        .expect("small buffer");
+    let mut stream = socket.connect(server_address(app)).await.expect("connect");
+    let request =
+        format!("GET /console/export.csv HTTP/1.0\r\nHost: x\r\nCookie: {cookie}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("request");
+    stream
 }
 
 /// Whether the server has closed `stream` (a read ends or fails) within `wait`.
@@ -74,21 +91,7 @@ async fn a_csv_export_read_slower_than_the_idle_timeout_arrives_whole() {
     let cookie = app.console_session("marie").await;
     let rows = 40_000;
     seed_log(&app, rows);
-    // A small receive window, so the server cannot hand the whole file to the kernel at once.
-    let server: SocketAddr = app
-        .address
-        .trim_start_matches("http://")
-        .parse()
-        .expect("address");
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket
-        .set_recv_buffer_size(16 * 1024)
-        .expect("small buffer");
-    let mut stream = socket.connect(server).await.expect("connect");
-    // HTTP/1.0: the body ends when the server closes, so a cut body shows as a short one.
-    let request =
-        format!("GET /console/export.csv HTTP/1.0\r\nHost: x\r\nCookie: {cookie}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut stream = ask_for_the_export(&app, &cookie).await;
 
     let started = std::time::Instant::now();
     let mut body = Vec::new();
@@ -130,19 +133,7 @@ async fn a_client_that_stops_reading_a_response_is_closed_after_the_idle_timeout
     let cookie = app.console_session("marie").await;
     // Larger than what the kernel's buffers take in on the client's behalf.
     seed_log(&app, 200_000);
-    let server: SocketAddr = app
-        .address
-        .trim_start_matches("http://")
-        .parse()
-        .expect("address");
-    let socket = TcpSocket::new_v4().expect("socket");
-    socket
-        .set_recv_buffer_size(16 * 1024)
-        .expect("small buffer");
-    let mut stream = socket.connect(server).await.expect("connect");
-    let request =
-        format!("GET /console/export.csv HTTP/1.0\r\nHost: x\r\nCookie: {cookie}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut stream = ask_for_the_export(&app, &cookie).await;
 
     // Reads nothing for six idle timeouts: the server's writes wait all that time.
     tokio::time::sleep(Duration::from_secs(3)).await;

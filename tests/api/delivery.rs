@@ -83,17 +83,9 @@ async fn a_status_that_arrives_before_the_sends_own_unusable_answer_makes_the_ca
     // answer is no proof either way, the status is.
     let app = webhook_app(|c| c.whatsapp.timeout_ms = 30_000).await;
     app.whatsapp.set(Behaviour::Hold);
-    let report = {
-        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
-        tokio::spawn(async move {
-            post_json(
-                &address,
-                &token,
-                &json!({"caller_phone_number": "+33612345678", "external_call_id": "slow-1"}),
-            )
-            .await
-        })
-    };
+    let report = app.report_in_background(
+        json!({"caller_phone_number": "+33612345678", "external_call_id": "slow-1"}),
+    );
     app.whatsapp.wait_for_requests(1).await;
     let call_id = app.whatsapp.requests()[0].body["biz_opaque_callback_data"]
         .as_str()

@@ -285,17 +285,9 @@ async fn a_number_forgotten_while_its_message_is_on_the_way_stays_forgotten_when
     // WhatsApp holds the send until the erasure is done, however long the CLI takes.
     let app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
     app.whatsapp.set(Behaviour::Hold);
-    let report = {
-        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
-        tokio::spawn(async move {
-            post_json(
-                &address,
-                &token,
-                &json!({"caller_phone_number": NUMBER, "external_call_id": "on-the-way"}),
-            )
-            .await
-        })
-    };
+    let report = app.report_in_background(
+        json!({"caller_phone_number": NUMBER, "external_call_id": "on-the-way"}),
+    );
     app.whatsapp.wait_for_requests(1).await;
     forgot(&app, NUMBER);
     // WhatsApp's refusal, quoting the number, arrives after the erasure.

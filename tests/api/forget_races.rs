@@ -22,17 +22,9 @@ async fn a_caller_forgotten_while_whatsapp_answers_131050_is_not_brought_back_by
     // WhatsApp holds the send until the erasure is done, however long the CLI takes.
     let app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
     app.whatsapp.set(Behaviour::Hold);
-    let report = {
-        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
-        tokio::spawn(async move {
-            post_json(
-                &address,
-                &token,
-                &json!({"caller_phone_number": NUMBER, "external_call_id": "stopped"}),
-            )
-            .await
-        })
-    };
+    let report = app.report_in_background(
+        json!({"caller_phone_number": NUMBER, "external_call_id": "stopped"}),
+    );
     app.whatsapp.wait_for_requests(1).await;
     forgot(&app, NUMBER);
     assert_eq!(customers_with_the_number_or_forgotten(&app), 0);

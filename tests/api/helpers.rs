@@ -207,6 +207,12 @@ impl TestApp {
     }
 
     /// Reports and returns `(status, body)`.
+    /// Reports on a task of its own, for a test that acts while the report is being handled.
+    pub fn report_in_background(&self, body: Value) -> tokio::task::JoinHandle<(u16, Value)> {
+        let (address, token) = (self.address.clone(), self.restaurant.token.clone());
+        tokio::spawn(async move { post_json(&address, &token, &body).await })
+    }
+
     pub async fn report_json(&self, body: Value) -> (u16, Value) {
         let response = self.report(body).await;
         let status = response.status().as_u16();

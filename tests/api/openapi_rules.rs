@@ -35,6 +35,20 @@ const REFUSED: [&str; 9] = [
     "2025-05-10T12:00:00+02:00[Europe/Paris]",
 ];
 
+/// Creates a reservation, the body checked against the document as it goes.
+async fn book(probe: &Probe, booking: Value) -> (u16, Value) {
+    let (method, path) = (Method::POST, "/reservations");
+    probe.call(method, path, path, Body::Json(booking)).await
+}
+
+/// Like `book`, with a body the document must refuse.
+async fn book_malformed(probe: &Probe, booking: Value) -> (u16, Value) {
+    let (method, path) = (Method::POST, "/reservations");
+    probe
+        .call_malformed(method, path, path, Body::Json(booking))
+        .await
+}
+
 #[tokio::test]
 async fn a_date_time_the_document_admits_is_read_and_one_it_refuses_is_a_422() {
     let probe = &Probe::start().await;
@@ -67,26 +81,12 @@ async fn a_date_time_the_document_admits_is_read_and_one_it_refuses_is_a_422() {
     }
     for (n, at) in READ.iter().enumerate() {
         let booking = json!({"start_at": at, "party_size": 2, "external_id": format!("read-{n}")});
-        let (status, body) = probe
-            .call(
-                Method::POST,
-                "/reservations",
-                "/reservations",
-                Body::Json(booking),
-            )
-            .await;
+        let (status, body) = book(probe, booking).await;
         assert_eq!(status, 201, "{at:?}: {body}");
     }
     for at in REFUSED {
         let booking = json!({"start_at": at, "party_size": 2});
-        let (status, _) = probe
-            .call_malformed(
-                Method::POST,
-                "/reservations",
-                "/reservations",
-                Body::Json(booking),
-            )
-            .await;
+        let (status, _) = book_malformed(probe, booking).await;
         assert_eq!(status, 422, "{at:?}");
     }
 }
@@ -144,14 +144,7 @@ async fn a_party_size_of_534_0_is_the_integer_534_as_json_schema_counts_it() {
     let probe = &Probe::start().await;
     let booking = json!({"start_at": "2099-07-14T20:30", "party_size": 534.0});
 
-    let (status, body) = probe
-        .call(
-            Method::POST,
-            "/reservations",
-            "/reservations",
-            Body::Json(booking),
-        )
-        .await;
+    let (status, body) = book(probe, booking).await;
 
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["party_size"], 534);
@@ -163,14 +156,7 @@ async fn a_new_reservation_s_customer_without_a_phone_number_is_refused_by_the_d
     let booking = json!({"start_at": "2099-07-14T20:30", "party_size": 2,
                          "customer": {"name": "Camille"}});
 
-    let (status, body) = probe
-        .call_malformed(
-            Method::POST,
-            "/reservations",
-            "/reservations",
-            Body::Json(booking),
-        )
-        .await;
+    let (status, body) = book_malformed(probe, booking).await;
 
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["details"]["field"], "customer.phone_number");
@@ -180,14 +166,7 @@ async fn a_new_reservation_s_customer_without_a_phone_number_is_refused_by_the_d
 async fn a_cancel_whose_body_stops_arriving_is_a_408_that_its_operation_declares() {
     let probe = &Probe::start_with(|c| c.server.header_timeout_ms = 300).await;
     let booking = json!({"start_at": "2099-07-14T20:30", "party_size": 2});
-    let (_, created) = probe
-        .call(
-            Method::POST,
-            "/reservations",
-            "/reservations",
-            Body::Json(booking),
-        )
-        .await;
+    let (_, created) = book(probe, booking).await;
     let id = created["data"]["id"].as_str().expect("id");
     let request = format!(
         "POST {BASE}/reservations/{id}/cancel HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\

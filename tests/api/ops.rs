@@ -214,17 +214,7 @@ async fn metrics_count_real_reports_by_outcome_and_requests_by_route_template() 
 async fn whatsapp_inflight_counts_a_send_waiting_on_whatsapp() {
     let app = spawn_app().await;
     app.whatsapp.set(Behaviour::Hold);
-    let report = {
-        let (address, token) = (app.address.clone(), app.restaurant.token.clone());
-        tokio::spawn(async move {
-            post_json(
-                &address,
-                &token,
-                &json!({"caller_phone_number": "+33612345678"}),
-            )
-            .await
-        })
-    };
+    let report = app.report_in_background(json!({"caller_phone_number": "+33612345678"}));
     app.whatsapp.wait_for_requests(1).await;
 
     let (_, during) = get(&app, "/metrics").await;

@@ -20,16 +20,26 @@ fn dispatching(app: &TestApp) -> i64 {
         .expect("count")
 }
 
+/// A trigger that aborts every write `when` matches, as a bug in a job would: an error that is
+/// not storage's, and comes back however often the job is tried.
+fn refuse(app: &TestApp, name: &str, when: &str) {
+    app.db()
+        .execute_batch(&format!(
+            "CREATE TRIGGER {name} {when}
+             BEGIN SELECT RAISE(ABORT, 'injected: {name}'); END;"
+        ))
+        .expect("trigger");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_result_job_that_always_fails_stores_the_outcome_alone_and_holds_no_row_or_shutdown() {
     let mut app = spawn_app().await;
     // The 131050 refusal suppresses the customer, and that write always fails.
-    app.db()
-        .execute_batch(
-            "CREATE TRIGGER refuse_suppression BEFORE UPDATE OF whatsapp_suppressed ON customers
-             BEGIN SELECT RAISE(ABORT, 'injected: the result job cannot finish'); END;",
-        )
-        .expect("trigger");
+    refuse(
+        &app,
+        "refuse_suppression",
+        "BEFORE UPDATE OF whatsapp_suppressed ON customers",
+    );
     app.whatsapp.fail_with(400, 131050);
 
     let (status, body) = app
@@ -57,13 +67,11 @@ async fn a_result_job_that_always_fails_stores_the_outcome_alone_and_holds_no_ro
 async fn a_result_that_can_be_stored_in_no_way_stops_the_process_and_recovery_settles_the_row() {
     let mut app = spawn_app().await;
     // WhatsApp accepts, and no call may ever become SENT.
-    app.db()
-        .execute_batch(
-            "CREATE TRIGGER refuse_sent BEFORE UPDATE OF outcome ON calls
-             WHEN NEW.outcome = 'SENT'
-             BEGIN SELECT RAISE(ABORT, 'injected: no result can be stored'); END;",
-        )
-        .expect("trigger");
+    refuse(
+        &app,
+        "refuse_sent",
+        "BEFORE UPDATE OF outcome ON calls WHEN NEW.outcome = 'SENT'",
+    );
 
     let (status, body) = app
         .report_json(json!({"caller_phone_number": "+33612345678", "external_call_id": "stuck"}))

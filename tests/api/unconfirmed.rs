@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use crate::helpers::*;
 use crate::telnyx::{call_of, hangup, initiated, settled};
 use crate::telnyx_retries::planned_pause_secs;
-use crate::webhook_kit::{TelnyxKeys, business_payload, now_secs, webhooks_on};
+use crate::webhook_kit::{TelnyxKeys, status_payload, webhooks_on};
 
 /// A Cloud API that reads each request whole, then closes the connection without answering:
 /// WhatsApp may have sent the message, and ringback cannot know.
@@ -69,12 +69,16 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
     }
 }
 
-/// A `sent` status for a message WhatsApp did send, naming the call it was for.
-fn sent_status(message_id: &str, call_id: &str) -> Value {
-    business_payload(json!({"statuses": [{
-        "id": message_id, "status": "sent", "timestamp": now_secs().to_string(),
-        "recipient_id": "33612345678", "biz_opaque_callback_data": call_id
-    }]}))
+/// The app with the WhatsApp webhook on (`reconcile_seconds` 120) and its Cloud API `cut`.
+async fn app_with_the_webhook(cut: &CutAfterRequest) -> (TestApp, TelnyxKeys) {
+    let keys = TelnyxKeys::new();
+    let app = spawn_app_with(|c| {
+        webhooks_on(c, &keys, 0);
+        c.whatsapp.api_base = cut.base_url.clone();
+        c.whatsapp.reconcile_seconds = 120;
+    })
+    .await;
+    (app, keys)
 }
 
 fn report() -> Value {
@@ -84,13 +88,7 @@ fn report() -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_cut_after_its_request_waits_for_whatsapp_s_status_and_is_sent_once() {
     let cut = CutAfterRequest::start().await;
-    let keys = TelnyxKeys::new();
-    let app = spawn_app_with(|c| {
-        webhooks_on(c, &keys, 0);
-        c.whatsapp.api_base = cut.base_url.clone();
-        c.whatsapp.reconcile_seconds = 120;
-    })
-    .await;
+    let (app, _) = app_with_the_webhook(&cut).await;
 
     let (status, failed) = app.report_json(report()).await;
     assert_eq!(status, 502, "{failed}");
@@ -110,7 +108,9 @@ async fn a_send_cut_after_its_request_waits_for_whatsapp_s_status_and_is_sent_on
         .expect("Retry-After in seconds");
     let (replay_status, replay_body): (u16, Value) =
         (replay.status().as_u16(), replay.json().await.expect("json"));
-    let acknowledged = app.meta(&sent_status("wamid.LEFT", &call_id)).await;
+    let acknowledged = app
+        .meta(&status_payload("wamid.LEFT", "sent", Some(&call_id)))
+        .await;
     let (_, read) = app.get_call(&app.restaurant.token, &call_id).await;
     let (after_status, after) = app.report_json(report()).await;
 
@@ -180,13 +180,7 @@ async fn without_the_webhook_a_send_cut_after_its_request_may_be_retried_at_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ringback_s_own_retry_of_a_telnyx_call_cut_after_its_request_waits_for_the_status() {
     let cut = CutAfterRequest::start().await;
-    let keys = TelnyxKeys::new();
-    let app = spawn_app_with(|c| {
-        webhooks_on(c, &keys, 0);
-        c.whatsapp.api_base = cut.base_url.clone();
-        c.whatsapp.reconcile_seconds = 120;
-    })
-    .await;
+    let (app, keys) = app_with_the_webhook(&cut).await;
     app.tie_telnyx_number(
         &app.restaurant.id.clone(),
         crate::webhook_kit::TELNYX_NUMBER,
