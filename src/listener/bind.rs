@@ -12,9 +12,11 @@ const LISTEN_BACKLOG: u32 = 4096;
 /// bounds how much of a response the kernel holds on a client's behalf: a client that stops
 /// reading then blocks the server's writes within this much, which is how the connection's
 /// watchdog tells it from one that reads slowly (SPEC §6.4). Left to autotuning it grows to
-/// megabytes, and a slow but steady reader would block writes for longer than the idle timeout.
-/// 64 KiB (the kernel doubles it) still carries over 100 MB/s on a LAN.
-const SEND_BUFFER_BYTES: u32 = 64 * 1024;
+/// megabytes, and a slow but steady reader would block writes for longer than the idle timeout:
+/// at 128 KiB (the kernel doubles it) a reader at 4 KB/s unblocks them every half minute. It
+/// costs the CSV export about 6 % of its rate on loopback (BENCHMARKS.md), and still carries
+/// over 100 MB/s on a LAN.
+const SEND_BUFFER_BYTES: u32 = 128 * 1024;
 
 /// Descriptors the process needs besides connections: the database and its pool, the WAL, the
 /// WhatsApp client's sockets, logs.
