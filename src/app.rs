@@ -399,8 +399,19 @@ impl App {
             in_flight.close();
             in_flight.wait().await;
         };
-        if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
-            tracing::warn!("in-flight dispatches did not finish within 30 s; stopping anyway");
+        // A result that cannot be stored in any way while draining still means a row for
+        // start-up recovery: the exit says so.
+        let fatal = self.pipeline.fatal().clone();
+        tokio::select! {
+            drained = tokio::time::timeout(DRAIN_TIMEOUT, drain) => {
+                if drained.is_err() {
+                    tracing::warn!("in-flight dispatches did not finish within 30 s; stopping anyway");
+                }
+            }
+            reason = fatal.stopped() => {
+                tracing::error!(reason = %reason, "stopping: a result could not be stored");
+                return Err(std::io::Error::other(reason));
+            }
         }
         Ok(())
     }

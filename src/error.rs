@@ -266,6 +266,10 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Busy => ApiError::ServiceBusy,
             DbError::WriterGone => ApiError::StorageUnavailable { call_id: None },
+            DbError::Locked => {
+                tracing::warn!(db.error = %e, "a write waited for another connection's lock");
+                ApiError::StorageUnavailable { call_id: None }
+            }
             e if e.is_storage_fault() => {
                 tracing::error!(db.error = %e, "the database cannot commit");
                 ApiError::StorageUnavailable { call_id: None }

@@ -18,7 +18,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde_json::Value;
 
 use crate::admin::AdminError;
-use crate::cli::{Command, CustomerCommand, ReservationCommand};
+use crate::cli::{Command, CustomerCommand, ReservationCommand, RestaurantCommand};
 use crate::config::Config;
 use crate::db::{self, Access};
 
@@ -151,12 +151,15 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
                 crate::phone::warm_up();
             }
             let mut conn = db::open_existing(path, access)?;
-            let is_import = matches!(
+            // Imports and a restaurant's removal commit in chunks: a running server waits for
+            // the write lock no longer than one of them.
+            let commits_in_chunks = matches!(
                 &command,
                 Command::Customer(CustomerCommand::Import { .. })
                     | Command::Reservation(ReservationCommand::Import { .. })
+                    | Command::Restaurant(RestaurantCommand::Remove { yes: true, .. })
             );
-            if is_import {
+            if commits_in_chunks {
                 // Chunks already committed stay: what was said about them is printed even when
                 // a later chunk fails.
                 if let Err(e) = run_command(&conn, command, config, &mut printed) {

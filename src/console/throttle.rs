@@ -10,8 +10,6 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::listener::client_network;
-
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 const FAILURES_ALLOWED: usize = 5;
 const FIRST_LOCKOUT: Duration = Duration::from_secs(60);
@@ -42,8 +40,24 @@ pub struct LoginThrottle {
 
 fn keys(username: &str, address: Option<IpAddr>) -> Vec<Key> {
     let mut keys = vec![Key::Username(username.trim().to_lowercase())];
-    keys.extend(address.map(|a| Key::Address(client_network(a))));
+    keys.extend(address.map(|a| Key::Address(network(a))));
     keys
+}
+
+/// An IPv6 client holds a whole /64: counting its addresses one by one would count nothing. An
+/// IPv4 client seen through an IPv6 socket is itself.
+fn network(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
 }
 
 /// Wait a moment: another attempt for the same username or address is being checked.

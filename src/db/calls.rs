@@ -237,7 +237,8 @@ pub fn record_dispatch_result(
 }
 
 /// Is a message sent, or being sent, to this number for a call less than `window_ms` away
-/// from `occurred_at`, in either direction? The call itself (`except_id`) does not count.
+/// from `occurred_at`, in either direction? A send that may have left, waiting at `now` for
+/// WhatsApp's status, counts as being sent. The call itself (`except_id`) does not count.
 pub fn message_within(
     conn: &Connection,
     restaurant_id: &str,
@@ -245,11 +246,13 @@ pub fn message_within(
     occurred_at: i64,
     window_ms: i64,
     except_id: &str,
+    now: i64,
 ) -> rusqlite::Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM calls
             WHERE restaurant_id = ?1 AND caller_e164 = ?2
-              AND outcome IN ('SENT', 'DISPATCHING')
+              AND (outcome IN ('SENT', 'DISPATCHING')
+                   OR (outcome = 'FAILED' AND held_until > ?6))
               AND occurred_at > ?3 - ?4 AND occurred_at < ?3 + ?4
               AND id <> ?5)",
     )?
@@ -259,7 +262,8 @@ pub fn message_within(
             caller_e164,
             occurred_at,
             window_ms,
-            except_id
+            except_id,
+            now
         ],
         |r| r.get(0),
     )

@@ -61,6 +61,10 @@ pub enum DbError {
     /// The writer's queue is full (`database.max_pending_writes`); nothing was queued.
     #[error("the write queue is full")]
     Busy,
+    /// Another connection (a command, an operator's `sqlite3`) held the write lock past the busy
+    /// timeout; nothing of the batch was written. Passes like a full disk does.
+    #[error("another connection held the database's write lock past the busy timeout")]
+    Locked,
     /// The database cannot commit: disk full, I/O error, out of memory. The batch was rolled back.
     #[error("the database cannot commit: {0}")]
     Storage(String),
@@ -99,7 +103,7 @@ impl StorageFault for rusqlite::Error {
 impl StorageFault for DbError {
     fn is_storage_fault(&self) -> bool {
         match self {
-            DbError::Storage(_) => true,
+            DbError::Storage(_) | DbError::Locked => true,
             DbError::Sqlite(e) => e.is_storage_fault(),
             _ => false,
         }

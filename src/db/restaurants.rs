@@ -258,6 +258,21 @@ pub fn count_scoped_rows(
         .collect()
 }
 
+/// Deletes at most `limit` of the restaurant's rows of `table` (one of `SCOPED_TABLES`); returns
+/// how many went.
+pub fn delete_scoped_rows(
+    conn: &Connection,
+    table: &str,
+    id: &str,
+    limit: i64,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(&format!(
+        "DELETE FROM {table} WHERE rowid IN
+             (SELECT rowid FROM {table} WHERE restaurant_id = ?1 LIMIT ?2)"
+    ))?
+    .execute(params![id, limit])
+}
+
 /// Deletes the restaurant and every row scoped to it; returns how many rows of each table went,
 /// as `count_scoped_rows` does, or `None` when there is no such restaurant. The caller's
 /// transaction makes it all or nothing.

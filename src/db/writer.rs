@@ -280,8 +280,8 @@ fn run_batch(
     if let Err(e) = run(conn, "BEGIN IMMEDIATE") {
         tracing::error!(db.error = %e, jobs = batch.len(), "could not open a write transaction");
         stats.failed_batches.fetch_add(1, Ordering::SeqCst);
-        // Another process (a CLI import) holding the lock past the busy timeout is a busy
-        // database, not a broken one.
+        // Another process holding the lock past the busy timeout is a locked database, not a
+        // broken one: readiness is not told of a storage fault.
         let busy = matches!(
             e.sqlite_error_code(),
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
@@ -294,7 +294,7 @@ fn run_batch(
         }
         for job in batch {
             job.abort(if busy {
-                DbError::Busy
+                DbError::Locked
             } else {
                 DbError::Storage(reason.clone())
             });

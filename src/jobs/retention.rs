@@ -55,8 +55,9 @@ pub async fn delete_older(
             .await
         {
             Ok(ids) => break ids,
-            // A full queue at start-up (a PBX retrying after a restart): reports go first.
-            Err(DbError::Busy) => tokio::select! {
+            // A full queue at start-up (a PBX retrying after a restart), or a command holding
+            // the write lock: reports go first.
+            Err(DbError::Busy | DbError::Locked) => tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 () = stop.cancelled() => return Ok(0),
             },
@@ -79,8 +80,10 @@ pub async fn delete_older(
                         break;
                     }
                 }
-                // A full queue is busy with reports: they go first.
-                Err(DbError::Busy) => tokio::time::sleep(Duration::from_secs(1)).await,
+                // A full queue is busy with reports, or a command holds the lock: reports first.
+                Err(DbError::Busy | DbError::Locked) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await
+                }
                 Err(e) => return Err(e),
             }
             tokio::select! {

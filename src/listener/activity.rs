@@ -19,7 +19,10 @@ enum Phase {
     Head(Instant),
     /// This many requests are being answered, their responses included until the last byte.
     Busy(usize),
-    /// Answered everything; nothing written or read since this instant.
+    /// The last response's end has been taken from its body, and hyper may still hold bytes of
+    /// it that the stream has not been given: timed like `Idle`, never closed to make room.
+    Draining(Instant),
+    /// Answered everything and handed it all to the stream; nothing written or read since.
     Idle(Instant),
 }
 
@@ -58,7 +61,7 @@ impl Activity {
     /// Bytes arrived: on an idle connection they start the next request's head.
     pub(super) fn bytes_arrived(&self) {
         self.update(|s| {
-            if let Phase::Idle(_) = s.phase {
+            if let Phase::Idle(_) | Phase::Draining(_) = s.phase {
                 s.phase = Phase::Head(Instant::now());
             }
         });
@@ -69,7 +72,18 @@ impl Activity {
     pub(super) fn bytes_sent(&self) {
         self.update(|s| {
             s.stalled_since = None;
-            if let Phase::Idle(_) = s.phase {
+            s.phase = match s.phase {
+                Phase::Idle(_) => Phase::Idle(Instant::now()),
+                Phase::Draining(_) => Phase::Draining(Instant::now()),
+                phase => phase,
+            };
+        });
+    }
+
+    /// The stream took everything hyper had written: a drained connection is idle.
+    pub(super) fn flushed(&self) {
+        self.update(|s| {
+            if let Phase::Draining(_) = s.phase {
                 s.phase = Phase::Idle(Instant::now());
             }
         });
@@ -95,7 +109,7 @@ impl Activity {
         self.update(|s| {
             s.phase = match s.phase {
                 Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
-                _ => Phase::Idle(Instant::now()),
+                _ => Phase::Draining(Instant::now()),
             }
         });
     }
@@ -110,17 +124,17 @@ impl Activity {
     ) -> Option<Instant> {
         self.read(|s| match s.phase {
             Phase::Head(since) => Some(since + header_timeout),
-            Phase::Idle(since) => Some(since + idle_timeout),
+            Phase::Draining(since) | Phase::Idle(since) => Some(since + idle_timeout),
             Phase::Busy(_) => s.stalled_since.map(|since| since + idle_timeout),
         })
     }
 
     /// Since when the connection has waited on its client between requests (or for a head
-    /// still incomplete); `None` while it answers one.
+    /// still incomplete); `None` while it answers one, or still holds bytes of the last answer.
     pub(super) fn idle_since(&self) -> Option<Instant> {
         self.read(|s| match s.phase {
             Phase::Head(since) | Phase::Idle(since) => Some(since),
-            Phase::Busy(_) => None,
+            Phase::Busy(_) | Phase::Draining(_) => None,
         })
     }
 
@@ -224,6 +238,12 @@ mod tests {
         assert_eq!(activity.deadline(SECOND, SECOND), None);
 
         request.finish();
+        assert_eq!(
+            activity.idle_since(),
+            None,
+            "bytes may be left to hand over"
+        );
+        activity.flushed();
         assert!(activity.idle_since().is_some());
     }
 
@@ -237,6 +257,7 @@ mod tests {
         drop(first);
         assert!(activity.is_busy(), "the second request still runs");
         drop(second);
+        activity.flushed();
         assert!(!activity.is_busy());
     }
 }

@@ -17,7 +17,6 @@ mod tls;
 mod watched;
 
 pub use bind::{bind, check_descriptor_limit};
-pub use registry::client_network;
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::activity::Activity;
 
-/// A warning about one address at the cap is repeated at most this often.
+/// Warnings of a client at the cap: at most one this often, whichever the client.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 
 struct Entry {
@@ -55,19 +55,13 @@ impl Drop for Registered {
     }
 }
 
-/// The unit a client is counted by: its address, an IPv4 client seen through an IPv6 socket as
-/// itself, and an IPv6 client by its /64, which one client holds whole.
-pub fn client_network(address: IpAddr) -> IpAddr {
+/// The address a client is counted by: its own, an IPv4 client seen through an IPv6 socket as
+/// itself. (Not an IPv6 client's /64: on a LAN every host shares one, and the PBX would share its
+/// connections with every phone.)
+fn client_address(address: IpAddr) -> IpAddr {
     match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         IpAddr::V4(_) => address,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut segments = v6.segments();
-                segments[4..].fill(0);
-                IpAddr::V6(segments.into())
-            }
-        },
     }
 }
 
@@ -82,9 +76,9 @@ impl Registry {
         if max_per_address == 0 {
             return true;
         }
-        let network = client_network(address);
+        let client = client_address(address);
         let mut inner = self.lock();
-        let held = inner.per_address.get(&network).copied().unwrap_or(0);
+        let held = inner.per_address.get(&client).copied().unwrap_or(0);
         if held < max_per_address {
             return true;
         }
@@ -92,7 +86,7 @@ impl Registry {
         if inner.warned_at.is_none_or(|at| now >= at + WARN_EVERY) {
             inner.warned_at = Some(now);
             tracing::warn!(
-                client = %network, connections = held,
+                client = %client, connections = held,
                 "a client holds server.max_connections_per_address connections: its new ones are \
                  closed at once (behind a reverse proxy, set it to 0)"
             );
@@ -106,19 +100,19 @@ impl Registry {
         activity: &Arc<Activity>,
         close: &CancellationToken,
     ) -> Registered {
-        let network = client_network(address);
+        let client = client_address(address);
         let mut inner = self.lock();
         let id = inner.next_id;
         inner.next_id += 1;
         inner.open.insert(
             id,
             Entry {
-                address: network,
+                address: client,
                 activity: Arc::clone(activity),
                 close: close.clone(),
             },
         );
-        *inner.per_address.entry(network).or_default() += 1;
+        *inner.per_address.entry(client).or_default() += 1;
         Registered {
             registry: Arc::clone(self),
             id,
@@ -151,15 +145,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_ipv4_client_through_an_ipv6_socket_is_itself_and_an_ipv6_client_is_its_slash_64() {
+    fn an_ipv4_client_through_an_ipv6_socket_is_itself_and_ipv6_hosts_of_one_lan_are_apart() {
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().expect("ip");
         let v4: IpAddr = "192.0.2.7".parse().expect("ip");
-        assert_eq!(client_network(mapped), v4);
-        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
-        let c: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
-        assert_eq!(client_network(a), client_network(b));
-        assert_ne!(client_network(a), client_network(c));
+        assert_eq!(client_address(mapped), v4);
+        let pbx: IpAddr = "2001:db8:1:2::10".parse().expect("ip");
+        let phone: IpAddr = "2001:db8:1:2::99".parse().expect("ip");
+        assert_ne!(client_address(pbx), client_address(phone));
     }
 
     #[tokio::test]
@@ -193,8 +185,15 @@ mod tests {
         assert!(registry.close_longest_idle());
         assert!(close_oldest.is_cancelled() && !close_newer.is_cancelled());
 
-        let _answering = super::super::activity::InRequest::start(&newer);
+        let answering = super::super::activity::InRequest::start(&newer);
         assert!(!registry.close_longest_idle(), "the only other one is busy");
+        answering.finish();
+        assert!(
+            !registry.close_longest_idle(),
+            "its answer may not be all out yet"
+        );
         assert!(!close_newer.is_cancelled());
+        newer.flushed();
+        assert!(registry.close_longest_idle(), "all out: idle");
     }
 }

@@ -3,6 +3,7 @@
 //! when the job itself cannot succeed, or else the process stops for start-up recovery: no row
 //! stays DISPATCHING while the process lives (SPEC §6.4).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,9 +31,16 @@ impl Pipeline {
         result
     }
 
+    /// A panic here (a bug) ends the send like any failure, so that its row is recorded: before
+    /// the request could leave it is `Failed`, after it `Unconfirmed`.
     async fn dispatch(&self, claim: &Claim) -> DispatchResult {
+        let Ok(message) = catch_unwind(AssertUnwindSafe(|| claim.message())) else {
+            return failed("transport", "the message could not be built");
+        };
         if !self.transport.blocks() {
-            return self.transport.send(&claim.message());
+            let transport = &self.transport;
+            return catch_unwind(AssertUnwindSafe(|| transport.send(&message)))
+                .unwrap_or_else(|_| unconfirmed("the send failed unexpectedly"));
         }
         let slot = tokio::time::timeout(self.slot_wait, self.dispatch_slots.acquire()).await;
         let _slot = match slot {
@@ -46,36 +54,43 @@ impl Pipeline {
             }
         };
         let transport = Arc::clone(&self.transport);
-        let message = claim.message();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             transport.send(&message)
         })
         .await
-        .unwrap_or_else(|e| failed("transport", &format!("the dispatch thread failed: {e}")))
+        .unwrap_or_else(|e| unconfirmed(&format!("the dispatch thread failed: {e}")))
     }
 
-    /// Stores how the send ended. When the database cannot commit, the caller hears so at once
-    /// and the result is stored in the background, with back-off, for as long as the process
-    /// lives. A result that cannot be stored for another reason (a bug, a row changed past what
-    /// the job expects) is stored as its outcome alone; if even that fails, the process stops
-    /// so that start-up recovery settles the row. Either way the row never stays DISPATCHING
-    /// behind a send that ended.
+    /// Stores how the send ended. When the database cannot commit (a full disk, another
+    /// connection holding the lock), the caller hears so at once and the result is stored in the
+    /// background, with back-off, for as long as the process lives. A result whose job fails for
+    /// another reason (a bug, a row changed past what the job expects) is stored as its outcome
+    /// alone; if even that fails for a reason other than storage, the process stops so that
+    /// start-up recovery settles the row. Either way the row never stays DISPATCHING behind a
+    /// send that ended.
     pub(super) async fn record(
         &self,
         row: CallRow,
         result: DispatchResult,
     ) -> Result<CallRow, PipelineError> {
-        let failure = match store(&self.writer, &row, &result, self.retry_rule()).await {
+        let rule = self.retry_rule();
+        let source = match store(&self.writer, &row, &result, rule).await {
             Ok(call) => return Ok(call),
-            Err(failure) => failure,
-        };
-        let source = match failure {
-            Unstored::Gone(e) => return Err(e),
-            Unstored::Storage(source) => source,
-            Unstored::Broken(reason) => {
-                return settle_unstorable(&self.writer, &self.fatal, &row, &result, &reason).await;
+            Err(Unstored::Gone(e)) => return Err(e),
+            Err(Unstored::Storage(source)) => source,
+            Err(Unstored::Broken(reason)) => {
+                match settle_unstorable(&self.writer, &self.fatal, &row, &result, &reason).await {
+                    Settled::Stored(call) => return Ok(*call),
+                    Settled::Later(source) => source,
+                    Settled::Never => {
+                        return Err(PipelineError::ResultNotRecorded {
+                            call_id: row.id.clone(),
+                            source: DbError::Task(reason),
+                        });
+                    }
+                }
             }
         };
         tracing::warn!(
@@ -83,7 +98,7 @@ impl Pipeline {
             "the result of a send could not be stored; retrying until it is"
         );
         let call_id = row.id.clone();
-        let (writer, fatal, rule) = (self.writer.clone(), self.fatal.clone(), self.retry_rule());
+        let (writer, fatal) = (self.writer.clone(), self.fatal.clone());
         self.in_flight.spawn(async move {
             store_until_committed(writer, fatal, row, result, rule).await;
         });
@@ -96,10 +111,15 @@ enum Unstored {
     /// Nothing left to store it on, or nobody to store it: the row was deleted, or the writer
     /// stopped (start-up recovery finds the row).
     Gone(PipelineError),
-    /// The database cannot commit now; it may later.
+    /// The database cannot commit now (a full disk, another connection's lock); it may later.
     Storage(DbError),
     /// Anything else: trying the same job again would fail the same way.
     Broken(String),
+}
+
+/// Whether a database error passes with time.
+fn passes(e: &DbError) -> bool {
+    e.is_storage_fault() || matches!(e, DbError::Busy)
 }
 
 async fn store(
@@ -122,10 +142,19 @@ async fn store(
             }
             Unstored::Gone(gone)
         }
-        PipelineError::Db(e) if e.is_storage_fault() => Unstored::Storage(e),
+        PipelineError::Db(e) if passes(&e) => Unstored::Storage(e),
         e if e.is_storage_fault() => Unstored::Storage(DbError::Storage(e.to_string())),
         e => Unstored::Broken(e.to_string()),
     })
+}
+
+/// What became of a result stored as its outcome alone.
+enum Settled {
+    Stored(Box<CallRow>),
+    /// The database cannot commit now: tried again later.
+    Later(DbError),
+    /// It cannot be stored in any way: the process is stopping.
+    Never,
 }
 
 /// A result whose job fails for a reason other than storage: its outcome alone, or else the
@@ -136,7 +165,7 @@ async fn settle_unstorable(
     row: &CallRow,
     result: &DispatchResult,
     reason: &str,
-) -> Result<CallRow, PipelineError> {
+) -> Settled {
     let (r, res) = (row.clone(), result.clone());
     let settled = writer
         .run_always(move |conn| record_outcome_only(conn, &r, &res, now_ms()))
@@ -148,18 +177,16 @@ async fn settle_unstorable(
                 "the result of a send could not be stored whole: its outcome is stored alone \
                  (no suppression, retry or delivery state)"
             );
-            Ok(call)
+            Settled::Stored(Box::new(call))
         }
+        Err(PipelineError::Db(e)) if passes(&e) => Settled::Later(e),
         Err(e) => {
             fatal.stop(format!(
                 "the result of call {} cannot be stored ({reason}; then {e}): stopping so that \
                  start-up recovery settles it",
                 row.id
             ));
-            Err(PipelineError::ResultNotRecorded {
-                call_id: row.id.clone(),
-                source: DbError::Task(reason.to_string()),
-            })
+            Settled::Never
         }
     }
 }
@@ -174,25 +201,37 @@ async fn store_until_committed(
     let mut pause = RECORD_RETRY_FIRST;
     loop {
         tokio::time::sleep(pause).await;
-        match store(&writer, &row, &result, rule).await {
+        let again = match store(&writer, &row, &result, rule).await {
             Ok(call) => {
                 tracing::info!(call.id = %call.id, outcome = %call.outcome, "the result of a send is stored");
                 return;
             }
             Err(Unstored::Gone(_)) => return,
             // Storage unavailable: retried for as long as the process lives.
-            Err(Unstored::Storage(_)) => pause = (pause * 2).min(RECORD_RETRY_MAX),
-            Err(Unstored::Broken(reason)) => {
-                let _ = settle_unstorable(&writer, &fatal, &row, &result, &reason).await;
-                return;
-            }
+            Err(Unstored::Storage(_)) => true,
+            Err(Unstored::Broken(reason)) => matches!(
+                settle_unstorable(&writer, &fatal, &row, &result, &reason).await,
+                Settled::Later(_)
+            ),
+        };
+        if !again {
+            return;
         }
+        pause = (pause * 2).min(RECORD_RETRY_MAX);
     }
 }
 
 fn failed(code: &str, message: &str) -> DispatchResult {
     DispatchResult::Failed {
         code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// A send that ended without an answer, its request possibly gone.
+fn unconfirmed(message: &str) -> DispatchResult {
+    DispatchResult::Unconfirmed {
+        code: crate::whatsapp::TRANSPORT_CODE.into(),
         message: message.into(),
     }
 }

@@ -87,6 +87,7 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
             input.occurred_at,
             cooldown,
             input.call_id,
+            input.now,
         )?
     {
         return Ok(Gate::Skip(Outcome::SkippedCooldown));

@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::bookings::rules::SOURCES;
-use crate::time::DATE_TIME_PATTERN;
+use crate::time::date_time_pattern;
 use crate::views::{one_of_strings_or_null, reservation_statuses};
 
 /// A missed call reported by the PBX (SPEC §2.2).
@@ -148,11 +148,11 @@ fn status_list() -> ObjectBuilder {
         .pattern(Some(format!("^{item}(?:,{item})*$")))
 }
 
-/// A date-time as the API reads it: `time::DATE_TIME_PATTERN`.
+/// A date-time as the API reads it: `time::date_time_pattern`.
 pub fn date_time() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .pattern(Some(DATE_TIME_PATTERN))
+        .pattern(Some(date_time_pattern()))
 }
 
 /// `date_time`, or `null` for "not given".

@@ -18,8 +18,14 @@ pub struct Cloud {
 
 impl Cloud {
     pub fn new(api_base: &str, timeout: Duration) -> Cloud {
+        // Setting up the connection (name, TCP, TLS) has a budget of its own, shorter than the
+        // whole: a send stuck before its request left is then told from one that may have left
+        // (`Timeout::Connect` against `Timeout::Global`).
+        let setup = (timeout / 2).max(Duration::from_millis(1));
         let agent: Agent = Agent::config_builder()
             .timeout_global(Some(timeout))
+            .timeout_resolve(Some(setup))
+            .timeout_connect(Some(setup))
             // Error answers carry the WhatsApp error code in their body: read them as answers.
             .http_status_as_error(false)
             .build()

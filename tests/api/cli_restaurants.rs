@@ -328,3 +328,38 @@ fn a_telnyx_number_is_tied_in_e164_and_one_another_restaurant_holds_is_refused()
     assert!(untied.status.success(), "{}", stderr(&untied));
     assert!(now_free.status.success(), "{}", stderr(&now_free));
 }
+
+#[test]
+fn a_large_restaurant_is_removed_in_short_transactions_and_every_row_is_counted() {
+    let cli = Cli::new();
+    let gone = furnished_restaurant(&cli, "Chez Beaucoup");
+    let kept = furnished_restaurant(&cli, "Chez Reste");
+    // Thousands of customers, each with a reservation and two calls: several chunks of each.
+    cli.db()
+        .execute_batch(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500)
+             INSERT INTO customers (id, restaurant_id, phone_e164, source, created_at)
+             SELECT printf('cus_big%06d', i), '{gone}', printf('+336%08d', i), 'IMPORT', 0 FROM n;
+             INSERT INTO reservations (id, restaurant_id, customer_id, start_at, party_size,
+                                       status, source, created_at, updated_at)
+             SELECT 'res_' || substr(id, 5), '{gone}', id, 0, 2, 'CONFIRMED', 'OTHER', 0, 0
+             FROM customers WHERE id LIKE 'cus_big%';
+             INSERT INTO calls (id, restaurant_id, customer_id, caller_raw, caller_e164,
+                                occurred_at, created_at, updated_at, outcome)
+             SELECT 'call_' || k || substr(c.id, 5), '{gone}', c.id, c.phone_e164, c.phone_e164,
+                    0, 0, 0, 'SENT'
+             FROM customers c, (SELECT 'a' AS k UNION ALL SELECT 'b')
+             WHERE c.id LIKE 'cus_big%';"
+        ))
+        .expect("a large restaurant");
+
+    let out = cli.run(&["restaurant", "remove", &gone, "--yes"]);
+
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    for counted in ["9001 calls", "4501 reservations", "4501 customers"] {
+        assert!(said.contains(counted), "{counted} in {said}");
+    }
+    assert_eq!(rows_of(&cli, &gone), 0);
+    assert_eq!(rows_of(&cli, &kept), 6);
+}

@@ -10,8 +10,9 @@ use crate::connections::{assert_enveloped, raw};
 use crate::contract::{BASE, Body, Probe};
 
 /// A date-time in each form the API reads: offset or none, `T`, `t` or a space, a leap second,
-/// nine digits of fraction, a comma, `Z` or `z`, a basic offset, white space around it.
-const READ: [&str; 7] = [
+/// nine digits of fraction, a comma, `Z` or `z`, a basic offset, white space around it, ISO
+/// 8601's basic forms, an hour alone.
+const READ: [&str; 9] = [
     "2025-05-10T12:23:00Z",
     "2025-05-10t12:23:00.123456789z",
     "2024-02-29 12:23",
@@ -19,20 +20,23 @@ const READ: [&str; 7] = [
     "2025-05-10T12:23:60+02",
     "2025-05-10T12:23:00,5-23:59",
     "2000-01-01T00:00",
+    "20250510T122300+020000",
+    "2025-05-10T12",
 ];
 
-/// Dates that do not exist, a date alone, ISO forms the API does not read, years out of range,
-/// offsets out of range, a time-zone annotation.
-const REFUSED: [&str; 9] = [
+/// Dates that do not exist, a date alone, forms mixing basic and extended, years out of range,
+/// offsets out of range or with seconds, a time-zone annotation.
+const REFUSED: [&str; 10] = [
     "2025-02-29T12:00",
     "2025-04-31T12:00",
     "2025-05-10",
-    "20250510T122300",
-    "2025-05-10T12",
+    "2025-05-10T12:2300",
     "1999-12-31T23:59Z",
     "2100-01-01T00:00Z",
     "2025-05-10T12:00+24:00",
+    "2025-05-10T12:00+02:00:30",
     "2025-05-10T12:00:00+02:00[Europe/Paris]",
+    "2025-05-10 T12:00",
 ];
 
 /// Creates a reservation, the body checked against the document as it goes.

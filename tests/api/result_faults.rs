@@ -100,3 +100,66 @@ async fn a_result_that_can_be_stored_in_no_way_stops_the_process_and_recovery_se
     );
     drop(restarted);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_that_waits_for_another_connection_s_write_lock_is_stored_once_the_lock_goes() {
+    let mut app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
+    app.whatsapp.set(Behaviour::Hold);
+    let report = app.report_in_background(
+        json!({"caller_phone_number": "+33612345678", "external_call_id": "locked-out"}),
+    );
+    app.whatsapp.wait_for_requests(1).await;
+    // An operator's session holds the write lock past the writer's busy timeout (5 s).
+    let mut holder = app.db();
+    let lock = holder
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .expect("the write lock");
+    app.whatsapp.release();
+
+    let (status, body) = report.await.expect("join");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "STORAGE_UNAVAILABLE");
+    assert_eq!(dispatching(&app), 1, "the result waits for the lock");
+    lock.rollback().expect("the lock goes");
+
+    eventually("the result is stored", || dispatching(&app) == 0).await;
+    let (_, replay) = app
+        .report_json(
+            json!({"caller_phone_number": "+33612345678", "external_call_id": "locked-out"}),
+        )
+        .await;
+    assert_eq!(replay["data"]["original_outcome"], "SENT", "{replay}");
+    assert_eq!(app.whatsapp.requests().len(), 1, "sent once");
+    let stopped = tokio::time::timeout(Duration::from_millis(200), app.stopped()).await;
+    assert!(stopped.is_err(), "the server still runs: {stopped:?}");
+}
+
+/// A transport with a bug: every send panics, after its request may have left. It sends
+/// without blocking, as the sandbox does, so that it runs on the pipeline's own task.
+struct Panicking;
+
+impl ringback::whatsapp::Transport for Panicking {
+    fn send(&self, _: &ringback::whatsapp::Outgoing) -> ringback::whatsapp::DispatchResult {
+        panic!("a bug in the transport")
+    }
+
+    fn blocks(&self) -> bool {
+        false
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_that_panics_ends_failed_and_leaves_no_row_dispatching() {
+    let app = spawn_app_with_transport(|_| {}, Some(std::sync::Arc::new(Panicking))).await;
+
+    let (status, body) = app
+        .report_json(json!({"caller_phone_number": "+33612345678", "external_call_id": "bug"}))
+        .await;
+
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(
+        body["error"]["details"]["whatsapp_error"]["code"],
+        "transport"
+    );
+    assert_eq!(dispatching(&app), 0);
+}

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
@@ -196,6 +197,68 @@ async fn ringback_s_own_retry_of_a_telnyx_call_cut_after_its_request_waits_for_t
         planned_pause_secs(&app, "cut-session"),
         Some(120),
         "the retry waits reconcile_seconds, not 30 s"
+    );
+    assert_eq!(cut.requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_connection_never_opens_is_not_held_and_a_replay_sends_at_once() {
+    // A Cloud API whose accept queue is full: new connections hang in their handshake.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let full = socket.listen(1).expect("listen");
+    let address = full.local_addr().expect("addr");
+    let mut queued = Vec::new();
+    for _ in 0..4 {
+        let connect = tokio::net::TcpStream::connect(address);
+        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_millis(200), connect).await {
+            queued.push(stream);
+        }
+    }
+    let keys = TelnyxKeys::new();
+    let app = spawn_app_with(|c| {
+        webhooks_on(c, &keys, 0);
+        c.whatsapp.api_base = format!("http://{address}");
+        c.whatsapp.timeout_ms = 1_000;
+    })
+    .await;
+
+    let (first, failed) = app.report_json(report()).await;
+    let (again, body) = app.report_json(report()).await;
+
+    assert_eq!(first, 502, "{failed}");
+    assert_eq!(
+        failed["error"]["details"]["whatsapp_error"]["code"],
+        "timeout"
+    );
+    assert_eq!(again, 502, "dispatched again at once, not held: {body}");
+    let (_, read) = app
+        .get_call(
+            &app.restaurant.token,
+            body["error"]["details"]["call_id"].as_str().expect("id"),
+        )
+        .await;
+    assert_eq!(read["data"]["attempts"], 2);
+    drop((full, queued));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_a_send_that_may_have_left_waits_for_its_status_the_caller_is_in_cooldown() {
+    let cut = CutAfterRequest::start().await;
+    let (app, _) = app_with_the_webhook(&cut).await;
+    let (first, _) = app.report_json(report()).await;
+
+    let (status, next) = app
+        .report_json(json!({"caller_phone_number": "+33612345678", "external_call_id": "pbx-next"}))
+        .await;
+
+    assert_eq!(first, 502);
+    assert_eq!(
+        (status, next["data"]["outcome"].as_str()),
+        (201, Some("SKIPPED_COOLDOWN")),
+        "the first message may have reached the guest: {next}"
     );
     assert_eq!(cut.requests(), 1);
 }
