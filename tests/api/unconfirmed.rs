@@ -82,6 +82,13 @@ async fn app_with_the_webhook(cut: &CutAfterRequest) -> (TestApp, TelnyxKeys) {
     (app, keys)
 }
 
+/// The attempts so far of the call a `502` names.
+async fn attempts(app: &TestApp, failed: &Value) -> Value {
+    let call_id = failed["error"]["details"]["call_id"].as_str().expect("id");
+    let (_, read) = app.get_call(&app.restaurant.token, call_id).await;
+    read["data"]["attempts"].clone()
+}
+
 fn report() -> Value {
     json!({"caller_phone_number": "+33612345678", "external_call_id": "pbx-cut"})
 }
@@ -153,13 +160,7 @@ async fn a_send_that_never_reached_whatsapp_is_retried_at_once_even_with_the_web
 
     assert_eq!(first, 502);
     assert_eq!(again, 502, "dispatched again, not held: {body}");
-    let (_, read) = app
-        .get_call(
-            &app.restaurant.token,
-            body["error"]["details"]["call_id"].as_str().expect("id"),
-        )
-        .await;
-    assert_eq!(read["data"]["attempts"], 2);
+    assert_eq!(attempts(&app, &body).await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,13 +235,7 @@ async fn a_send_whose_connection_never_opens_is_not_held_and_a_replay_sends_at_o
         "timeout"
     );
     assert_eq!(again, 502, "dispatched again at once, not held: {body}");
-    let (_, read) = app
-        .get_call(
-            &app.restaurant.token,
-            body["error"]["details"]["call_id"].as_str().expect("id"),
-        )
-        .await;
-    assert_eq!(read["data"]["attempts"], 2);
+    assert_eq!(attempts(&app, &body).await, 2);
     drop((full, queued));
 }
 
