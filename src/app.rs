@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, TransportKind};
+use crate::config::{Config, Replication, TransportKind};
 use crate::console::ConsoleState;
 use crate::db::lock::{DatabaseLock, LockError};
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
@@ -25,6 +25,7 @@ use crate::ops::{health, openapi};
 use crate::rate_limit::RateLimit;
 use crate::routes::{self, customers, partner, reservations};
 use crate::state::AppState;
+use crate::vault::Vault;
 use crate::webhooks::{self, Webhooks};
 use crate::whatsapp::Transport;
 use crate::whatsapp::cloud::Cloud;
@@ -75,10 +76,15 @@ pub struct Started {
     pub tls: bool,
     /// Which webhooks of SPEC §10 are on: `telnyx`, `whatsapp`, both or `none`.
     pub webhooks: &'static str,
+    /// `database.replication`: `none` or `litestream` (SPEC §8.1).
+    pub replication: Replication,
+    /// The key file that seals access tokens (SPEC §8.2).
+    pub key_file: String,
 }
 
 /// The database side of the app, opened together on a blocking thread.
 struct Storage {
+    vault: Arc<Vault>,
     restaurants_enabled: i64,
     reads: ReadPool,
     writer: Writer,
@@ -117,12 +123,16 @@ fn open_storage(config: &Config) -> Result<Storage, DbError> {
             "dispatches interrupted by a restart wait for WhatsApp's status before they count as FAILED"
         );
     }
+    let owns_wal = config.database.replication.owns_wal();
+    let sealing = db::sealing::prepare(&mut conn, &config.database.key_path(), owns_wal)?;
+    sealing.log();
     let restaurants_enabled = db::restaurants::count_enabled(&conn)?;
     let reads = db::open_read_pool(path, 16)?;
     let (writer, writer_stopped) =
         Writer::start(conn, max_pending_writes).map_err(|e| DbError::Task(e.to_string()))?;
-    let (checkpointer, checkpointer_stopped) = Checkpointer::start(path)?;
+    let (checkpointer, checkpointer_stopped) = Checkpointer::start(path, owns_wal)?;
     Ok(Storage {
+        vault: Arc::new(sealing.vault),
         restaurants_enabled,
         reads,
         writer,
@@ -240,6 +250,7 @@ impl App {
             &config.whatsapp,
             config.missed_calls.clone(),
             &config.server.public_url,
+            Arc::clone(&storage.vault),
         );
         listener::check_descriptor_limit(config.server.max_connections);
         let limits = Limits {
@@ -262,6 +273,8 @@ impl App {
                 (false, true) => "whatsapp",
                 (false, false) => "none",
             },
+            replication: config.database.replication,
+            key_file: storage.vault.path().display().to_string(),
         };
         let config_retention_days = config.missed_calls.retention_days;
         let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);
@@ -286,6 +299,7 @@ impl App {
             readiness: Arc::default(),
             console: Arc::new(ConsoleState::new(tls.is_some())),
             webhooks,
+            vault: storage.vault,
         };
         Ok(App {
             listener,

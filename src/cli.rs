@@ -82,6 +82,16 @@ pub enum Command {
         /// The backup to restore; it is checked before anything is replaced.
         file: PathBuf,
     },
+    /// The key file that seals the WhatsApp access tokens in the database.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Seal every access token under a new key; the old key file is kept as ringback.key.old.
+    /// Safe while the server runs, which takes the new key at its next send.
+    Rotate,
 }
 
 impl Command {

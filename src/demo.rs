@@ -8,6 +8,7 @@ use rusqlite::Connection;
 use crate::admin::{self, AdminError, customers, reservations, restaurants, templates, tokens};
 use crate::config::{Config, TransportKind};
 use crate::db::{self, restaurants::RestaurantChanges, templates::TemplateType};
+use crate::vault::Vault;
 
 pub const DEMO_DB: &str = "ringback-demo.db";
 const NAME: &str = "Le Petit Ringback";
@@ -36,13 +37,24 @@ pub fn demo_config(mut config: Config, db_flag: Option<PathBuf>) -> Config {
 /// Seeds the demo restaurant the first time, and on every start makes sure the named customer
 /// has an upcoming booking and that a fresh partner token exists (tokens are stored hashed, so
 /// an old one cannot be shown again).
-pub fn seed(conn: &Connection) -> Result<DemoSeed, AdminError> {
+pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
     let existing = restaurants::list_restaurants(conn)?
         .into_iter()
         .find(|r| r.name == NAME);
     let restaurant_id = match existing {
-        Some(r) => r.id,
-        None => create_restaurant(conn)?,
+        Some(r) => {
+            // A demo database kept while its key file was deleted: its sandbox token is sealed
+            // again under the key there is now, so the demo still "sends".
+            let opens = r
+                .whatsapp
+                .as_ref()
+                .is_some_and(|w| vault.open(&r.id, &w.access_token).is_ok());
+            if !opens {
+                connect_sandbox_whatsapp(conn, &r.id, vault)?;
+            }
+            r.id
+        }
+        None => create_restaurant(conn, vault)?,
     };
     let restaurant = admin::require_restaurant(conn, &restaurant_id)?;
     let customer =
@@ -95,7 +107,17 @@ pub fn seed(conn: &Connection) -> Result<DemoSeed, AdminError> {
     })
 }
 
-fn create_restaurant(conn: &Connection) -> Result<String, AdminError> {
+fn connect_sandbox_whatsapp(conn: &Connection, id: &str, vault: &Vault) -> Result<(), AdminError> {
+    restaurants::set_whatsapp(
+        conn,
+        id,
+        // The sandbox sends nothing: any id in Meta's shape (digits) will do.
+        Some(("100000000000000", "demo-access-token")),
+        vault,
+    )
+}
+
+fn create_restaurant(conn: &Connection, vault: &Vault) -> Result<String, AdminError> {
     let id = restaurants::add_restaurant(
         conn,
         NAME,
@@ -111,12 +133,7 @@ fn create_restaurant(conn: &Connection) -> Result<String, AdminError> {
             ..Default::default()
         },
     )?;
-    restaurants::set_whatsapp(
-        conn,
-        &id,
-        // The sandbox sends nothing: any id in Meta's shape (digits) will do.
-        Some(("100000000000000", "demo-access-token")),
-    )?;
+    connect_sandbox_whatsapp(conn, &id, vault)?;
     for (template_type, name, body) in [
         (
             TemplateType::MissedCall,
@@ -157,8 +174,16 @@ fn create_restaurant(conn: &Connection) -> Result<String, AdminError> {
 /// Opens (or creates) the demo database and seeds it.
 pub fn prepare(config: &Config) -> Result<DemoSeed, AdminError> {
     let mut conn = db::open(&config.database.path)?;
+    let key_path = config.database.key_path();
+    Vault::create_if_missing(&key_path).map_err(|e| {
+        AdminError::Failed(format!(
+            "cannot create the key file {}: {e}",
+            key_path.display()
+        ))
+    })?;
+    let vault = Vault::load(&key_path);
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let seed = seed(&tx)?;
+    let seed = seed(&tx, &vault)?;
     tx.commit()?;
     Ok(seed)
 }

@@ -28,6 +28,7 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod time;
+pub mod vault;
 pub mod views;
 pub mod webhooks;
 pub mod whatsapp;

@@ -56,6 +56,8 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
             transport = started.transport.as_str(),
             restaurants_enabled = started.restaurants_enabled,
             webhooks = started.webhooks,
+            replication = started.replication.as_str(),
+            key_file = %started.key_file,
             "ringback started, listening on {base_url}"
         );
         app.run_until_stopped(shutdown_signal()).await?;

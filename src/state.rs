@@ -27,4 +27,6 @@ pub struct AppState {
     pub console: Arc<crate::console::ConsoleState>,
     /// The webhooks' keys, and the bell that wakes the timers (SPEC §10).
     pub webhooks: Arc<crate::webhooks::Webhooks>,
+    /// Opens access tokens (SPEC §8.2).
+    pub vault: Arc<crate::vault::Vault>,
 }

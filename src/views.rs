@@ -19,6 +19,7 @@ use crate::db::tokens::TokenInfo;
 use crate::missed_call::delivery::{DeliveryState, Source};
 use crate::missed_call::outcome::Outcome;
 use crate::time::{format_local, format_utc};
+use crate::vault::KeyProblem;
 
 /// A single object answered under `data`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -121,13 +122,19 @@ impl CallView {
                 .message_id
                 .clone()
                 .filter(|_| row.outcome == Outcome::Sent),
-            error: row.error_code.as_ref().map(|code| DispatchError {
-                code: code.parse::<i64>().map_or_else(
-                    |_| DispatchErrorCode::Ringback(code.clone()),
-                    DispatchErrorCode::WhatsApp,
-                ),
-                message: row.error_message.clone(),
-            }),
+            // A skip may record why (a key file that does not open the token), but the call
+            // object's error is WhatsApp's, for UNDELIVERABLE and FAILED only (SPEC §2.2).
+            error: row
+                .error_code
+                .as_ref()
+                .filter(|code| code.as_str() != KeyProblem::CODE)
+                .map(|code| DispatchError {
+                    code: code.parse::<i64>().map_or_else(
+                        |_| DispatchErrorCode::Ringback(code.clone()),
+                        DispatchErrorCode::WhatsApp,
+                    ),
+                    message: row.error_message.clone(),
+                }),
             source: row.source,
             delivery_state: row.delivery_state,
             attempts: row.attempts,
@@ -140,6 +147,10 @@ impl CallView {
 /// Why a call ended as it did, in words: the error WhatsApp (or the transport) gave for a failure
 /// or a refusal, what the gate means for a skip. `None` for a sent message.
 pub fn call_reason(row: &CallRow) -> Option<String> {
+    if let (Some(KeyProblem::CODE), Some(message)) = (row.error_code.as_deref(), &row.error_message)
+    {
+        return Some(sealed_token_reason(message));
+    }
     if let Some(code) = &row.error_code {
         return Some(match &row.error_message {
             Some(message) => format!("{code}: {message}"),
@@ -292,7 +303,8 @@ pub struct MeFeatures {
 }
 
 impl MeView {
-    pub fn new(r: &Restaurant, t: &TokenInfo) -> MeView {
+    /// `whatsapp`: the account is connected and its token opens with the key file.
+    pub fn new(r: &Restaurant, t: &TokenInfo, whatsapp: bool) -> MeView {
         MeView {
             restaurant: MeRestaurant {
                 id: r.id.clone(),
@@ -307,7 +319,7 @@ impl MeView {
             },
             features: MeFeatures {
                 missed_calls: r.missed_calls_enabled,
-                whatsapp: r.whatsapp.is_some(),
+                whatsapp,
             },
         }
     }
@@ -374,3 +386,9 @@ impl PartialSchema for DeliveryState {
 }
 
 impl ToSchema for DeliveryState {}
+
+/// Why a restaurant with a WhatsApp number connected sent nothing: its access token does not
+/// open with the key file (SPEC §8.2). `problem` names the key file.
+pub fn sealed_token_reason(problem: &str) -> String {
+    format!("the WhatsApp access token cannot be decrypted: {problem}")
+}

@@ -31,7 +31,11 @@ pub fn restaurant(db: &Path, name: &str, feature_on: bool) -> Restaurant {
         },
     )
     .expect("feature");
-    restaurants::set_whatsapp(&conn, &id, Some((PHONE_NUMBER_ID, "EAAGbench"))).expect("wa");
+    let key = db.with_file_name(ringback::config::KEY_FILE_NAME);
+    ringback::vault::Vault::create_if_missing(&key).expect("key file");
+    let vault = ringback::vault::Vault::load(&key);
+    restaurants::set_whatsapp(&conn, &id, Some((PHONE_NUMBER_ID, "EAAGbench")), &vault)
+        .expect("wa");
     for (template_type, name) in [
         (TemplateType::MissedCall, "mc"),
         (TemplateType::MissedCallWithReservation, "mcr"),

@@ -7,6 +7,7 @@ use super::{AdminError, failed, require_restaurant, usage};
 use crate::db::restaurants::{self as table, NewRestaurant, Restaurant, RestaurantChanges};
 use crate::phone::{is_known_country, normalise};
 use crate::time::{format_utc, zone};
+use crate::vault::Vault;
 
 /// Codes people write for a country that are not its ISO 3166-1 alpha-2 code.
 const NOT_ISO: [(&str, &str); 2] = [("UK", "GB"), ("EL", "GR")];
@@ -130,11 +131,13 @@ fn check_telnyx_number(
     }
 }
 
-/// Connects the restaurant's WhatsApp Business number, or (`None`) disconnects it.
+/// Connects the restaurant's WhatsApp Business number, or (`None`) disconnects it. The access
+/// token is sealed with the vault's key before it reaches the database (SPEC §8.2).
 pub fn set_whatsapp(
     conn: &Connection,
     id: &str,
     account: Option<(&str, &str)>,
+    vault: &Vault,
 ) -> Result<(), AdminError> {
     if let Some((phone_number_id, token)) = account {
         // Meta's ids are digits; anything else would end up inside the Cloud API's URL path.
@@ -146,7 +149,20 @@ pub fn set_whatsapp(
         check_access_token(token)?;
     }
     require_restaurant(conn, id)?;
-    table::set_whatsapp_account(conn, id, account)?;
+    let sealed = match account {
+        Some((phone_number_id, token)) => {
+            let sealed = vault.seal(id, token).map_err(|problem| {
+                failed(format!(
+                    "the access token was not stored: {problem}. Restore the key file from where \
+                     this box's credentials are kept; if it is lost, `ringback migrate` creates \
+                     a new one, and every restaurant's access token must then be set again"
+                ))
+            })?;
+            Some((phone_number_id, sealed))
+        }
+        None => None,
+    };
+    table::set_whatsapp_account(conn, id, sealed.as_ref().map(|(n, t)| (*n, t)))?;
     Ok(())
 }
 
@@ -225,15 +241,16 @@ pub fn list_restaurants(conn: &Connection) -> Result<Vec<Restaurant>, AdminError
     Ok(table::list_restaurants(conn)?)
 }
 
-/// A restaurant as `--json` shows it; never the access token.
-pub fn restaurant_json(r: &Restaurant) -> Value {
+/// A restaurant as `--json` shows it; never the access token. `whatsapp`: its account is
+/// connected and its token opens with the key file.
+pub fn restaurant_json(r: &Restaurant, whatsapp: bool) -> Value {
     json!({
         "id": r.id,
         "name": r.name,
         "country": r.country,
         "timezone": r.timezone,
         "booking_url": r.booking_url,
-        "features": {"missed_calls": r.missed_calls_enabled, "whatsapp": r.whatsapp.is_some()},
+        "features": {"missed_calls": r.missed_calls_enabled, "whatsapp": whatsapp},
         "whatsapp_phone_number_id": r.whatsapp.as_ref().map(|w| &w.phone_number_id),
         "telnyx_number": r.telnyx_number,
         "balance_cents": r.balance_cents,

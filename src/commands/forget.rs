@@ -16,7 +16,15 @@ use crate::phone::mask;
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(10);
 const CHECKPOINT_AGAIN: Duration = Duration::from_millis(20);
 
-pub fn forget(database: &Path, restaurant_id: &str, phone: &str) -> Result<(), CommandError> {
+/// `owns_wal`: no replication reads the WAL (`database.replication = "none"`), so the erasure may
+/// empty it; under Litestream only a passive checkpoint runs, and Litestream empties the WAL
+/// once it has shipped it (SPEC §8.1).
+pub fn forget(
+    database: &Path,
+    restaurant_id: &str,
+    phone: &str,
+    owns_wal: bool,
+) -> Result<(), CommandError> {
     // Parsing the number first loads the phone metadata: tens of milliseconds of CPU that must
     // not be spent holding the write lock a running server waits for.
     crate::phone::warm_up();
@@ -35,7 +43,12 @@ pub fn forget(database: &Path, restaurant_id: &str, phone: &str) -> Result<(), C
     tx.commit()?;
     // The pages as they were before the erasure are still in the WAL: copy the new ones into
     // the database file and empty the WAL.
-    checkpoint_until_empty(&conn)?;
+    if owns_wal {
+        checkpoint_until_empty(&conn)?;
+    } else {
+        conn.busy_timeout(Duration::ZERO)?;
+        checkpoint(&conn, "PASSIVE")?;
+    }
     if forgotten.is_empty() {
         eprintln!(
             "nothing to forget: no customer or call with {} in {}",
@@ -53,6 +66,12 @@ pub fn forget(database: &Path, restaurant_id: &str, phone: &str) -> Result<(), C
             erasure::FORGOTTEN,
             forgotten.reservations
         );
+        if !owns_wal {
+            eprintln!(
+                "replication = \"litestream\": the old pages leave the -wal when Litestream next \
+                 restarts it, and the replica when Litestream's retention passes"
+            );
+        }
     }
     Ok(())
 }

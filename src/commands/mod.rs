@@ -6,6 +6,7 @@ mod backup;
 mod calls;
 mod forget;
 mod guests;
+mod key;
 mod restaurants;
 mod setup;
 mod users;
@@ -18,7 +19,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde_json::Value;
 
 use crate::admin::AdminError;
-use crate::cli::{Command, CustomerCommand, ReservationCommand, RestaurantCommand};
+use crate::cli::{Command, CustomerCommand, KeyCommand, ReservationCommand, RestaurantCommand};
 use crate::config::Config;
 use crate::db::{self, Access};
 
@@ -124,13 +125,18 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
                 path.display(),
                 if applied == 1 { "" } else { "s" }
             ));
+            let owns_wal = config.database.replication.owns_wal();
+            let sealing = db::sealing::prepare(&mut conn, &config.database.key_path(), owns_wal)?;
+            say_sealing(&sealing, &mut printed);
         }
+        Command::Key(KeyCommand::Rotate) => key::rotate(config, &mut printed)?,
         Command::Whatsapp(c) => whatsapp::check(c, config, &mut printed)?,
         // These manage their own connections: a copy, a swap, an erasure with its checkpoint.
         Command::Backup { file } => backup::backup(path, &file)?,
         Command::Restore { file } => backup::restore(path, &file)?,
         Command::Customer(CustomerCommand::Forget { restaurant, phone }) => {
-            forget::forget(path, &restaurant, &phone)?;
+            let owns_wal = config.database.replication.owns_wal();
+            forget::forget(path, &restaurant, &phone, owns_wal)?;
         }
         // A password is read and hashed before the database is touched.
         Command::User(c) => users::user(path, c, &mut printed)?,
@@ -187,7 +193,7 @@ fn run_command(
     p: &mut Printed,
 ) -> Result<(), CommandError> {
     match command {
-        Command::Restaurant(c) => restaurants::restaurant(conn, c, p),
+        Command::Restaurant(c) => restaurants::restaurant(conn, c, config, p),
         Command::Token(c) => setup::token(conn, c, p),
         Command::Template(c) => setup::template(conn, c, p),
         Command::Customer(c) => guests::customer(conn, c, p),
@@ -196,12 +202,43 @@ fn run_command(
         }
         Command::Calls(c) => calls::calls(conn, c, p),
         Command::Migrate
+        | Command::Key(_)
         | Command::Whatsapp(_)
         | Command::Backup { .. }
         | Command::Restore { .. }
         | Command::User(_)
         | Command::Serve { .. }
         | Command::Demo { .. } => Err(fail("not a command that runs in a transaction")),
+    }
+}
+
+/// What `migrate` says of the key file: created, tokens sealed, tokens that do not open.
+fn say_sealing(sealing: &db::sealing::Sealing, printed: &mut Printed) {
+    let key_file = sealing.vault.path().display();
+    if sealing.created {
+        printed.say(format!(
+            "key file {key_file} created: it seals the WhatsApp access tokens; keep a copy with \
+             this box's other credentials, never beside its backups"
+        ));
+    }
+    if let Some(e) = &sealing.create_failed {
+        printed.say(format!("cannot create the key file {key_file}: {e}"));
+    }
+    if sealing.sealed > 0 {
+        printed.say(format!(
+            "{} stored in plaintext by an earlier release now sealed with {key_file}",
+            count(sealing.sealed as i64, "access token")
+        ));
+    }
+    if let Some(problem) = &sealing.problem {
+        printed.say(format!(
+            "{problem}; restaurants whose access token cannot be decrypted send nothing: {}",
+            if sealing.unreadable.is_empty() {
+                "none yet".to_string()
+            } else {
+                sealing.affected()
+            }
+        ));
     }
 }
 

@@ -8,11 +8,14 @@ use super::{CommandError, Printed, count, fail, print_json};
 use crate::admin::restaurants::{self, ScopedRows};
 use crate::admin::usage;
 use crate::cli::{Balance, OnOff, RestaurantCommand};
+use crate::config::Config;
 use crate::db::restaurants::RestaurantChanges;
+use crate::vault::Vault;
 
 pub(super) fn restaurant(
     conn: &Connection,
     c: RestaurantCommand,
+    config: &Config,
     p: &mut Printed,
 ) -> Result<(), CommandError> {
     match c {
@@ -76,14 +79,16 @@ pub(super) fn restaurant(
         } => match phone_number_id {
             Some(number) => {
                 let token = access_token.ok_or_else(|| usage("--access-token is missing"))?;
-                restaurants::set_whatsapp(conn, &id, Some((&number, &token)))?;
+                let vault = Vault::load(&config.database.key_path());
+                restaurants::set_whatsapp(conn, &id, Some((&number, &token)), &vault)?;
                 p.say(format!(
                     "restaurant {id}: WhatsApp number {number} connected with the access token \
                      given; `ringback whatsapp check --restaurant {id}` tests it"
                 ));
             }
             None => {
-                restaurants::set_whatsapp(conn, &id, None)?;
+                let vault = Vault::load(&config.database.key_path());
+                restaurants::set_whatsapp(conn, &id, None, &vault)?;
                 p.say(format!("restaurant {id}: WhatsApp disconnected"));
             }
         },
@@ -104,24 +109,49 @@ pub(super) fn restaurant(
         }
         RestaurantCommand::List(json) => {
             let list = restaurants::list_restaurants(conn)?;
+            let vault = Vault::load(&config.database.key_path());
+            // A token the key file cannot open is no WhatsApp integration (SPEC §8.2): the list
+            // says so, and why, rather than "on".
+            let mut problems = Vec::new();
+            let whatsapp: Vec<&str> = list
+                .iter()
+                .map(|r| match &r.whatsapp {
+                    None => "off",
+                    Some(account) => match vault.open(&r.id, &account.access_token) {
+                        Ok(_) => "on",
+                        Err(problem) => {
+                            problems.push((r.id.clone(), problem));
+                            "unreadable"
+                        }
+                    },
+                })
+                .collect();
             if json.json {
                 print_json(
                     &mut p.out,
-                    list.iter().map(restaurants::restaurant_json).collect(),
+                    list.iter()
+                        .zip(&whatsapp)
+                        .map(|(r, w)| restaurants::restaurant_json(r, *w == "on"))
+                        .collect(),
                 )?;
             } else {
-                for r in list {
+                for (r, whatsapp) in list.iter().zip(&whatsapp) {
                     writeln!(
                         p.out,
-                        "{}\t{}\t{}\t{}\tmissed_calls={}\twhatsapp={}",
+                        "{}\t{}\t{}\t{}\tmissed_calls={}\twhatsapp={whatsapp}",
                         r.id,
                         r.name,
                         r.country,
                         r.timezone,
                         if r.missed_calls_enabled { "on" } else { "off" },
-                        if r.whatsapp.is_some() { "on" } else { "off" },
                     )?;
                 }
+            }
+            for (id, problem) in problems {
+                p.say(format!(
+                    "restaurant {id}: its WhatsApp access token cannot be decrypted ({problem}); \
+                     it sends nothing until the right key file is back or the token is set again"
+                ));
             }
         }
     }

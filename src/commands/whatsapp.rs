@@ -9,6 +9,7 @@ use crate::admin::{require_restaurant, usage};
 use crate::cli::{Command, RestaurantCommand, WhatsappCommand};
 use crate::config::{ACCESS_TOKEN_VAR, Config};
 use crate::db::{self, Access};
+use crate::vault::Vault;
 use crate::whatsapp::cloud::Cloud;
 
 /// `restaurant whatsapp ID --phone-number-id X` gets its token from `--access-token TOKEN`,
@@ -68,12 +69,23 @@ pub(super) fn check(
              (ringback restaurant whatsapp {restaurant} --phone-number-id ID --access-token -)"
         ))
     })?;
+    let vault = Vault::load(&config.database.key_path());
+    let access_token = vault
+        .open(&found.id, &account.access_token)
+        .map_err(|problem| {
+            fail(format!(
+                "restaurant {restaurant}: {}; it sends nothing until the right key file is back \
+                 or the token is set again (ringback restaurant whatsapp {restaurant} \
+                 --phone-number-id ID --access-token -)",
+                crate::views::sealed_token_reason(&problem.to_string())
+            ))
+        })?;
     let cloud = Cloud::new(
         &config.whatsapp.api_base,
         Duration::from_millis(config.whatsapp.timeout_ms),
     );
     let number = cloud
-        .phone_number(&account.phone_number_id, &account.access_token)
+        .phone_number(&account.phone_number_id, &access_token)
         .map_err(|e| {
             fail(format!(
                 "WhatsApp number {} of restaurant {restaurant}: {e}",

@@ -54,7 +54,60 @@ pub struct ServerConfig {
 pub struct DatabaseConfig {
     pub path: PathBuf,
     pub max_pending_writes: usize,
+    /// Who may restart or truncate the WAL (SPEC §8.1).
+    pub replication: Replication,
+    /// The key that seals third-party secrets in the database (SPEC §8.2); empty: `ringback.key`
+    /// beside the database, or systemd's credential of that name when one is loaded.
+    pub key_file: PathBuf,
 }
+
+/// What else reads the WAL. Litestream ships each frame to its replica before it lets a
+/// checkpoint restart the log; with it, ringback's own checkpoints stay passive.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Replication {
+    #[default]
+    None,
+    Litestream,
+}
+
+impl Replication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Replication::None => "none",
+            Replication::Litestream => "litestream",
+        }
+    }
+
+    /// ringback may restart or truncate the WAL itself.
+    pub fn owns_wal(self) -> bool {
+        self == Replication::None
+    }
+}
+
+impl DatabaseConfig {
+    /// The key file in use: `key_file` when set; else the credential systemd loaded under the
+    /// name `ringback.key` (`LoadCredential=ringback.key:…`); else `ringback.key` beside the
+    /// database.
+    pub fn key_path(&self) -> PathBuf {
+        if !self.key_file.as_os_str().is_empty() {
+            return self.key_file.clone();
+        }
+        if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
+            let loaded = PathBuf::from(dir).join(KEY_FILE_NAME);
+            if loaded.exists() {
+                return loaded;
+            }
+        }
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(KEY_FILE_NAME),
+            _ => PathBuf::from(KEY_FILE_NAME),
+        }
+    }
+}
+
+/// The key file's name beside the database, and its credential's name under systemd.
+pub const KEY_FILE_NAME: &str = "ringback.key";
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -193,6 +246,8 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             path: PathBuf::from("ringback.db"),
             max_pending_writes: 10_000,
+            replication: Replication::None,
+            key_file: PathBuf::new(),
         }
     }
 }

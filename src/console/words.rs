@@ -9,6 +9,7 @@ use crate::db::templates::TemplateType;
 use crate::missed_call::delivery::Source;
 use crate::missed_call::outcome::Outcome;
 use crate::time::{local_date_and_time, now_ms};
+use crate::vault::KeyProblem;
 
 /// The label of SPEC §9's log for a stored outcome.
 pub fn status_label(outcome: Outcome) -> &'static str {
@@ -107,6 +108,10 @@ pub fn reason(
             };
             format!("{why}; {next}")
         }
+        Outcome::SkippedNoWhatsapp => match (call.error_code.as_deref(), &call.error_message) {
+            (Some(KeyProblem::CODE), Some(problem)) => crate::views::sealed_token_reason(problem),
+            _ => Outcome::SkippedNoWhatsapp.meaning().to_string(),
+        },
         other => other.meaning().to_string(),
     }))
 }

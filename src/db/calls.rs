@@ -79,6 +79,9 @@ pub struct CallDecision<'a> {
     pub link_token: Option<&'a str>,
     /// The customer was created by this call.
     pub new_customer: bool,
+    /// Why a skip happened when its outcome alone does not say (a key file that does not open
+    /// the restaurant's access token): code and message.
+    pub error: Option<(&'a str, &'a str)>,
 }
 
 /// The columns `from_row` reads, in its order.
@@ -174,7 +177,7 @@ pub fn record_decision(
     conn.prepare_cached(
         "UPDATE calls SET customer_id = ?2, reservation_id = ?3, template_type = ?4,
                 occurred_at = ?5, outcome = ?6, debited_cents = ?7, message_id = NULL,
-                error_code = NULL, error_message = NULL, updated_at = ?8,
+                error_code = ?11, error_message = ?12, updated_at = ?8,
                 link_token = COALESCE(link_token, ?9),
                 new_customer = (new_customer OR ?10),
                 attempts = attempts + (?6 = 'DISPATCHING'), next_attempt_at = NULL,
@@ -191,7 +194,9 @@ pub fn record_decision(
         d.debited_cents,
         now,
         d.link_token,
-        d.new_customer
+        d.new_customer,
+        d.error.map(|e| e.0),
+        d.error.map(|e| e.1)
     ])?;
     Ok(())
 }

@@ -1,5 +1,9 @@
 //! WAL checkpoints on their own thread. The writer turns automatic checkpoints off, so that no
 //! report's commit ever waits while the WAL is copied back into the database file.
+//!
+//! Under Litestream (`database.replication = "litestream"`) every checkpoint here is passive:
+//! one that restarts or truncates the WAL could drop frames Litestream has not shipped yet, and
+//! Litestream restarts the WAL itself once it has (SPEC §8.1).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -25,7 +29,8 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub fn start(path: &Path) -> Result<(Checkpointer, Stopped), DbError> {
+    /// `owns_wal`: no replication reads the WAL, so the checkpoints may restart it.
+    pub fn start(path: &Path, owns_wal: bool) -> Result<(Checkpointer, Stopped), DbError> {
         let conn = open_write_connection(path)?;
         let wal = wal_path(path);
         let (alive, stop) = mpsc::sync_channel::<()>(0);
@@ -36,7 +41,7 @@ impl Checkpointer {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(EVERY) {
                 let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
                 let (mode, wait) = match size {
-                    s if s > WAL_LIMIT_BYTES => ("RESTART", VALVE_WAIT),
+                    s if s > WAL_LIMIT_BYTES && owns_wal => ("RESTART", VALVE_WAIT),
                     _ => ("PASSIVE", Duration::ZERO),
                 };
                 let _ = conn.busy_timeout(wait);
@@ -52,7 +57,7 @@ impl Checkpointer {
                     }
                     _ => {}
                 }
-                if mode == "PASSIVE" && size > WAL_RESTART_BYTES {
+                if owns_wal && mode == "PASSIVE" && size > WAL_RESTART_BYTES {
                     // Follows a passive pass that copied nearly everything, so it holds the
                     // write lock only for the last frames; with busy timeout 0 it gives up at
                     // once when the writer or a reader is in the way, and the next tick retries.

@@ -9,6 +9,7 @@ mod existing;
 pub mod lock;
 pub mod reservations;
 pub mod restaurants;
+pub mod sealing;
 pub mod statuses;
 pub mod telnyx;
 pub mod templates;

@@ -3,8 +3,9 @@
 use rusqlite::{Connection, Row, params};
 
 use super::optional;
-use crate::secret::{Secret, new_id};
+use crate::secret::new_id;
 use crate::time::now_ms;
+use crate::vault::Sealed;
 
 #[derive(Debug, Clone)]
 pub struct Restaurant {
@@ -33,10 +34,12 @@ impl Restaurant {
     }
 }
 
+/// The restaurant's WhatsApp number and its access token, sealed (SPEC §8.2): the vault opens
+/// it for the send, and nothing else ever needs it.
 #[derive(Debug, Clone)]
 pub struct WhatsAppAccount {
     pub phone_number_id: String,
-    pub access_token: Secret,
+    pub access_token: Sealed,
 }
 
 pub struct NewRestaurant<'a> {
@@ -62,12 +65,12 @@ pub struct RestaurantChanges {
 }
 
 const COLUMNS: &str = "id, name, country, timezone, booking_url, missed_calls_enabled, \
-     balance_cents, message_cost_cents, wa_phone_number_id, wa_access_token, created_at, \
+     balance_cents, message_cost_cents, wa_phone_number_id, wa_access_token_sealed, created_at, \
      telnyx_number";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Restaurant> {
     let phone_number_id: Option<String> = row.get(8)?;
-    let access_token: Option<String> = row.get(9)?;
+    let access_token: Option<Vec<u8>> = row.get(9)?;
     Ok(Restaurant {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -80,7 +83,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Restaurant> {
         whatsapp: match (phone_number_id, access_token) {
             (Some(phone_number_id), Some(token)) => Some(WhatsAppAccount {
                 phone_number_id,
-                access_token: Secret::new(token),
+                access_token: Sealed(token),
             }),
             _ => None,
         },
@@ -176,19 +179,62 @@ pub fn update_restaurant(
     Ok(found == 1)
 }
 
-/// Connects (`Some`) or disconnects (`None`) the restaurant's WhatsApp account.
+/// Connects (`Some`) or disconnects (`None`) the restaurant's WhatsApp account; the token comes
+/// sealed.
 pub fn set_whatsapp_account(
     conn: &Connection,
     id: &str,
-    account: Option<(&str, &str)>,
+    account: Option<(&str, &Sealed)>,
 ) -> rusqlite::Result<bool> {
     let (phone_number_id, token) = account.unzip();
     let found = conn
         .prepare_cached(
-            "UPDATE restaurants SET wa_phone_number_id = ?2, wa_access_token = ?3 WHERE id = ?1",
+            "UPDATE restaurants SET wa_phone_number_id = ?2, wa_access_token_sealed = ?3,
+                    wa_access_token = NULL
+             WHERE id = ?1",
         )?
-        .execute(params![id, phone_number_id, token])?;
+        .execute(params![id, phone_number_id, token.map(|t| &t.0)])?;
     Ok(found == 1)
+}
+
+/// Every sealed access token, by restaurant: what `key rotate` re-seals and the start-up
+/// checks with the key.
+pub fn sealed_tokens(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Sealed)>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, wa_access_token_sealed FROM restaurants
+         WHERE wa_access_token_sealed IS NOT NULL ORDER BY created_at, id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, Sealed(r.get(2)?))))?;
+    rows.collect()
+}
+
+/// Replaces a restaurant's sealed token (a rotation's re-seal).
+pub fn reseal_token(conn: &Connection, id: &str, token: &Sealed) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE restaurants SET wa_access_token_sealed = ?2 WHERE id = ?1")?
+        .execute(params![id, token.0])?;
+    Ok(())
+}
+
+/// Access tokens stored in plaintext by a release before tokens were sealed, by restaurant.
+pub fn plaintext_tokens(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn
+        .prepare("SELECT id, wa_access_token FROM restaurants WHERE wa_access_token IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// Puts a sealed token in place of the plaintext one. The write connection overwrites what it
+/// frees (`secure_delete`), so the plaintext leaves the page, not only the row.
+pub fn replace_plaintext_token(
+    conn: &Connection,
+    id: &str,
+    token: &Sealed,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE restaurants SET wa_access_token_sealed = ?2, wa_access_token = NULL WHERE id = ?1",
+    )?
+    .execute(params![id, token.0])?;
+    Ok(())
 }
 
 /// Takes `cents` from a kept balance; false (and nothing taken) when the balance is short.

@@ -7,9 +7,11 @@ use crate::config::MissedCallsConfig;
 use crate::db::calls::message_within;
 use crate::db::customers::Customer;
 use crate::db::reservations::Reservation;
-use crate::db::restaurants::{Restaurant, WhatsAppAccount, debit_balance};
+use crate::db::restaurants::{Restaurant, debit_balance};
 use crate::db::templates::{Template, TemplateType, find_template};
 use crate::phone::E164;
+use crate::secret::Secret;
+use crate::vault::{KeyProblem, Vault};
 
 const MINUTE_MS: i64 = 60_000;
 
@@ -33,6 +35,15 @@ pub struct GateInput<'a> {
     pub occurred_at: i64,
     pub now: i64,
     pub rules: &'a MissedCallsConfig,
+    /// Opens the restaurant's access token.
+    pub vault: &'a Vault,
+}
+
+/// The restaurant's WhatsApp number with its access token opened, for one send.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub phone_number_id: String,
+    pub access_token: Secret,
 }
 
 /// What an open gate hands to the dispatch: everything a send needs, so that "open but
@@ -40,7 +51,7 @@ pub struct GateInput<'a> {
 #[derive(Debug, Clone)]
 pub struct Outbound {
     pub template: Template,
-    pub account: WhatsAppAccount,
+    pub account: Sender,
     pub to: E164,
     /// What the claim debited from the restaurant's balance, refunded if the send fails.
     pub debited: i64,
@@ -49,6 +60,9 @@ pub struct Outbound {
 pub enum Gate {
     /// A gate closed: record this outcome and send nothing.
     Skip(Outcome),
+    /// The restaurant's access token does not open with the key file: it has no usable WhatsApp
+    /// integration (`SKIPPED_NO_WHATSAPP`), and the row records why (SPEC §8.2).
+    Sealed(KeyProblem),
     /// Every gate is open and the cost is debited.
     Open(Box<Outbound>),
 }
@@ -62,6 +76,10 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
     }
     let Some(account) = &r.whatsapp else {
         return Ok(Gate::Skip(Outcome::SkippedNoWhatsapp));
+    };
+    let access_token = match input.vault.open(&r.id, &account.access_token) {
+        Ok(token) => token,
+        Err(problem) => return Ok(Gate::Sealed(problem)),
     };
     let Some(guest) = input.guest else {
         return Ok(Gate::Skip(Outcome::SkippedHiddenNumber));
@@ -102,7 +120,10 @@ pub fn evaluate(conn: &Connection, input: &GateInput<'_>) -> rusqlite::Result<Ga
     }
     Ok(Gate::Open(Box::new(Outbound {
         template,
-        account: account.clone(),
+        account: Sender {
+            phone_number_id: account.phone_number_id.clone(),
+            access_token,
+        },
         to: guest.number.clone(),
         debited,
     })))

@@ -26,6 +26,7 @@ use crate::links::{booking_link, new_link_token};
 use crate::ops::metrics::Metrics;
 use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
+use crate::vault::{KeyProblem, Vault};
 use crate::whatsapp::template::{Variables, build_payload};
 use crate::whatsapp::{Outgoing, Transport};
 use delivery::Source;
@@ -152,6 +153,8 @@ pub struct Pipeline {
     /// How long a claimed dispatch may wait for a free slot (`whatsapp.timeout_ms`).
     slot_wait: Duration,
     rules: Arc<MissedCallsConfig>,
+    /// Opens each restaurant's access token for its send (SPEC §8.2).
+    vault: Arc<Vault>,
     /// `server.public_url`: where a message's booking link points (SPEC §9).
     public_url: Arc<str>,
     /// With the WhatsApp webhook on, how long a timed-out send's retry waits for its status.
@@ -190,6 +193,7 @@ impl Pipeline {
         whatsapp: &WhatsAppConfig,
         rules: MissedCallsConfig,
         public_url: &str,
+        vault: Arc<Vault>,
     ) -> Pipeline {
         Pipeline {
             metrics,
@@ -198,6 +202,7 @@ impl Pipeline {
             dispatch_slots: Arc::new(Semaphore::new(whatsapp.dispatch_threads)),
             slot_wait: Duration::from_millis(whatsapp.timeout_ms),
             rules: Arc::new(rules),
+            vault,
             public_url: public_url.into(),
             status_wait_ms: if whatsapp.webhook_on() {
                 whatsapp.reconcile_seconds * 1000
@@ -250,10 +255,14 @@ impl Pipeline {
     }
 
     async fn run(&self, restaurant_id: String, report: Report) -> Result<Handled, PipelineError> {
-        let (rules, public_url) = (Arc::clone(&self.rules), Arc::clone(&self.public_url));
+        let context = Context {
+            rules: Arc::clone(&self.rules),
+            public_url: Arc::clone(&self.public_url),
+            vault: Arc::clone(&self.vault),
+        };
         let decision = self
             .writer
-            .run(move |conn| decide(conn, &restaurant_id, &report, &rules, &public_url, now_ms()))
+            .run(move |conn| decide(conn, &restaurant_id, &report, &context, now_ms()))
             .await?;
         let handled = match decision {
             Decision::Replay(call) => Handled {
@@ -299,15 +308,22 @@ fn log_outcome(handled: &Handled) {
     }
 }
 
+/// What a decision reads besides the database.
+struct Context {
+    rules: Arc<MissedCallsConfig>,
+    public_url: Arc<str>,
+    vault: Arc<Vault>,
+}
+
 /// Steps 3 to 7 and the claim, as one job of the writer.
 fn decide(
     conn: &Connection,
     restaurant_id: &str,
     report: &Report,
-    rules: &MissedCallsConfig,
-    public_url: &str,
+    context: &Context,
     now: i64,
 ) -> Result<Decision, PipelineError> {
+    let rules = &*context.rules;
     let restaurant = find_restaurant(conn, restaurant_id)?.ok_or(PipelineError::RestaurantGone)?;
     // Step 3: idempotency. The insert claims the key.
     let row = match claim_call_row(conn, &restaurant, report)? {
@@ -331,14 +347,15 @@ fn decide(
             occurred_at: row.occurred_at,
             now,
             rules,
+            vault: &context.vault,
         },
     )?;
     let row = write_decision(conn, row, guest.as_ref(), &gate, now)?;
     Ok(match gate {
-        Gate::Skip(_) => Decision::Done(row),
+        Gate::Skip(_) | Gate::Sealed(_) => Decision::Done(row),
         Gate::Open(send) => {
             let token = row.link_token.as_deref().unwrap_or_default();
-            let vars = variables(&restaurant, guest.as_ref(), public_url, token);
+            let vars = variables(&restaurant, guest.as_ref(), &context.public_url, token);
             Decision::Dispatch(Box::new(Claim {
                 send: *send,
                 vars,
@@ -383,12 +400,18 @@ fn write_decision(
 ) -> Result<CallRow, PipelineError> {
     let (outcome, debited, link_token) = match gate {
         Gate::Skip(outcome) => (*outcome, 0, row.link_token.clone()),
+        Gate::Sealed(_) => (Outcome::SkippedNoWhatsapp, 0, row.link_token.clone()),
         Gate::Open(send) => (
             Outcome::Dispatching,
             send.debited,
             // Each claimed dispatch gets a link token; a retry keeps the one it had.
             Some(row.link_token.clone().unwrap_or_else(new_link_token)),
         ),
+    };
+    // Why the restaurant has no usable WhatsApp, for the console and `calls show`: the key file.
+    let error = match gate {
+        Gate::Sealed(problem) => Some((KeyProblem::CODE, problem.to_string())),
+        _ => None,
     };
     let customer_id = guest.map(|g| g.customer.id.clone());
     let reservation_id = guest.and_then(|g| g.reservation.as_ref().map(|r| r.id.clone()));
@@ -405,17 +428,23 @@ fn write_decision(
             debited_cents: debited,
             link_token: link_token.as_deref(),
             new_customer: guest.is_some_and(|g| g.new_customer),
+            error: error
+                .as_ref()
+                .map(|(code, message)| (*code, message.as_str())),
         },
         now,
     )?;
+    let (error_code, error_message) = error
+        .map(|(code, message)| (code.to_string(), message))
+        .unzip();
     Ok(CallRow {
         customer_id,
         reservation_id,
         template_type,
         outcome,
         message_id: None,
-        error_code: None,
-        error_message: None,
+        error_code,
+        error_message,
         debited_cents: debited,
         link_token,
         // As `record_decision` counts them: a claimed dispatch is one more attempt.

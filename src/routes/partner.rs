@@ -182,8 +182,14 @@ pub async fn get_missed_call(
         errors::Partner,
     ),
 )]
-pub async fn get_me(auth: Authenticated) -> Json<Data<MeView>> {
+pub async fn get_me(State(state): State<AppState>, auth: Authenticated) -> Json<Data<MeView>> {
+    let r = &auth.restaurant;
+    // A token the key file cannot open is no WhatsApp integration (SPEC §8.2).
+    let whatsapp = r
+        .whatsapp
+        .as_ref()
+        .is_some_and(|w| state.vault.open(&r.id, &w.access_token).is_ok());
     Json(Data {
-        data: MeView::new(&auth.restaurant, &auth.token),
+        data: MeView::new(r, &auth.token, whatsapp),
     })
 }

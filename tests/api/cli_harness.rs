@@ -12,11 +12,38 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// A temporary directory with a migrated database.
+    /// A temporary directory with a migrated database and its key file, as `ringback migrate`
+    /// leaves them.
     pub fn new() -> Cli {
         let cli = Cli::empty();
         drop(ringback::db::open(&cli.db).expect("create the database"));
+        ringback::vault::Vault::create_if_missing(&cli.key_file()).expect("key file");
         cli
+    }
+
+    /// The key file beside the database, where every command looks for it by default.
+    pub fn key_file(&self) -> PathBuf {
+        self.path(ringback::config::KEY_FILE_NAME)
+    }
+
+    /// The restaurant's access token as stored, opened with the key file; `None` without one.
+    pub fn access_token(&self, restaurant_id: &str) -> Option<String> {
+        let sealed: Option<Vec<u8>> = self
+            .db()
+            .query_row(
+                "SELECT wa_access_token_sealed FROM restaurants WHERE id = ?1",
+                [restaurant_id],
+                |r| r.get(0),
+            )
+            .expect("restaurant");
+        let vault = ringback::vault::Vault::load(&self.key_file());
+        sealed.map(|s| {
+            vault
+                .open(restaurant_id, &ringback::vault::Sealed(s))
+                .expect("the token opens with the key file")
+                .expose()
+                .to_string()
+        })
     }
 
     /// A temporary directory without any database.

@@ -4,13 +4,7 @@
 use crate::cli_harness::{Cli, restaurant, stderr, stdout};
 
 fn stored_access_token(cli: &Cli, rid: &str) -> Option<String> {
-    cli.db()
-        .query_row(
-            "SELECT wa_access_token FROM restaurants WHERE id = ?1",
-            [rid],
-            |r| r.get(0),
-        )
-        .expect("restaurant")
+    cli.access_token(rid)
 }
 
 #[test]

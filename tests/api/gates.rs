@@ -37,7 +37,7 @@ async fn a_restaurant_with_the_feature_off_skips_with_feature_disabled() {
 #[tokio::test]
 async fn a_restaurant_without_whatsapp_skips_with_no_whatsapp() {
     let app = spawn_app().await;
-    set_whatsapp(&app.db(), &app.restaurant.id, None).expect("disable");
+    set_whatsapp(&app.db(), &app.restaurant.id, None, &vault_of(&app.db())).expect("disable");
 
     let data = outcome_of(&app, json!({"caller_phone_number": CALLER})).await;
 
@@ -227,7 +227,7 @@ async fn the_first_closed_gate_decides_in_the_order_of_the_spec() {
         message_cost_cents: Some(1),
         ..Default::default()
     });
-    set_whatsapp(&db, &rid, None).expect("wa off");
+    set_whatsapp(&db, &rid, None, &vault_of(&db)).expect("wa off");
     set_suppression(&db, &rid, CALLER, true).expect("suppressed");
     set_template(&db, &rid, TemplateType::MissedCall, "REJECTED", true);
 
@@ -251,7 +251,13 @@ async fn the_first_closed_gate_decides_in_the_order_of_the_spec() {
         (
             "SKIPPED_SUPPRESSED",
             Box::new(|| {
-                set_whatsapp(&app.db(), &rid, Some((PHONE_NUMBER_ID, ACCESS_TOKEN))).expect("wa")
+                set_whatsapp(
+                    &app.db(),
+                    &rid,
+                    Some((PHONE_NUMBER_ID, ACCESS_TOKEN)),
+                    &vault_of(&app.db()),
+                )
+                .expect("wa")
             }),
         ),
         (

@@ -10,6 +10,7 @@ use ringback::config::Config;
 use ringback::db::Writer;
 use ringback::db::restaurants::RestaurantChanges;
 use ringback::db::templates::TemplateType;
+use ringback::vault::Vault;
 use rusqlite::Connection;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -74,7 +75,13 @@ pub fn seed_restaurant(conn: &Connection, name: &str, country: &str, timezone: &
         },
     )
     .expect("feature on");
-    restaurants::set_whatsapp(conn, &id, Some((PHONE_NUMBER_ID, ACCESS_TOKEN))).expect("wa");
+    restaurants::set_whatsapp(
+        conn,
+        &id,
+        Some((PHONE_NUMBER_ID, ACCESS_TOKEN)),
+        &vault_of(conn),
+    )
+    .expect("wa");
     set_template(conn, &id, TemplateType::MissedCall, "APPROVED", true);
     set_template(
         conn,
@@ -85,6 +92,15 @@ pub fn seed_restaurant(conn: &Connection, name: &str, country: &str, timezone: &
     );
     let (_, token) = tokens::create_token(conn, &id, Some("pbx")).expect("token");
     Seeded { id, token }
+}
+
+/// The key that seals access tokens, where the app looks for it: `ringback.key` beside the
+/// database. Created on first use, as `serve` would.
+pub fn vault_of(conn: &Connection) -> Vault {
+    let db = PathBuf::from(conn.path().expect("a database file"));
+    let key = db.with_file_name(ringback::config::KEY_FILE_NAME);
+    Vault::create_if_missing(&key).expect("key file");
+    Vault::load(&key)
 }
 
 pub fn set_template(

@@ -120,6 +120,7 @@ async fn a_status_naming_another_restaurant_s_number_leaves_this_restaurant_s_ca
         &app.db(),
         &other.id,
         Some(("109999999999999", ACCESS_TOKEN)),
+        &crate::helpers::vault_of(&app.db()),
     )
     .expect("the other restaurant's number");
 

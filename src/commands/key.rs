@@ -1,0 +1,77 @@
+//! `ringback key rotate` (SPEC §8.2): every sealed secret re-sealed under a new key, the old key
+//! kept as `ringback.key.old`. Each step leaves every secret openable if the command stops
+//! there: the new key is written (`.new`) before anything is sealed with it, the re-seal is one
+//! transaction, and only then does the new key take the key file's name.
+
+use rusqlite::TransactionBehavior;
+
+use super::{CommandError, Printed, count, fail};
+use crate::config::Config;
+use crate::db::restaurants::{reseal_token, sealed_tokens};
+use crate::db::{self, Access};
+use crate::vault::{OLD, Rotation, Vault, companion};
+
+pub(super) fn rotate(config: &Config, p: &mut Printed) -> Result<(), CommandError> {
+    let key_path = config.database.key_path();
+    let mut conn = db::open_existing(&config.database.path, Access::Write)?;
+    let vault = Vault::load(&key_path);
+    if let Some(problem) = vault.problem() {
+        return Err(fail(format!(
+            "{problem}: there is no key to rotate from. Restore the key file from where this \
+             box's credentials are kept, or run `ringback migrate` to create a new one (every \
+             access token must then be set again)"
+        )));
+    }
+    // Every token must open before any is re-sealed: one that does not would be lost for good
+    // once its key is no longer kept.
+    let tokens = sealed_tokens(&conn)?;
+    let mut opened = Vec::with_capacity(tokens.len());
+    let mut refused = Vec::new();
+    for (id, name, sealed) in &tokens {
+        match vault.open(id, sealed) {
+            Ok(secret) => opened.push((id.clone(), secret)),
+            Err(problem) => refused.push(format!("{id} ({name}): {problem}")),
+        }
+    }
+    if !refused.is_empty() {
+        return Err(fail(format!(
+            "the key was not rotated: these access tokens do not open with {} and would be \
+             lost; set them again (ringback restaurant whatsapp ID --phone-number-id ID \
+             --access-token -) or disconnect them first: {}",
+            key_path.display(),
+            refused.join("; ")
+        )));
+    }
+    let rotation = Rotation::begin(&key_path, |pending| {
+        tokens
+            .iter()
+            .any(|(id, _, sealed)| pending.open(id, sealed).is_ok())
+    })
+    .map_err(|e| {
+        fail(format!(
+            "cannot write the new key beside {}: {e}",
+            key_path.display()
+        ))
+    })?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (id, secret) in &opened {
+        reseal_token(&tx, id, &rotation.seal(id, secret.expose()))?;
+    }
+    tx.commit()?;
+    rotation.finish().map_err(|e| {
+        fail(format!(
+            "the access tokens are sealed with the new key, kept in {}, but it could not take \
+             the name {}: {e}. Run `ringback key rotate` again",
+            companion(&key_path, crate::vault::NEW).display(),
+            key_path.display()
+        ))
+    })?;
+    p.say(format!(
+        "key rotated: {} sealed with the new key in {}; the old key is kept in {} (delete it \
+         once every backup made before now has aged out)",
+        count(opened.len() as i64, "access token"),
+        key_path.display(),
+        companion(&key_path, OLD).display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,416 @@
+//! Third-party secrets at rest (SPEC §8.2). A WhatsApp access token lets whoever holds it send
+//! messages billed to the restaurant, and every copy of the database (a nightly backup, a
+//! Litestream replica, a file sent for support) would carry it. So it is sealed with
+//! XChaCha20-Poly1305 under a key that lives in a file of its own, with the restaurant's id as
+//! associated data: a sealed token copied onto another restaurant's row does not open.
+//!
+//! A sealed value names the key that sealed it (a short digest of the key, never the key), so
+//! that `ringback key rotate` can replace the key while a server runs: the server meets a key
+//! it does not hold, reads the key files again, and goes on.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use sha2::{Digest, Sha256};
+
+use crate::secret::Secret;
+
+/// The first bytes of every sealed value: the format, should it ever change.
+const MAGIC: &[u8; 4] = b"rbs1";
+const KEY_ID_LEN: usize = 8;
+const NONCE_LEN: usize = 24;
+const HEADER_LEN: usize = MAGIC.len() + KEY_ID_LEN + NONCE_LEN;
+/// A key file holds exactly this many random bytes.
+pub const KEY_LEN: usize = 32;
+
+/// A secret as stored: sealed, and shown by its length alone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed(pub Vec<u8>);
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealed({} bytes)", self.0.len())
+    }
+}
+
+/// Why a sealed secret cannot be opened: what the start-up log, the console and `whatsapp check`
+/// say, naming the key file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyProblem {
+    #[error("the key file {} is missing", .0.display())]
+    Missing(PathBuf),
+    #[error("the key file {} cannot be read: {reason}", path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("the key file {} is not a ringback key (it must hold exactly 32 bytes)", .0.display())]
+    Malformed(PathBuf),
+    #[error("the key file {} is not the key the access token was sealed with", .0.display())]
+    Wrong(PathBuf),
+}
+
+impl KeyProblem {
+    /// The code a skipped call records (`SKIPPED_NO_WHATSAPP` for this reason).
+    pub const CODE: &'static str = "key_file";
+}
+
+/// The keys a server or a command holds: the key file's, and those of a rotation's companions
+/// (`.new` while a rotation is under way, `.old` after it).
+pub struct Vault {
+    path: PathBuf,
+    ring: RwLock<Arc<Ring>>,
+}
+
+struct Ring {
+    /// The key file's own key, which seals; `Err` when it cannot be had.
+    current: Result<SealingKey, KeyProblem>,
+    /// Keys that still open what they sealed.
+    others: Vec<SealingKey>,
+}
+
+#[derive(Clone)]
+struct SealingKey {
+    id: [u8; KEY_ID_LEN],
+    cipher: XChaCha20Poly1305,
+}
+
+impl SealingKey {
+    fn new(bytes: &[u8; KEY_LEN]) -> SealingKey {
+        SealingKey {
+            id: key_id(bytes),
+            cipher: XChaCha20Poly1305::new(&Key::from(*bytes)),
+        }
+    }
+}
+
+/// A digest of the key, stored beside what it sealed: it tells which key to use without
+/// revealing anything of it.
+fn key_id(key: &[u8; KEY_LEN]) -> [u8; KEY_ID_LEN] {
+    let digest = Sha256::new()
+        .chain_update(b"ringback key id\0")
+        .chain_update(key)
+        .finalize();
+    let mut id = [0; KEY_ID_LEN];
+    id.copy_from_slice(&digest[..KEY_ID_LEN]);
+    id
+}
+
+impl Vault {
+    /// The keys at `path` and its rotation companions, as they are now. Never fails: a missing
+    /// or unreadable key is a problem the vault reports for each secret it cannot open, since a
+    /// box without its key still serves (its restaurants send nothing).
+    pub fn load(path: &Path) -> Vault {
+        Vault {
+            path: path.to_path_buf(),
+            ring: RwLock::new(Arc::new(read_ring(path))),
+        }
+    }
+
+    /// For `serve`, `demo` and `migrate`: creates the key file (32 random bytes, mode 0600) when
+    /// it is missing, then loads it. Returns whether it was created.
+    pub fn create_if_missing(path: &Path) -> std::io::Result<bool> {
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write_new_key(path, &new_key())?;
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Why nothing can be sealed, if so: the key file is missing or unusable.
+    pub fn problem(&self) -> Option<KeyProblem> {
+        self.ring().current.as_ref().err().cloned()
+    }
+
+    /// Seals `secret` for the row `owner` (the restaurant's id) under the key file's key, read
+    /// afresh: a rotation that just ran is taken into account.
+    pub fn seal(&self, owner: &str, secret: &str) -> Result<Sealed, KeyProblem> {
+        let ring = self.reload();
+        let key = ring.current.as_ref().map_err(Clone::clone)?;
+        Ok(seal_with(key, owner, secret))
+    }
+
+    /// Opens what `seal` made for `owner`. A key not held is looked for again on disk once (a
+    /// rotation may have replaced it); what still does not open is a problem with the key file.
+    pub fn open(&self, owner: &str, sealed: &Sealed) -> Result<Secret, KeyProblem> {
+        let sealed = sealed.0.as_slice();
+        match open_with(&self.ring(), owner, sealed) {
+            Opened::Secret(s) => Ok(s),
+            Opened::NoKey => match open_with(&self.reload(), owner, sealed) {
+                Opened::Secret(s) => Ok(s),
+                Opened::NoKey | Opened::Refused => Err(self.blame()),
+            },
+            Opened::Refused => Err(self.blame()),
+        }
+    }
+
+    /// The key file's problem when it has one, else: it is the wrong key.
+    fn blame(&self) -> KeyProblem {
+        self.problem()
+            .unwrap_or_else(|| KeyProblem::Wrong(self.path.clone()))
+    }
+
+    fn ring(&self) -> Arc<Ring> {
+        match self.ring.read() {
+            Ok(ring) => Arc::clone(&ring),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn reload(&self) -> Arc<Ring> {
+        let fresh = Arc::new(read_ring(&self.path));
+        match self.ring.write() {
+            Ok(mut ring) => *ring = Arc::clone(&fresh),
+            Err(poisoned) => *poisoned.into_inner() = Arc::clone(&fresh),
+        }
+        fresh
+    }
+}
+
+enum Opened {
+    Secret(Secret),
+    /// Sealed under a key this ring does not hold.
+    NoKey,
+    /// The key is held but the value does not open: tampered with, or moved to another row.
+    Refused,
+}
+
+fn seal_with(key: &SealingKey, owner: &str, secret: &str) -> Sealed {
+    let nonce = XNonce::generate();
+    let payload = Payload {
+        msg: secret.as_bytes(),
+        aad: owner.as_bytes(),
+    };
+    // Encryption fails only for a message longer than the cipher's limit (256 GiB).
+    let sealed = key.cipher.encrypt(&nonce, payload).unwrap_or_default();
+    let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&key.id);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    Sealed(out)
+}
+
+fn open_with(ring: &Ring, owner: &str, sealed: &[u8]) -> Opened {
+    if sealed.len() < HEADER_LEN || &sealed[..MAGIC.len()] != MAGIC {
+        return Opened::Refused;
+    }
+    let id = &sealed[MAGIC.len()..MAGIC.len() + KEY_ID_LEN];
+    let Some(key) = ring
+        .current
+        .iter()
+        .chain(ring.others.iter())
+        .find(|k| k.id == id)
+    else {
+        return Opened::NoKey;
+    };
+    let nonce = XNonce::try_from(&sealed[MAGIC.len() + KEY_ID_LEN..HEADER_LEN]);
+    let Ok(nonce) = nonce else {
+        return Opened::Refused;
+    };
+    let payload = Payload {
+        msg: &sealed[HEADER_LEN..],
+        aad: owner.as_bytes(),
+    };
+    match key.cipher.decrypt(&nonce, payload).map(String::from_utf8) {
+        Ok(Ok(secret)) => Opened::Secret(Secret::new(secret)),
+        _ => Opened::Refused,
+    }
+}
+
+fn read_ring(path: &Path) -> Ring {
+    let current = read_key(path).map(|k| SealingKey::new(&k));
+    let others = [companion(path, NEW), companion(path, OLD)]
+        .iter()
+        .filter_map(|p| read_key(p).ok())
+        .map(|k| SealingKey::new(&k))
+        .collect();
+    Ring { current, others }
+}
+
+fn read_key(path: &Path) -> Result<[u8; KEY_LEN], KeyProblem> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => KeyProblem::Missing(path.to_path_buf()),
+        _ => KeyProblem::Unreadable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+    })?;
+    <[u8; KEY_LEN]>::try_from(bytes.as_slice())
+        .map_err(|_| KeyProblem::Malformed(path.to_path_buf()))
+}
+
+/// The rotation's companions of a key file: `ringback.key.new` holds the next key while a
+/// rotation re-seals, `ringback.key.old` the previous one once it is done.
+pub const NEW: &str = ".new";
+pub const OLD: &str = ".old";
+
+pub fn companion(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn new_key() -> [u8; KEY_LEN] {
+    Key::generate().into()
+}
+
+/// Writes a key to a file that must not exist yet, readable by its owner alone, and makes it
+/// durable (the file, then its directory entry) before anything is sealed with it.
+fn write_new_key(path: &Path, key: &[u8; KEY_LEN]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(key)?;
+    file.sync_all()?;
+    sync_directory(path)
+}
+
+fn sync_directory(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::File::open(dir)?.sync_all(),
+        _ => std::fs::File::open(".")?.sync_all(),
+    }
+}
+
+/// One rotation of the key (`ringback key rotate`), in the order that leaves every secret
+/// openable whenever it stops: the new key is written to `.new`, the caller re-seals every
+/// secret under it in one transaction, then `finish` keeps the old key as `.old` and makes the
+/// new one the key file.
+pub struct Rotation {
+    path: PathBuf,
+    next: SealingKey,
+}
+
+impl Rotation {
+    /// Starts a rotation of the key at `path`. A `.new` left by a rotation that stopped before
+    /// its end is finished first when secrets were sealed under it (`in_use`), dropped if not.
+    pub fn begin(path: &Path, in_use: impl Fn(&Vault) -> bool) -> std::io::Result<Rotation> {
+        let pending = companion(path, NEW);
+        if pending.exists() {
+            if let Ok(key) = read_key(&pending) {
+                let only_pending = Vault {
+                    path: pending.clone(),
+                    ring: RwLock::new(Arc::new(Ring {
+                        current: Ok(SealingKey::new(&key)),
+                        others: Vec::new(),
+                    })),
+                };
+                if in_use(&only_pending) {
+                    finish_files(path)?;
+                }
+            }
+            let _ = std::fs::remove_file(&pending);
+        }
+        let key = new_key();
+        write_new_key(&pending, &key)?;
+        Ok(Rotation {
+            path: path.to_path_buf(),
+            next: SealingKey::new(&key),
+        })
+    }
+
+    /// Seals `secret` for `owner` under the new key.
+    pub fn seal(&self, owner: &str, secret: &str) -> Sealed {
+        seal_with(&self.next, owner, secret)
+    }
+
+    /// Once every secret is sealed under the new key (committed): the old key becomes `.old`
+    /// (replacing an older one), the new key the key file.
+    pub fn finish(self) -> std::io::Result<()> {
+        finish_files(&self.path)
+    }
+}
+
+fn finish_files(path: &Path) -> std::io::Result<()> {
+    let (pending, old) = (companion(path, NEW), companion(path, OLD));
+    if path.exists() {
+        // Copied, not moved: at no moment is there no key file.
+        let staged = companion(path, ".old.tmp");
+        let _ = std::fs::remove_file(&staged);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&staged)?;
+            file.write_all(&std::fs::read(path)?)?;
+            file.sync_all()?;
+        }
+        std::fs::rename(&staged, &old)?;
+    }
+    std::fs::rename(&pending, path)?;
+    sync_directory(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault_in(dir: &Path) -> Vault {
+        let path = dir.join("ringback.key");
+        Vault::create_if_missing(&path).expect("key");
+        Vault::load(&path)
+    }
+
+    #[test]
+    fn a_sealed_token_opens_for_its_restaurant_and_for_no_other() {
+        let dir = tempfile::tempdir().expect("dir");
+        let vault = vault_in(dir.path());
+        let sealed = vault.seal("rst_a", "EAAG-secret").expect("seal");
+        assert!(!sealed.0.windows(11).any(|w| w == b"EAAG-secret"));
+        assert_eq!(
+            vault.open("rst_a", &sealed).expect("open").expose(),
+            "EAAG-secret"
+        );
+        assert_eq!(
+            vault.open("rst_b", &sealed).err(),
+            Some(KeyProblem::Wrong(dir.path().join("ringback.key")))
+        );
+    }
+
+    #[test]
+    fn two_seals_of_one_token_differ() {
+        let dir = tempfile::tempdir().expect("dir");
+        let vault = vault_in(dir.path());
+        let a = vault.seal("rst_a", "EAAG").expect("seal");
+        let b = vault.seal("rst_a", "EAAG").expect("seal");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_key_file_of_the_wrong_length_is_named_as_not_a_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("ringback.key");
+        std::fs::write(&path, b"short").expect("write");
+        let vault = Vault::load(&path);
+        assert_eq!(vault.problem(), Some(KeyProblem::Malformed(path.clone())));
+        assert_eq!(
+            vault.seal("rst_a", "x").err(),
+            Some(KeyProblem::Malformed(path))
+        );
+    }
+
+    #[test]
+    fn a_created_key_file_is_32_bytes_readable_by_its_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("ringback.key");
+        assert!(Vault::create_if_missing(&path).expect("create"));
+        assert!(!Vault::create_if_missing(&path).expect("again"));
+        let meta = std::fs::metadata(&path).expect("meta");
+        assert_eq!(meta.len(), 32);
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+}
