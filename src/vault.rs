@@ -413,4 +413,48 @@ mod tests {
         assert_eq!(meta.len(), 32);
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
+
+    #[test]
+    fn a_rotation_stopped_at_any_step_leaves_every_secret_openable_and_is_finished_next_time() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("ringback.key");
+        let vault = vault_in(dir.path());
+        let before = vault.seal("rst_a", "EAAG-a").expect("seal");
+
+        // Stopped after the re-seal committed, before the files were renamed.
+        let rotation = Rotation::begin(&path, |_| false).expect("begin");
+        let after = rotation.seal("rst_a", "EAAG-a");
+        drop(rotation);
+        assert_eq!(
+            vault.open("rst_a", &after).expect("via .new").expose(),
+            "EAAG-a"
+        );
+        assert_eq!(
+            vault.open("rst_a", &before).expect("via the key").expose(),
+            "EAAG-a"
+        );
+
+        // The next rotation sees a secret sealed under `.new` and finishes that one first.
+        let next = Rotation::begin(&path, |pending| pending.open("rst_a", &after).is_ok())
+            .expect("begin again");
+        assert_eq!(
+            vault.open("rst_a", &after).expect("now the key").expose(),
+            "EAAG-a"
+        );
+        assert_eq!(
+            vault.open("rst_a", &before).expect("now .old").expose(),
+            "EAAG-a"
+        );
+        let latest = next.seal("rst_a", "EAAG-a");
+        next.finish().expect("finish");
+        assert_eq!(
+            vault.open("rst_a", &latest).expect("the new key").expose(),
+            "EAAG-a"
+        );
+        assert_eq!(
+            vault.open("rst_a", &after).expect("kept as .old").expose(),
+            "EAAG-a"
+        );
+        assert!(!companion(&path, NEW).exists());
+    }
 }

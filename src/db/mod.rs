@@ -117,6 +117,7 @@ fn create_private(path: &Path) -> Result<(), DbError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::fs::PermissionsExt;
         if !path.exists() {
             std::fs::OpenOptions::new()
                 .write(true)
@@ -125,6 +126,20 @@ fn create_private(path: &Path) -> Result<(), DbError> {
                 .mode(0o600)
                 .open(path)
                 .map_err(|e| DbError::Task(format!("cannot create {}: {e}", path.display())))?;
+        }
+        // A database put in place by hand or by `litestream restore` gets the umask's mode,
+        // often readable by everyone; it holds callers' numbers, so it is made private again.
+        for file in [
+            path.to_path_buf(),
+            companion(path, "-wal"),
+            companion(path, "-shm"),
+        ] {
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+                && std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).is_ok()
+            {
+                tracing::warn!(file = %file.display(), "the database file was readable by others; it is now private (0600)");
+            }
         }
     }
     Ok(())

@@ -36,6 +36,7 @@ mod forget_races;
 mod gates;
 mod idempotency;
 mod invariants;
+mod key_file;
 mod logs;
 mod normalisation;
 mod openapi;
