@@ -27,6 +27,8 @@ pub enum Behaviour {
     /// A different answer per request, chosen from the request's number: mostly accepted, with
     /// 5xx, rate limits, refusals, 131050 and slow answers mixed in.
     Mixed,
+    /// The first this many requests are held (as `Hold`); every later one is accepted.
+    HoldFirst(usize),
 }
 
 /// The answer `Behaviour::Mixed` gives to the `n`th request.
@@ -116,8 +118,11 @@ async fn fake_messages(
         .expect("lock")
         .clone()
         .unwrap_or(Behaviour::Accept);
-    if let Behaviour::Mixed = behaviour {
-        behaviour = mixed(number);
+    match behaviour {
+        Behaviour::Mixed => behaviour = mixed(number),
+        Behaviour::HoldFirst(n) if number <= n => behaviour = Behaviour::Hold,
+        Behaviour::HoldFirst(_) => behaviour = Behaviour::Accept,
+        _ => {}
     }
     let accepted = json!({
         "messaging_product": "whatsapp",
@@ -125,7 +130,9 @@ async fn fake_messages(
         "messages": [{"id": format!("wamid.TEST{number}")}]
     });
     match behaviour {
-        Behaviour::Accept | Behaviour::Mixed => (StatusCode::OK, axum::Json(accepted)),
+        Behaviour::Accept | Behaviour::Mixed | Behaviour::HoldFirst(_) => {
+            (StatusCode::OK, axum::Json(accepted))
+        }
         Behaviour::Delay(d) => {
             tokio::time::sleep(d).await;
             (StatusCode::OK, axum::Json(accepted))

@@ -191,7 +191,10 @@ async fn plaintext_tokens_of_the_previous_release_are_sealed_at_the_first_start_
         &db,
     )
     .expect("copy the fixture");
-    assert!(holds(&raw(&[db.clone()]), TOKEN), "the fixture holds it");
+    assert!(
+        holds(&raw(std::slice::from_ref(&db)), TOKEN),
+        "the fixture holds it"
+    );
     let whatsapp = FakeWhatsApp::start().await;
 
     let server = Server::start(dir.path(), &db, &whatsapp.base_url).await;

@@ -30,6 +30,7 @@ mod delivery;
 mod demo;
 mod disk;
 mod errors;
+mod failover;
 mod fake_whatsapp;
 mod forget;
 mod forget_races;

@@ -10,6 +10,8 @@ pub struct Server {
     child: Child,
     pub address: String,
     lines: Arc<Mutex<Vec<String>>>,
+    /// The process was waited for: its id may now belong to another.
+    reaped: bool,
 }
 
 impl Server {
@@ -35,36 +37,54 @@ impl Server {
             }
             None => Command::new(binary),
         };
-        let mut child = command
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .current_dir(dir)
             .env("RINGBACK_WHATSAPP_API_BASE", api_base)
             .env("RUST_LOG", "debug")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .envs(env.iter().copied());
+        Server::spawn(command).await
+    }
+
+    /// Starts `command`, a server or something that starts one (Litestream's `-exec`), in a
+    /// process group of its own; collects what it writes on stdout and stderr and waits for
+    /// ringback's address in it.
+    pub async fn spawn(mut command: Command) -> Server {
+        use std::os::unix::process::CommandExt;
+        let mut child = command
+            .process_group(0)
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start ringback");
-        let stderr = child.stderr.take().expect("stderr");
         let lines = Arc::new(Mutex::new(Vec::new()));
         let (found, address) = mpsc::channel();
-        let collected = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                // Kept before the address is announced: a test reading the log then sees the line.
-                collected.lock().expect("lock").push(line.clone());
-                if let Some(at) = line.find("listening on http://") {
-                    let _ = found.send(
-                        line[at + "listening on ".len()..]
-                            .split(|c: char| c.is_whitespace() || c == '"')
-                            .next()
-                            .unwrap_or_default()
-                            .to_string(),
-                    );
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        for output in [
+            Box::new(stdout) as Box<dyn std::io::Read + Send>,
+            Box::new(stderr),
+        ] {
+            let collected = Arc::clone(&lines);
+            let found = found.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(output).lines().map_while(Result::ok) {
+                    // Kept before the address is announced: a test reading the log then sees
+                    // the line.
+                    collected.lock().expect("lock").push(line.clone());
+                    if let Some(at) = line.find("listening on http://") {
+                        let _ = found.send(
+                            line[at + "listening on ".len()..]
+                                .split(|c: char| c.is_whitespace() || c == '"')
+                                .next()
+                                .unwrap_or_default()
+                                .to_string(),
+                        );
+                    }
                 }
-            }
-        });
+            });
+        }
         let address =
             tokio::task::spawn_blocking(move || address.recv_timeout(Duration::from_secs(20)))
                 .await
@@ -74,7 +94,17 @@ impl Server {
             child,
             address,
             lines,
+            reaped: false,
         }
+    }
+
+    /// SIGKILL to the whole process group: the server and whatever started it die together,
+    /// with no chance to clean up, as when a box loses power.
+    pub fn kill_group(mut self) {
+        let pgid = nix::unistd::Pid::from_raw(i32::try_from(self.pid()).expect("pid"));
+        let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+        self.reaped = true;
     }
 
     pub fn pid(&self) -> u32 {
@@ -85,6 +115,7 @@ impl Server {
     pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.reaped = true;
     }
 
     /// SIGTERM, then waits for the exit; returns the exit code.
@@ -101,9 +132,15 @@ impl Server {
 
     /// Waits for the process to exit; returns its exit code.
     pub async fn exit_code(mut self) -> Option<i32> {
-        tokio::task::spawn_blocking(move || self.child.wait().expect("wait").code())
+        tokio::task::spawn_blocking(move || self.wait())
             .await
             .expect("join")
+    }
+
+    fn wait(&mut self) -> Option<i32> {
+        let code = self.child.wait().expect("wait").code();
+        self.reaped = true;
+        code
     }
 
     /// Waits until the log has a line containing `text` (a test fails after 20 s).
@@ -131,6 +168,15 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if self.reaped {
+            return;
+        }
+        // The whole group: a server started by Litestream dies with it.
+        if let Ok(pid) = i32::try_from(self.pid()) {
+            let pgid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
