@@ -525,3 +525,35 @@ async fn key_rotate_refuses_while_a_token_does_not_open_and_changes_nothing() {
     assert!(!dir.join("ringback.key.old").exists());
     assert!(!dir.join("ringback.key.new").exists());
 }
+
+#[tokio::test]
+async fn the_console_says_why_a_restaurant_whose_token_does_not_open_sent_nothing() {
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let other_key = elsewhere.path().join("other.key");
+    let configured = other_key.clone();
+    // The database's token was sealed beside it; the server is pointed at another key.
+    let app = spawn_app_with(move |c| c.database.key_file = configured).await;
+    let (status, body) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    assert_eq!(
+        (status, body["data"]["outcome"].as_str()),
+        (201, Some("SKIPPED_NO_WHATSAPP"))
+    );
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let cookie = app.console_session("marie").await;
+
+    let (status, page) = app.console_get(&cookie, "/console/api/calls").await;
+
+    assert_eq!(status, 200);
+    let row = &page["data"][0];
+    assert_eq!(row["status_label"], "No WhatsApp");
+    assert_eq!(
+        row["reason"],
+        format!(
+            "the WhatsApp access token cannot be decrypted: the key file {} is not the key the \
+             access token was sealed with",
+            other_key.display()
+        )
+    );
+}
