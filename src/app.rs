@@ -124,7 +124,16 @@ fn open_storage(config: &Config) -> Result<Storage, DbError> {
         );
     }
     let owns_wal = config.database.replication.owns_wal();
-    let sealing = db::sealing::prepare(&mut conn, &config.database.key_path(), owns_wal)?;
+    if owns_wal && db::replicated_by_litestream(&conn)? {
+        // Under Litestream with replication = "none", ringback's checkpoints and `customer
+        // forget` would restart the WAL under Litestream's feet.
+        tracing::warn!(
+            "Litestream has replicated this database, but [database] replication is \"none\": \
+             if Litestream still runs, set replication = \"litestream\" in the configuration \
+             (README, \"Replication\")"
+        );
+    }
+    let sealing = db::sealing::prepare(&mut conn, &config.database)?;
     sealing.log();
     let restaurants_enabled = db::restaurants::count_enabled(&conn)?;
     let reads = db::open_read_pool(path, 16)?;

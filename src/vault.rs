@@ -50,6 +50,15 @@ pub enum KeyProblem {
     Wrong(PathBuf),
 }
 
+/// Why a secret was not sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error(transparent)]
+    Key(#[from] KeyProblem),
+    #[error("the secret is too long to seal")]
+    TooLong,
+}
+
 impl KeyProblem {
     /// The code a skipped call records (`SKIPPED_NO_WHATSAPP` for this reason).
     pub const CODE: &'static str = "key_file";
@@ -67,6 +76,27 @@ struct Ring {
     current: Result<SealingKey, KeyProblem>,
     /// Keys that still open what they sealed.
     others: Vec<SealingKey>,
+    /// The key files as they were when read: a sealed value under an unknown key makes the
+    /// ring read again only when one of them has changed since, so a missing key costs each
+    /// report three `stat`s, not three reads.
+    seen: FileStamps,
+}
+
+/// Identity, size and change time of the key file and its companions (`None`: absent).
+type FileStamps = [Option<(u64, u64, i64, i64)>; 3];
+
+fn stamps(path: &Path) -> FileStamps {
+    use std::os::unix::fs::MetadataExt;
+    [
+        path.to_path_buf(),
+        companion(path, NEW),
+        companion(path, OLD),
+    ]
+    .map(|p| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.ino(), m.len(), m.ctime(), m.ctime_nsec()))
+    })
 }
 
 #[derive(Clone)]
@@ -113,8 +143,12 @@ impl Vault {
         match std::fs::symlink_metadata(path) {
             Ok(_) => Ok(false),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                write_new_key(path, &new_key())?;
-                Ok(true)
+                match write_new_key(path, &new_key()) {
+                    Ok(()) => Ok(true),
+                    // Another process made it meanwhile: that key is the key.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                    Err(e) => Err(e),
+                }
             }
             Err(e) => Err(e),
         }
@@ -131,10 +165,13 @@ impl Vault {
 
     /// Seals `secret` for the row `owner` (the restaurant's id) under the key file's key, read
     /// afresh: a rotation that just ran is taken into account.
-    pub fn seal(&self, owner: &str, secret: &str) -> Result<Sealed, KeyProblem> {
+    pub fn seal(&self, owner: &str, secret: &str) -> Result<Sealed, SealError> {
         let ring = self.reload();
-        let key = ring.current.as_ref().map_err(Clone::clone)?;
-        Ok(seal_with(key, owner, secret))
+        let key = ring
+            .current
+            .as_ref()
+            .map_err(|p| SealError::Key(p.clone()))?;
+        seal_with(key, owner, secret).ok_or(SealError::TooLong)
     }
 
     /// Opens what `seal` made for `owner`. A key not held is looked for again on disk once (a
@@ -143,7 +180,7 @@ impl Vault {
         let sealed = sealed.0.as_slice();
         match open_with(&self.ring(), owner, sealed) {
             Opened::Secret(s) => Ok(s),
-            Opened::NoKey => match open_with(&self.reload(), owner, sealed) {
+            Opened::NoKey => match open_with(&self.reload_if_changed(), owner, sealed) {
                 Opened::Secret(s) => Ok(s),
                 Opened::NoKey | Opened::Refused => Err(self.blame()),
             },
@@ -164,6 +201,14 @@ impl Vault {
         }
     }
 
+    fn reload_if_changed(&self) -> Arc<Ring> {
+        let ring = self.ring();
+        if ring.seen == stamps(&self.path) {
+            return ring;
+        }
+        self.reload()
+    }
+
     fn reload(&self) -> Arc<Ring> {
         let fresh = Arc::new(read_ring(&self.path));
         match self.ring.write() {
@@ -182,20 +227,20 @@ enum Opened {
     Refused,
 }
 
-fn seal_with(key: &SealingKey, owner: &str, secret: &str) -> Sealed {
+/// `None` only for a secret longer than the cipher takes (256 GiB): never a token.
+fn seal_with(key: &SealingKey, owner: &str, secret: &str) -> Option<Sealed> {
     let nonce = XNonce::generate();
     let payload = Payload {
         msg: secret.as_bytes(),
         aad: owner.as_bytes(),
     };
-    // Encryption fails only for a message longer than the cipher's limit (256 GiB).
-    let sealed = key.cipher.encrypt(&nonce, payload).unwrap_or_default();
+    let sealed = key.cipher.encrypt(&nonce, payload).ok()?;
     let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&key.id);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&sealed);
-    Sealed(out)
+    Some(Sealed(out))
 }
 
 fn open_with(ring: &Ring, owner: &str, sealed: &[u8]) -> Opened {
@@ -226,13 +271,19 @@ fn open_with(ring: &Ring, owner: &str, sealed: &[u8]) -> Opened {
 }
 
 fn read_ring(path: &Path) -> Ring {
+    // Stamped before reading: a change made while reading is seen as a change next time.
+    let seen = stamps(path);
     let current = read_key(path).map(|k| SealingKey::new(&k));
     let others = [companion(path, NEW), companion(path, OLD)]
         .iter()
         .filter_map(|p| read_key(p).ok())
         .map(|k| SealingKey::new(&k))
         .collect();
-    Ring { current, others }
+    Ring {
+        current,
+        others,
+        seen,
+    }
 }
 
 fn read_key(path: &Path) -> Result<[u8; KEY_LEN], KeyProblem> {
@@ -251,6 +302,7 @@ fn read_key(path: &Path) -> Result<[u8; KEY_LEN], KeyProblem> {
 /// rotation re-seals, `ringback.key.old` the previous one once it is done.
 pub const NEW: &str = ".new";
 pub const OLD: &str = ".old";
+const LOCK: &str = ".lock";
 
 pub fn companion(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -263,16 +315,25 @@ fn new_key() -> [u8; KEY_LEN] {
 }
 
 /// Writes a key to a file that must not exist yet, readable by its owner alone, and makes it
-/// durable (the file, then its directory entry) before anything is sealed with it.
+/// durable before anything is sealed with it. Written whole beside it first, then linked into
+/// place: a crash never leaves a short key under the name, and a key that appeared meanwhile is
+/// never replaced.
 fn write_new_key(path: &Path, key: &[u8; KEY_LEN]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(key)?;
-    file.sync_all()?;
+    let staged = companion(path, &format!(".tmp{}", std::process::id()));
+    let _ = std::fs::remove_file(&staged);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&staged)?;
+        file.write_all(key)?;
+        file.sync_all()?;
+        std::fs::hard_link(&staged, path)
+    })();
+    let _ = std::fs::remove_file(&staged);
+    written?;
     sync_directory(path)
 }
 
@@ -286,16 +347,29 @@ fn sync_directory(path: &Path) -> std::io::Result<()> {
 /// One rotation of the key (`ringback key rotate`), in the order that leaves every secret
 /// openable whenever it stops: the new key is written to `.new`, the caller re-seals every
 /// secret under it in one transaction, then `finish` keeps the old key as `.old` and makes the
-/// new one the key file.
+/// new one the key file. One rotation at a time: it holds `.lock` beside the key file.
 pub struct Rotation {
     path: PathBuf,
     next: SealingKey,
+    _lock: std::fs::File,
 }
 
 impl Rotation {
     /// Starts a rotation of the key at `path`. A `.new` left by a rotation that stopped before
     /// its end is finished first when secrets were sealed under it (`in_use`), dropped if not.
-    pub fn begin(path: &Path, in_use: impl Fn(&Vault) -> bool) -> std::io::Result<Rotation> {
+    pub fn begin(path: &Path, in_use: impl Fn(&Vault) -> bool) -> Result<Rotation, RotationError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let lock = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(companion(path, LOCK))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(RotationError::Busy),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
         let pending = companion(path, NEW);
         if pending.exists() {
             if let Ok(key) = read_key(&pending) {
@@ -304,6 +378,7 @@ impl Rotation {
                     ring: RwLock::new(Arc::new(Ring {
                         current: Ok(SealingKey::new(&key)),
                         others: Vec::new(),
+                        seen: stamps(&pending),
                     })),
                 };
                 if in_use(&only_pending) {
@@ -317,12 +392,13 @@ impl Rotation {
         Ok(Rotation {
             path: path.to_path_buf(),
             next: SealingKey::new(&key),
+            _lock: lock,
         })
     }
 
     /// Seals `secret` for `owner` under the new key.
-    pub fn seal(&self, owner: &str, secret: &str) -> Sealed {
-        seal_with(&self.next, owner, secret)
+    pub fn seal(&self, owner: &str, secret: &str) -> Result<Sealed, SealError> {
+        seal_with(&self.next, owner, secret).ok_or(SealError::TooLong)
     }
 
     /// Once every secret is sealed under the new key (committed): the old key becomes `.old`
@@ -330,6 +406,19 @@ impl Rotation {
     pub fn finish(self) -> std::io::Result<()> {
         finish_files(&self.path)
     }
+
+    /// Nothing was sealed under the new key: it is dropped.
+    pub fn abandon(self) {
+        let _ = std::fs::remove_file(companion(&self.path, NEW));
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    #[error("another `ringback key rotate` is running")]
+    Busy,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 fn finish_files(path: &Path) -> std::io::Result<()> {
@@ -398,7 +487,7 @@ mod tests {
         assert_eq!(vault.problem(), Some(KeyProblem::Malformed(path.clone())));
         assert_eq!(
             vault.seal("rst_a", "x").err(),
-            Some(KeyProblem::Malformed(path))
+            Some(SealError::Key(KeyProblem::Malformed(path)))
         );
     }
 
@@ -423,7 +512,7 @@ mod tests {
 
         // Stopped after the re-seal committed, before the files were renamed.
         let rotation = Rotation::begin(&path, |_| false).expect("begin");
-        let after = rotation.seal("rst_a", "EAAG-a");
+        let after = rotation.seal("rst_a", "EAAG-a").expect("seal");
         drop(rotation);
         assert_eq!(
             vault.open("rst_a", &after).expect("via .new").expose(),
@@ -445,7 +534,7 @@ mod tests {
             vault.open("rst_a", &before).expect("now .old").expose(),
             "EAAG-a"
         );
-        let latest = next.seal("rst_a", "EAAG-a");
+        let latest = next.seal("rst_a", "EAAG-a").expect("seal");
         next.finish().expect("finish");
         assert_eq!(
             vault.open("rst_a", &latest).expect("the new key").expose(),

@@ -7,7 +7,7 @@ use super::{AdminError, failed, require_restaurant, usage};
 use crate::db::restaurants::{self as table, NewRestaurant, Restaurant, RestaurantChanges};
 use crate::phone::{is_known_country, normalise};
 use crate::time::{format_utc, zone};
-use crate::vault::Vault;
+use crate::vault::{SealError, Vault};
 
 /// Codes people write for a country that are not its ISO 3166-1 alpha-2 code.
 const NOT_ISO: [(&str, &str); 2] = [("UK", "GB"), ("EL", "GR")];
@@ -151,12 +151,13 @@ pub fn set_whatsapp(
     require_restaurant(conn, id)?;
     let sealed = match account {
         Some((phone_number_id, token)) => {
-            let sealed = vault.seal(id, token).map_err(|problem| {
-                failed(format!(
+            let sealed = vault.seal(id, token).map_err(|e| match e {
+                SealError::Key(problem) => failed(format!(
                     "the access token was not stored: {problem}. Restore the key file from where \
                      this box's credentials are kept; if it is lost, `ringback migrate` creates \
                      a new one, and every restaurant's access token must then be set again"
-                ))
+                )),
+                SealError::TooLong => usage("the access token is too long"),
             })?;
             Some((phone_number_id, sealed))
         }

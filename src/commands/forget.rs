@@ -68,8 +68,8 @@ pub fn forget(
         );
         if !owns_wal {
             eprintln!(
-                "replication = \"litestream\": the old pages leave the -wal when Litestream next \
-                 restarts it, and the replica when Litestream's retention passes"
+                "replication = \"litestream\": the old pages leave the -wal as it is overwritten \
+                 after Litestream restarts it, and the replica when Litestream's retention passes"
             );
         }
     }

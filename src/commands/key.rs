@@ -9,7 +9,7 @@ use super::{CommandError, Printed, count, fail};
 use crate::config::Config;
 use crate::db::restaurants::{reseal_token, sealed_tokens};
 use crate::db::{self, Access};
-use crate::vault::{OLD, Rotation, Vault, companion};
+use crate::vault::{NEW, OLD, Rotation, Vault, companion};
 
 pub(super) fn rotate(config: &Config, p: &mut Printed) -> Result<(), CommandError> {
     let key_path = config.database.key_path();
@@ -22,18 +22,39 @@ pub(super) fn rotate(config: &Config, p: &mut Printed) -> Result<(), CommandErro
              access token must then be set again)"
         )));
     }
-    // Every token must open before any is re-sealed: one that does not would be lost for good
-    // once its key is no longer kept.
-    let tokens = sealed_tokens(&conn)?;
-    let mut opened = Vec::with_capacity(tokens.len());
+    // A rotation stopped before its end is finished first if anything was sealed under its key.
+    let before = sealed_tokens(&conn)?;
+    let rotation = Rotation::begin(&key_path, |pending| {
+        before
+            .iter()
+            .any(|(id, _, sealed)| pending.open(id, sealed).is_ok())
+    })
+    .map_err(|e| {
+        fail(format!(
+            "the key was not rotated: cannot write the new key beside {}: {e}",
+            key_path.display()
+        ))
+    })?;
+    // Read, opened and re-sealed under the write lock: a token set or removed meanwhile by
+    // `restaurant whatsapp` is either seen here or written after, never overwritten.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tokens = sealed_tokens(&tx)?;
+    let mut resealed = Vec::with_capacity(tokens.len());
     let mut refused = Vec::new();
     for (id, name, sealed) in &tokens {
+        // Every token must open before any is re-sealed: one that does not would be lost for
+        // good once its key is no longer kept.
         match vault.open(id, sealed) {
-            Ok(secret) => opened.push((id.clone(), secret)),
+            Ok(secret) => match rotation.seal(id, secret.expose()) {
+                Ok(new) => resealed.push((id, new)),
+                Err(e) => refused.push(format!("{id} ({name}): {e}")),
+            },
             Err(problem) => refused.push(format!("{id} ({name}): {problem}")),
         }
     }
     if !refused.is_empty() {
+        drop(tx);
+        rotation.abandon();
         return Err(fail(format!(
             "the key was not rotated: these access tokens do not open with {} and would be \
              lost; set them again (ringback restaurant whatsapp ID --phone-number-id ID \
@@ -42,34 +63,23 @@ pub(super) fn rotate(config: &Config, p: &mut Printed) -> Result<(), CommandErro
             refused.join("; ")
         )));
     }
-    let rotation = Rotation::begin(&key_path, |pending| {
-        tokens
-            .iter()
-            .any(|(id, _, sealed)| pending.open(id, sealed).is_ok())
-    })
-    .map_err(|e| {
-        fail(format!(
-            "cannot write the new key beside {}: {e}",
-            key_path.display()
-        ))
-    })?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for (id, secret) in &opened {
-        reseal_token(&tx, id, &rotation.seal(id, secret.expose()))?;
+    for (id, sealed) in &resealed {
+        reseal_token(&tx, id, sealed)?;
     }
     tx.commit()?;
     rotation.finish().map_err(|e| {
         fail(format!(
             "the access tokens are sealed with the new key, kept in {}, but it could not take \
              the name {}: {e}. Run `ringback key rotate` again",
-            companion(&key_path, crate::vault::NEW).display(),
+            companion(&key_path, NEW).display(),
             key_path.display()
         ))
     })?;
     p.say(format!(
-        "key rotated: {} sealed with the new key in {}; the old key is kept in {} (delete it \
-         once every backup made before now has aged out)",
-        count(opened.len() as i64, "access token"),
+        "key rotated: {} sealed with the new key in {}; the previous key is kept in {}. Store \
+         the new key with the box's credentials, and keep the previous one there too until \
+         every backup and replica made before now has aged out",
+        count(resealed.len() as i64, "access token"),
         key_path.display(),
         companion(&key_path, OLD).display()
     ));

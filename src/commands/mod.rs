@@ -125,8 +125,7 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
                 path.display(),
                 if applied == 1 { "" } else { "s" }
             ));
-            let owns_wal = config.database.replication.owns_wal();
-            let sealing = db::sealing::prepare(&mut conn, &config.database.key_path(), owns_wal)?;
+            let sealing = db::sealing::prepare(&mut conn, &config.database)?;
             say_sealing(&sealing, &mut printed);
         }
         Command::Key(KeyCommand::Rotate) => key::rotate(config, &mut printed)?,

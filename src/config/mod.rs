@@ -93,17 +93,30 @@ impl DatabaseConfig {
         if !self.key_file.as_os_str().is_empty() {
             return self.key_file.clone();
         }
-        if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
-            let loaded = PathBuf::from(dir).join(KEY_FILE_NAME);
-            if loaded.exists() {
-                return loaded;
-            }
+        if let Some(dir) = credentials_directory() {
+            return dir.join(KEY_FILE_NAME);
         }
         match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.join(KEY_FILE_NAME),
             _ => PathBuf::from(KEY_FILE_NAME),
         }
     }
+}
+
+impl DatabaseConfig {
+    /// The key file is the credential systemd loaded: ringback never creates it (the
+    /// credentials directory is systemd's, read-only), and a missing one is a missing key, said
+    /// as such, not replaced by a new key beside the database that the unit does not load.
+    pub fn key_is_credential(&self) -> bool {
+        self.key_file.as_os_str().is_empty() && credentials_directory().is_some()
+    }
+}
+
+/// `$CREDENTIALS_DIRECTORY`: set by systemd for a service that loads credentials.
+fn credentials_directory() -> Option<PathBuf> {
+    std::env::var_os("CREDENTIALS_DIRECTORY")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The key file's name beside the database, and its credential's name under systemd.

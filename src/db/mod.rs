@@ -145,6 +145,15 @@ fn create_private(path: &Path) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Litestream has replicated this database: it keeps its own tables in it.
+pub fn replicated_by_litestream(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = '_litestream_seq')",
+        [],
+        |r| r.get(0),
+    )
+}
+
 /// A file beside the database: `companion(db, "-wal")` is `ringback.db-wal`.
 pub fn companion(database: &Path, suffix: &str) -> std::path::PathBuf {
     let mut name = database.as_os_str().to_owned();

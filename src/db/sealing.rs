@@ -2,12 +2,11 @@
 //! seal the access tokens an earlier release stored in plaintext, and name the restaurants whose
 //! token the key does not open.
 
-use std::path::Path;
-
 use rusqlite::Connection;
 
 use super::DbError;
 use super::restaurants::{plaintext_tokens, replace_plaintext_token, sealed_tokens};
+use crate::config::DatabaseConfig;
 use crate::vault::{KeyProblem, Vault};
 
 /// What the start-up found and did; each part is said once, in the log or by `migrate`.
@@ -19,23 +18,31 @@ pub struct Sealing {
     pub create_failed: Option<String>,
     /// Plaintext tokens now sealed.
     pub sealed: usize,
-    /// Plaintext tokens left as they were, since nothing could seal them.
-    pub left_plaintext: usize,
+    /// Plaintext tokens left as they were, since nothing could seal them: their restaurants.
+    pub left_plaintext: Vec<String>,
     /// Restaurants (id, name) whose token does not open, and why.
     pub unreadable: Vec<(String, String)>,
     pub problem: Option<KeyProblem>,
 }
 
-/// Prepares the key at `key_path` for the database behind `conn` (the write connection, before
-/// the server serves). `owns_wal`: no replication reads the WAL, so ringback may truncate it.
-pub fn prepare(conn: &mut Connection, key_path: &Path, owns_wal: bool) -> Result<Sealing, DbError> {
-    let (created, create_failed) = match Vault::create_if_missing(key_path) {
-        Ok(created) => (created, None),
-        Err(e) => (false, Some(e.to_string())),
+/// Prepares the key of `config` for the database behind `conn` (the write connection, before
+/// the server serves).
+pub fn prepare(conn: &mut Connection, config: &DatabaseConfig) -> Result<Sealing, DbError> {
+    let key_path = &config.key_path();
+    let owns_wal = config.replication.owns_wal();
+    // A credential systemd loads is systemd's to provide, never ours to make.
+    let (created, create_failed) = if config.key_is_credential() {
+        (false, None)
+    } else {
+        match Vault::create_if_missing(key_path) {
+            Ok(created) => (created, None),
+            Err(e) => (false, Some(e.to_string())),
+        }
     };
     let vault = Vault::load(key_path);
     let plaintext = plaintext_tokens(conn)?;
     let mut sealed = 0;
+    let mut left_plaintext: Vec<String> = plaintext.iter().map(|(id, _)| id.clone()).collect();
     if !plaintext.is_empty() && vault.problem().is_none() {
         let tx = conn.transaction()?;
         for (id, token) in &plaintext {
@@ -45,6 +52,11 @@ pub fn prepare(conn: &mut Connection, key_path: &Path, owns_wal: bool) -> Result
             }
         }
         tx.commit()?;
+        left_plaintext.clear();
+        // The rows are sealed, but an earlier release may have left copies of a token in free
+        // space (a database from before writes overwrote what they freed, or edited by hand):
+        // VACUUM rewrites the database without them, once, at this upgrade.
+        conn.execute_batch("VACUUM")?;
         // The old pages, plaintext included, are still in the WAL: copy the new ones into the
         // database and empty it. Under Litestream, which must ship every frame first, only a
         // passive checkpoint; Litestream restarts the WAL itself.
@@ -60,7 +72,7 @@ pub fn prepare(conn: &mut Connection, key_path: &Path, owns_wal: bool) -> Result
         }
     }
     Ok(Sealing {
-        left_plaintext: plaintext.len() - sealed,
+        left_plaintext,
         vault,
         created,
         create_failed,
@@ -91,10 +103,10 @@ impl Sealing {
                 "access tokens stored in plaintext by an earlier release are now sealed"
             );
         }
-        if self.left_plaintext > 0 {
+        if !self.left_plaintext.is_empty() {
             tracing::error!(
                 key_file = %key_file,
-                tokens = self.left_plaintext,
+                restaurants = %self.left_plaintext.join(", "),
                 problem = %self.problem.as_ref().map(ToString::to_string).unwrap_or_default(),
                 "access tokens stored in plaintext by an earlier release could not be sealed; \
                  their restaurants send nothing until the key file is usable"

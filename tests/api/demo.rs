@@ -75,7 +75,7 @@ fn run_pasted(command: &str) -> (u16, Value) {
 
 #[test]
 fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_send() {
-    let cli = Cli::new();
+    let cli = Cli::empty();
     let mut demo = Demo::start(cli.dir.path());
     // Read to the end on a thread of its own: a pipe closed early would fail the demo's printing.
     let stdout = demo.0.stdout.take().expect("stdout");
@@ -95,6 +95,10 @@ fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_s
     }
 
     assert!(cli.path("ringback-demo.db").exists());
+    // Its key file, beside its database, private (SPEC §8.2).
+    use std::os::unix::fs::PermissionsExt;
+    let key = std::fs::metadata(cli.path("ringback.key")).expect("the demo made its key file");
+    assert_eq!((key.len(), key.permissions().mode() & 0o777), (32, 0o600));
     let token_line = printed
         .lines()
         .find(|l| l.starts_with("Partner token: "))

@@ -548,3 +548,171 @@ async fn the_console_says_why_a_restaurant_whose_token_does_not_open_sent_nothin
         )
     );
 }
+
+#[tokio::test]
+async fn tokens_an_older_release_left_in_free_space_are_gone_after_the_first_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("ringback.db");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/previous-release.db"),
+        &db,
+    )
+    .expect("copy the fixture");
+    {
+        // As the first release wrote: freed space was not overwritten, and each token was set
+        // twice, so a stale copy of the first sits in free space.
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.execute_batch("PRAGMA secure_delete = OFF;")
+            .expect("pragma");
+        for i in 0..300 {
+            conn.execute(
+                "INSERT INTO restaurants (id, name, country, timezone, created_at,
+                                          wa_phone_number_id, wa_access_token)
+                 VALUES (?1, ?2, 'FR', 'Europe/Paris', 0, '106540352242922', ?3)",
+                rusqlite::params![
+                    format!("rst_old{i:04}"),
+                    format!("Ancien {i}"),
+                    format!("EAAGstale{i:04}xyz-a-longer-first-token-{i:04}")
+                ],
+            )
+            .expect("insert");
+        }
+        for i in 0..300 {
+            conn.execute(
+                "UPDATE restaurants SET wa_access_token = ?2 WHERE id = ?1",
+                rusqlite::params![format!("rst_old{i:04}"), format!("EAAGlive{i:04}xyz")],
+            )
+            .expect("update");
+        }
+    }
+    let before = raw(&database_files(&db));
+    assert!(
+        holds(&before, "EAAGstale") && holds(&before, "EAAGlive0007xyz"),
+        "stale copies in free space, as an older release left them"
+    );
+    let whatsapp = FakeWhatsApp::start().await;
+
+    let server = Server::start(dir.path(), &db, &whatsapp.base_url).await;
+
+    let after = raw(&database_files(&db));
+    assert!(after.len() > 100_000);
+    assert!(!holds(&after, "EAAGstale"), "a stale token survived");
+    assert!(!holds(&after, "EAAGlive"), "a live token is in plaintext");
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_credential_systemd_should_have_loaded_but_did_not_is_a_missing_key_not_a_new_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, restaurant) = seeded(dir.path());
+    let credentials = tempfile::tempdir().expect("credentials");
+    let credentials_text = credentials.path().to_str().expect("utf-8").to_string();
+    let whatsapp = FakeWhatsApp::start().await;
+
+    let server = Server::start_with(
+        dir.path(),
+        &db,
+        &whatsapp.base_url,
+        &[("CREDENTIALS_DIRECTORY", &credentials_text)],
+        None,
+    )
+    .await;
+
+    let credential = credentials.path().join("ringback.key");
+    let log = server.log();
+    assert!(
+        log.contains(&format!("the key file {} is missing", credential.display())),
+        "{log}"
+    );
+    assert!(
+        !credential.exists(),
+        "ringback made no key in systemd's credentials"
+    );
+    assert!(!log.contains("created the key file"), "{log}");
+    let (status, body) = report(&server, &restaurant.token, "+33612345678").await;
+    assert_eq!(
+        (status, body["data"]["outcome"].as_str()),
+        (201, Some("SKIPPED_NO_WHATSAPP"))
+    );
+    drop(server);
+
+    // The credential loaded: the server sends with it.
+    std::fs::copy(key_beside(&db), &credential).expect("load the credential");
+    std::fs::remove_file(key_beside(&db)).expect("no key beside the database");
+    let server = Server::start_with(
+        dir.path(),
+        &db,
+        &whatsapp.base_url,
+        &[("CREDENTIALS_DIRECTORY", &credentials_text)],
+        None,
+    )
+    .await;
+    let (status, body) = report(&server, &restaurant.token, "+33698765432").await;
+    assert_eq!(
+        (status, body["data"]["outcome"].as_str()),
+        (201, Some("SENT")),
+        "{body}"
+    );
+    assert!(!key_beside(&db).exists());
+}
+
+#[tokio::test]
+async fn a_key_file_that_cannot_be_read_leaves_the_box_serving_and_is_named() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, restaurant) = seeded(dir.path());
+    // A directory where the key should be: it exists, so nothing is created, and it is no key.
+    let key = key_beside(&db);
+    std::fs::remove_file(&key).expect("remove");
+    std::fs::create_dir(&key).expect("a directory in its place");
+    let whatsapp = FakeWhatsApp::start().await;
+
+    let server = Server::start(dir.path(), &db, &whatsapp.base_url).await;
+
+    let log = server.log();
+    assert!(
+        log.contains(&format!("the key file {} cannot be read", key.display())),
+        "{log}"
+    );
+    let (status, body) = report(&server, &restaurant.token, "+33612345678").await;
+    assert_eq!(
+        (status, body["data"]["outcome"].as_str()),
+        (201, Some("SKIPPED_NO_WHATSAPP"))
+    );
+    assert!(whatsapp.requests().is_empty());
+}
+
+#[tokio::test]
+async fn key_rotations_run_at_once_leave_every_token_openable() {
+    let app = spawn_app().await;
+    let db = app.db_path.to_str().expect("utf-8").to_string();
+    let dir = app.db_path.parent().expect("dir").to_path_buf();
+
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, dir) = (db.clone(), dir.clone());
+            std::thread::spawn(move || {
+                ringback_in(&dir, &["--db", &db, "key", "rotate"], &[], None)
+            })
+        })
+        .collect();
+    let outputs: Vec<_> = runs.into_iter().map(|r| r.join().expect("join")).collect();
+
+    for out in &outputs {
+        assert!(
+            out.status.success()
+                || stderr(out).contains("another `ringback key rotate` is running"),
+            "{}",
+            stderr(out)
+        );
+    }
+    assert!(outputs.iter().any(|o| o.status.success()));
+    let (status, body) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    assert_eq!(
+        (status, body["data"]["outcome"].as_str()),
+        (201, Some("SENT")),
+        "{body}"
+    );
+    assert!(!dir.join("ringback.key.new").exists());
+}
