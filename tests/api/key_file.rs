@@ -222,6 +222,17 @@ async fn plaintext_tokens_of_the_previous_release_are_sealed_at_the_first_start_
     assert!(!holds(&raw(&database_files(&db)), TOKEN));
 }
 
+/// `ringback serve` on `db` with one more variable of its environment.
+async fn serve_with(
+    dir: &Path,
+    db: &Path,
+    whatsapp: &FakeWhatsApp,
+    var: &str,
+    value: &str,
+) -> Server {
+    Server::start_with(dir, db, &whatsapp.base_url, &[(var, value)], None).await
+}
+
 /// A seeded database for a server process, with the key `seed_restaurant` made beside it.
 fn seeded(dir: &Path) -> (PathBuf, Seeded) {
     let db = dir.join("ringback.db");
@@ -323,12 +334,12 @@ async fn with_the_key_file_missing_and_impossible_to_create_the_box_serves_and_s
     let missing_text = missing.display().to_string();
     let whatsapp = FakeWhatsApp::start().await;
 
-    let server = Server::start_with(
+    let server = serve_with(
         dir.path(),
         &db,
-        &whatsapp.base_url,
-        &[("RINGBACK_DATABASE_KEY_FILE", &missing_text)],
-        None,
+        &whatsapp,
+        "RINGBACK_DATABASE_KEY_FILE",
+        &missing_text,
     )
     .await;
 
@@ -609,12 +620,12 @@ async fn a_credential_systemd_should_have_loaded_but_did_not_is_a_missing_key_no
     let credentials_text = credentials.path().to_str().expect("utf-8").to_string();
     let whatsapp = FakeWhatsApp::start().await;
 
-    let server = Server::start_with(
+    let server = serve_with(
         dir.path(),
         &db,
-        &whatsapp.base_url,
-        &[("CREDENTIALS_DIRECTORY", &credentials_text)],
-        None,
+        &whatsapp,
+        "CREDENTIALS_DIRECTORY",
+        &credentials_text,
     )
     .await;
 
@@ -639,12 +650,12 @@ async fn a_credential_systemd_should_have_loaded_but_did_not_is_a_missing_key_no
     // The credential loaded: the server sends with it.
     std::fs::copy(key_beside(&db), &credential).expect("load the credential");
     std::fs::remove_file(key_beside(&db)).expect("no key beside the database");
-    let server = Server::start_with(
+    let server = serve_with(
         dir.path(),
         &db,
-        &whatsapp.base_url,
-        &[("CREDENTIALS_DIRECTORY", &credentials_text)],
-        None,
+        &whatsapp,
+        "CREDENTIALS_DIRECTORY",
+        &credentials_text,
     )
     .await;
     let (status, body) = report(&server, &restaurant.token, "+33698765432").await;
