@@ -305,6 +305,7 @@ impl App {
             checkpointer: storage.checkpointer,
             metrics,
             rate_limit,
+            token_use: Arc::default(),
             readiness: Arc::default(),
             console: Arc::new(ConsoleState::new(tls.is_some())),
             webhooks,

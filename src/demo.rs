@@ -1,11 +1,12 @@
 //! `ringback demo`: a French demo restaurant with the sandbox transport, ready to curl.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use jiff::{ToSpan, Zoned};
 use rusqlite::Connection;
 
-use crate::admin::{self, AdminError, customers, reservations, restaurants, templates, tokens};
+use crate::admin::{self, AdminError, reservations, restaurants, templates};
 use crate::config::{Config, TransportKind};
 use crate::db::{self, restaurants::RestaurantChanges, templates::TemplateType};
 use crate::vault::Vault;
@@ -13,18 +14,32 @@ use crate::vault::Vault;
 pub const DEMO_DB: &str = "ringback-demo.db";
 const NAME: &str = "Le Petit Ringback";
 const TIMEZONE: &str = "Europe/Paris";
-const CUSTOMER_PHONE: &str = "+33612345678";
-const CUSTOMER_NAME: &str = "Camille Martin";
-/// A caller the restaurant has never seen.
-const UNKNOWN_PHONE: &str = "07 81 23 45 67";
 /// The console's demo user. The demo database serves only the sandbox on this machine, so a
 /// printed password is fine here and nowhere else.
 pub const CONSOLE_USER: &str = "demo";
 pub const CONSOLE_PASSWORD: &str = "ringback-demo";
 
+/// The guests a demo run books for tomorrow evening, one per run, so that the printed command
+/// for "a guest with a booking" is never in the cooldown of an earlier run's.
+const GUESTS: [&str; 8] = [
+    "Camille Martin",
+    "Léa Dubois",
+    "Hugo Bernard",
+    "Chloé Petit",
+    "Louis Moreau",
+    "Manon Laurent",
+    "Jules Lefèvre",
+    "Inès Girard",
+];
+
 pub struct DemoSeed {
     pub restaurant_id: String,
     pub token: String,
+    /// A number the restaurant has never seen, for the first printed command.
+    pub unknown_caller: String,
+    /// The guest booked for tomorrow at 20:00, and their number, for the second.
+    pub guest_name: String,
+    pub guest_phone: String,
 }
 
 /// The demo's configuration: its own database (unless `--db` says otherwise), the sandbox.
@@ -34,9 +49,8 @@ pub fn demo_config(mut config: Config, db_flag: Option<PathBuf>) -> Config {
     config
 }
 
-/// Seeds the demo restaurant the first time, and on every start makes sure the named customer
-/// has an upcoming booking and that a fresh partner token exists (tokens are stored hashed, so
-/// an old one cannot be shown again).
+/// Seeds the demo restaurant the first time; on every start, reuses it and its partner token,
+/// and books a new guest for tomorrow evening on a number never used before.
 pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
     let existing = restaurants::list_restaurants(conn)?
         .into_iter()
@@ -56,39 +70,29 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
         }
         None => create_restaurant(conn, vault)?,
     };
-    let restaurant = admin::require_restaurant(conn, &restaurant_id)?;
-    let customer =
-        crate::db::customers::find_customer_by_phone(conn, &restaurant_id, CUSTOMER_PHONE)?;
+    let token = partner_token(conn, &restaurant_id, vault)?;
+    let guests = crate::db::customers::list_customers(conn, &restaurant_id)?.len();
+    let guest_name = GUESTS[guests % GUESTS.len()].to_string();
+    let guest_phone = fresh_number(conn, &restaurant_id, "06 4")?;
     let now =
         Zoned::now().with_time_zone(crate::time::zone(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
-    let upcoming = match &customer {
-        Some(c) => crate::db::reservations::find_upcoming_reservation(
-            conn,
-            &restaurant.id,
-            &c.id,
-            now.timestamp().as_millisecond(),
-        )?,
-        None => None,
-    };
-    if upcoming.is_none() {
-        let tomorrow = now
-            .checked_add(1.day())
-            .map_err(|e| admin::AdminError::Failed(e.to_string()))?;
-        let start = format!("{}T20:00:00", tomorrow.strftime("%Y-%m-%d"));
-        reservations::add_reservation(
-            conn,
-            &reservations::ReservationSpec {
-                restaurant_id: &restaurant_id,
-                phone: CUSTOMER_PHONE,
-                start: &start,
-                party_size: 2,
-                status: "CONFIRMED",
-                name: Some(CUSTOMER_NAME),
-                external_id: None,
-            },
-            crate::config::MissedCallsConfig::default().conversion_window_days,
-        )?;
-    }
+    let tomorrow = now
+        .checked_add(1.day())
+        .map_err(|e| admin::AdminError::Failed(e.to_string()))?;
+    let start = format!("{}T20:00:00", tomorrow.strftime("%Y-%m-%d"));
+    reservations::add_reservation(
+        conn,
+        &reservations::ReservationSpec {
+            restaurant_id: &restaurant_id,
+            phone: &guest_phone,
+            start: &start,
+            party_size: 2,
+            status: "CONFIRMED",
+            name: Some(&guest_name),
+            external_id: None,
+        },
+        crate::config::MissedCallsConfig::default().conversion_window_days,
+    )?;
     if crate::db::users::find_login(conn, CONSOLE_USER)?.is_none() {
         let hash = crate::console::password::hash_password(CONSOLE_PASSWORD)
             .map_err(|e| AdminError::Failed(e.to_string()))?;
@@ -97,14 +101,80 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
             CONSOLE_USER,
             &hash,
             Some(&restaurant_id),
+            None,
             crate::time::now_ms(),
         )?;
     }
-    let (_, token) = tokens::create_token(conn, &restaurant_id, Some("demo"))?;
+    let unknown_caller = fresh_number(conn, &restaurant_id, "07 8")?;
     Ok(DemoSeed {
         restaurant_id,
         token,
+        unknown_caller,
+        guest_name,
+        guest_phone,
     })
+}
+
+/// The demo's partner token: derived from its key file, so that every run prints the same one
+/// while the database keeps only its hash. Earlier `demo` tokens (from a key file since
+/// replaced, or from releases that made one per run) are revoked: one demo token at a time.
+fn partner_token(
+    conn: &Connection,
+    restaurant_id: &str,
+    vault: &Vault,
+) -> Result<String, AdminError> {
+    let token = match vault.derive(&format!("demo partner token {restaurant_id}")) {
+        Ok(bytes) => format!("rbk_{}", hex::encode(&bytes[..20])),
+        // Without a usable key file there is nothing to derive from: a token of this run only.
+        Err(_) => crate::auth::generate_token(),
+    };
+    let hash = crate::auth::hash_token(&token);
+    let current = crate::db::tokens::find_active_token(conn, &hash)?.map(|(t, _)| t.id);
+    for t in crate::db::tokens::list_tokens(conn, Some(restaurant_id))? {
+        if t.revoked_at.is_none()
+            && t.name.as_deref() == Some("demo")
+            && Some(&t.id) != current.as_ref()
+        {
+            crate::db::tokens::revoke_token(conn, &t.id)?;
+        }
+    }
+    if current.is_none() {
+        crate::db::tokens::insert_token(conn, restaurant_id, Some("demo"), &hash)?;
+    }
+    Ok(token)
+}
+
+/// A French mobile number starting `prefix` that neither a customer nor a call of the
+/// restaurant has used, written as a person types it (`07 81 52 33 90`).
+fn fresh_number(
+    conn: &Connection,
+    restaurant_id: &str,
+    prefix: &str,
+) -> Result<String, AdminError> {
+    for _ in 0..100 {
+        let digits: u32 = rand::random_range(0..10_000_000);
+        let d = format!("{digits:07}");
+        let typed = format!(
+            "{prefix}{} {} {} {}",
+            &d[0..1],
+            &d[1..3],
+            &d[3..5],
+            &d[5..7]
+        );
+        let e164 = format!("+33{}", typed[1..].replace(' ', ""));
+        let used: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2)
+                 OR EXISTS (SELECT 1 FROM calls WHERE restaurant_id = ?1 AND caller_e164 = ?2)",
+            [restaurant_id, &e164],
+            |r| r.get(0),
+        )?;
+        if !used {
+            return Ok(typed);
+        }
+    }
+    Err(AdminError::Failed(
+        "no unused demo number found; start from a new demo database".into(),
+    ))
 }
 
 fn connect_sandbox_whatsapp(conn: &Connection, id: &str, vault: &Vault) -> Result<(), AdminError> {
@@ -167,7 +237,6 @@ fn create_restaurant(conn: &Connection, vault: &Vault) -> Result<String, AdminEr
             },
         )?;
     }
-    customers::add_customer(conn, &id, CUSTOMER_PHONE, Some(CUSTOMER_NAME))?;
     Ok(id)
 }
 
@@ -188,28 +257,68 @@ pub fn prepare(config: &Config) -> Result<DemoSeed, AdminError> {
     Ok(seed)
 }
 
-/// What the demo prints before it serves.
-pub fn banner(seed: &DemoSeed, base_url: &str, database: &std::path::Path) -> String {
+/// What the demo prints before it serves. `addr` is where it listens.
+pub fn banner(seed: &DemoSeed, scheme: &str, addr: SocketAddr, database: &Path) -> String {
     // Fresh call ids per start, so the printed commands are not replays of an earlier run.
     let run = crate::secret::random_alphanumeric(6).to_lowercase();
+    let port = addr.port();
+    // Listening on every address: the commands still go to this machine's loopback.
+    let local = if addr.ip().is_unspecified() {
+        format!("{scheme}://127.0.0.1:{port}")
+    } else {
+        format!("{scheme}://{addr}")
+    };
     let curl = |phone: &str, call_id: &str| {
         format!(
-            "curl -s -X POST {base_url}/api/partner/v1/missed-calls \\\n  \
+            "curl -s -X POST {local}/api/partner/v1/missed-calls \\\n  \
              -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\\n  \
              -d '{{\"caller_phone_number\": \"{phone}\", \"external_call_id\": \"{call_id}\"}}'",
             seed.token
         )
     };
+    let db = database.display();
+    let lan = lan_address();
+    let lan_line = match (addr.ip().is_unspecified(), &lan) {
+        (true, Some(ip)) => {
+            format!("From another machine on the LAN: {scheme}://{ip}:{port}/console/")
+        }
+        (true, None) => format!(
+            "From another machine on the LAN: {scheme}://<this machine's address>:{port}/console/"
+        ),
+        (false, _) => format!(
+            "From another machine on the LAN: start it with --listen 0.0.0.0:{port}, then open \
+             {scheme}://{}:{port}/console/",
+            lan.map_or_else(
+                || "<this machine's address>".to_string(),
+                |ip| ip.to_string()
+            )
+        ),
+    };
     format!(
-        "ringback demo: restaurant {NAME} ({}), sandbox transport, database {}\n\
+        "ringback demo: {NAME} ({}), sandbox transport (nothing leaves this machine), \
+         database {db}\n\
          Partner token: {}\n\n\
-         # A caller the restaurant does not know yet:\n{}\n\n\
-         # {CUSTOMER_NAME}, who has a booking tomorrow at 20:00:\n{}\n\n\
-         Console: {base_url}/console/ (user {CONSOLE_USER}, password {CONSOLE_PASSWORD})\n",
+         # A caller the restaurant does not know yet (answers SENT with the MISSED_CALL \
+         template):\n{}\n\n\
+         # {}, who has a booking tomorrow at 20:00 (answers SENT with \
+         MISSED_CALL_WITH_RESERVATION):\n{}\n\n\
+         Console: {local}/console/ (user {CONSOLE_USER}, password {CONSOLE_PASSWORD})\n\
+         Command line on this database: ringback --db {db} calls list\n  \
+         (from the source tree: cargo run --release -- --db {db} calls list)\n\
+         {lan_line}\n",
         seed.restaurant_id,
-        database.display(),
         seed.token,
-        curl(UNKNOWN_PHONE, &format!("demo-{run}-1")),
-        curl(CUSTOMER_PHONE, &format!("demo-{run}-2")),
+        curl(&seed.unknown_caller, &format!("demo-{run}-1")),
+        seed.guest_name,
+        curl(&seed.guest_phone, &format!("demo-{run}-2")),
     )
+}
+
+/// This machine's address on the LAN: the source address of the default route, found without
+/// sending anything (a UDP socket's `connect` only picks the route).
+fn lan_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }

@@ -32,6 +32,12 @@ pub enum ApiError {
         call_id: String,
         retry_after_secs: u64,
     },
+    /// 409 `SUPPRESSION_NOT_OPERATOR`: the console may lift only the restaurant's own stop; the
+    /// guest's (a STOP reply, WhatsApp's 131050) stays.
+    #[error(
+        "messages to this customer were stopped by the guest ({reason}); only the guest can resume them"
+    )]
+    SuppressionNotOperator { reason: String },
     /// 409 `CONFLICT`: the reservation's `external_id` is already used; names that reservation.
     #[error("a reservation with this external_id already exists")]
     Conflict { reservation_id: String },
@@ -150,6 +156,11 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "CALL_IN_PROGRESS",
                 json!({"call_id": call_id}),
+            ),
+            SuppressionNotOperator { reason } => (
+                StatusCode::CONFLICT,
+                "SUPPRESSION_NOT_OPERATOR",
+                json!({"suppression_reason": reason}),
             ),
             Conflict { reservation_id } => (
                 StatusCode::CONFLICT,

@@ -8,7 +8,8 @@ use crate::config::Config;
 use crate::demo;
 
 /// Text printed once the server's address is known (the demo's token and curl commands).
-pub type Banner = Box<dyn FnOnce(&str) -> String>;
+/// What to print once the server listens: given its scheme and address.
+pub type Banner = Box<dyn FnOnce(&str, std::net::SocketAddr) -> String>;
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
@@ -47,7 +48,7 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
         if let Some(banner) = banner {
             // For a person to read: a stdout closed early (`ringback demo | head -n 3`) must not
             // stop the server, as `println!` would.
-            let _ = writeln!(std::io::stdout(), "{}", banner(&base_url));
+            let _ = writeln!(std::io::stdout(), "{}", banner(scheme, addr));
         }
         tracing::info!(
             version = env!("CARGO_PKG_VERSION"),
@@ -72,6 +73,8 @@ pub fn serve_demo(config: Config) -> Result<(), CommandError> {
     let database = config.database.path.clone();
     serve(
         config,
-        Some(Box::new(move |base| demo::banner(&seed, base, &database))),
+        Some(Box::new(move |scheme, addr| {
+            demo::banner(&seed, scheme, addr, &database)
+        })),
     )
 }

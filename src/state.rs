@@ -29,4 +29,6 @@ pub struct AppState {
     pub webhooks: Arc<crate::webhooks::Webhooks>,
     /// Opens access tokens (SPEC §8.2).
     pub vault: Arc<crate::vault::Vault>,
+    /// When each partner token was last recorded as used (SPEC §6.2).
+    pub token_use: Arc<crate::auth::TokenUse>,
 }

@@ -103,13 +103,21 @@ fn stamps(path: &Path) -> FileStamps {
 struct SealingKey {
     id: [u8; KEY_ID_LEN],
     cipher: XChaCha20Poly1305,
+    /// The root of `Vault::derive`: a digest of the key, never the key itself.
+    derivation: [u8; 32],
 }
 
 impl SealingKey {
     fn new(bytes: &[u8; KEY_LEN]) -> SealingKey {
+        let derivation = Sha256::new()
+            .chain_update(b"ringback derived values\0")
+            .chain_update(bytes)
+            .finalize()
+            .into();
         SealingKey {
             id: key_id(bytes),
             cipher: XChaCha20Poly1305::new(&Key::from(*bytes)),
+            derivation,
         }
     }
 }
@@ -186,6 +194,19 @@ impl Vault {
             },
             Opened::Refused => Err(self.blame()),
         }
+    }
+
+    /// A value only this key file gives for `label`, the same at every run: the demo's partner
+    /// token is one, so that a demo started again prints the token it printed before without
+    /// the token being stored anywhere but as its hash.
+    pub fn derive(&self, label: &str) -> Result<[u8; 32], KeyProblem> {
+        let ring = self.reload();
+        let key = ring.current.as_ref().map_err(Clone::clone)?;
+        Ok(Sha256::new()
+            .chain_update(key.derivation)
+            .chain_update(label.as_bytes())
+            .finalize()
+            .into())
     }
 
     /// The key file's problem when it has one, else: it is the wrong key.

@@ -96,6 +96,7 @@ pub async fn run(rows: usize, duration: Duration) -> ConsoleResult {
         "bench",
         &hash,
         Some(&restaurant.id),
+        None,
         0,
     )
     .expect("user");

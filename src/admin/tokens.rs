@@ -52,5 +52,6 @@ pub fn token_json(t: &TokenInfo) -> Value {
         "name": t.name,
         "created_at": format_utc(t.created_at),
         "revoked_at": t.revoked_at.map(format_utc),
+        "last_used_at": t.last_used_at.map(format_utc),
     })
 }

@@ -4,6 +4,28 @@ use clap::Subcommand;
 
 use super::JsonFlag;
 
+/// A language of the console (SPEC §9).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ConsoleLang {
+    /// French.
+    Fr,
+    /// English.
+    En,
+    /// The browser's language (its Accept-Language), else English.
+    Auto,
+}
+
+impl ConsoleLang {
+    /// As stored on the user: `None` for `auto`.
+    pub fn stored(self) -> Option<&'static str> {
+        match self {
+            ConsoleLang::Fr => Some("fr"),
+            ConsoleLang::En => Some("en"),
+            ConsoleLang::Auto => None,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Add a console user; the password is read from stdin (asked twice, hidden, on a terminal).
@@ -22,6 +44,9 @@ pub enum UserCommand {
         /// The user sees every restaurant on this box.
         #[arg(long)]
         all: bool,
+        /// The console's language for this user; without it, the browser's language decides.
+        #[arg(long, value_enum, value_name = "LANG")]
+        lang: Option<ConsoleLang>,
     },
     /// List the console users (never their passwords).
     List(JsonFlag),
@@ -29,6 +54,14 @@ pub enum UserCommand {
     Passwd {
         /// The user's name.
         username: String,
+    },
+    /// Change a console user's settings.
+    Update {
+        /// The user's name.
+        username: String,
+        /// The console's language for this user (`auto`: the browser's language decides).
+        #[arg(long, value_enum, value_name = "LANG")]
+        lang: ConsoleLang,
     },
     /// Remove a console user; its open sessions end.
     Remove {

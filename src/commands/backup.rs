@@ -186,9 +186,9 @@ fn describe(file: &Path) -> Result<String, CommandError> {
         conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
     };
     Ok(format!(
-        "{} restaurants, {} calls",
-        count("restaurants")?,
-        count("calls")?
+        "{}, {}",
+        super::count(count("restaurants")?, "restaurant"),
+        super::count(count("calls")?, "call")
     ))
 }
 

@@ -7,10 +7,12 @@ use std::io::Write;
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
-use super::{CommandError, Printed, fail, print_json};
+use super::{CommandError, Printed, count, fail, print_json, write_table};
 use crate::admin::{require_restaurant, usage};
 use crate::cli::CallsCommand;
-use crate::db::calls::{CallFilter, CallRow, find_call_by_id, list_restaurant_calls};
+use crate::db::calls::{
+    CallFilter, CallRow, count_restaurant_calls, find_call_by_id, list_restaurant_calls,
+};
 use crate::db::restaurants::{Restaurant, find_restaurant, list_restaurants};
 use crate::time::{When, format_local, format_utc};
 use crate::views::{CallView, call_reason};
@@ -36,6 +38,7 @@ pub(super) fn calls(
             // Each restaurant's calls are walked along its index with the bounds in its own
             // zone; the newest of them all are kept.
             let mut rows: Vec<(CallRow, &Restaurant)> = Vec::new();
+            let (mut total, mut cut) = (0i64, false);
             for r in &restaurants {
                 let tz = r.time_zone();
                 let bound = |when: Option<When>, ms: fn(When, &TimeZone) -> Option<i64>| {
@@ -49,12 +52,30 @@ pub(super) fn calls(
                     from: bound(since, When::first_ms)?,
                     to: bound(until, When::last_ms)?,
                 };
-                let found = list_restaurant_calls(conn, &r.id, &filter, limit)?;
+                // One more than shown says whether the list is cut.
+                let found = list_restaurant_calls(conn, &r.id, &filter, limit + 1)?;
+                if found.len() > limit as usize {
+                    total += count_restaurant_calls(conn, &r.id, &filter)?;
+                    cut = true;
+                } else {
+                    total += found.len() as i64;
+                }
                 rows.extend(found.into_iter().map(|row| (row, r)));
             }
             // Stable: calls of the same instant keep their restaurant's newest-first order.
             rows.sort_by_key(|(row, _)| Reverse(row.occurred_at));
-            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            rows.truncate(limit as usize);
+            let shown = rows.len() as i64;
+            if cut && total > shown {
+                p.say(format!(
+                    "the {shown} newest of {} shown; {} more: pass --limit {total} to see \
+                     them all, or narrow with --since, --until or --outcome",
+                    count(total, "call"),
+                    total - shown
+                ));
+            } else if !json.json {
+                p.say(count(shown, "call"));
+            }
             if json.json {
                 let views: Vec<CallView> = rows
                     .iter()
@@ -88,57 +109,36 @@ fn print_table(
     with_restaurant: bool,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
-    let mut table: Vec<Vec<String>> = vec![
-        [
-            "ID",
-            "OCCURRED_AT",
-            "RESTAURANT",
-            "CALLER",
-            "OUTCOME",
-            "TEMPLATE",
-            "REASON",
-        ]
-        .map(String::from)
-        .to_vec(),
+    let mut header = vec![
+        "ID",
+        "OCCURRED_AT",
+        "RESTAURANT",
+        "CALLER",
+        "OUTCOME",
+        "TEMPLATE",
+        "REASON",
     ];
-    for (row, restaurant) in rows {
-        table.push(vec![
-            row.id.clone(),
-            format_local(row.occurred_at, &restaurant.time_zone()),
-            restaurant.id.clone(),
-            caller(row).to_string(),
-            row.outcome.to_string(),
-            row.template_type.map_or("-", |t| t.as_str()).to_string(),
-            call_reason(row).unwrap_or_else(|| "-".into()),
-        ]);
-    }
+    let mut table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(row, restaurant)| {
+            vec![
+                row.id.clone(),
+                format_local(row.occurred_at, &restaurant.time_zone()),
+                restaurant.id.clone(),
+                caller(row).to_string(),
+                row.outcome.to_string(),
+                row.template_type.map_or("-", |t| t.as_str()).to_string(),
+                call_reason(row).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
     if !with_restaurant {
+        header.remove(2);
         for line in &mut table {
             line.remove(2);
         }
     }
-    let columns = table[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|i| {
-            table
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for line in table {
-        let mut text = String::new();
-        for (i, cell) in line.iter().enumerate() {
-            if i + 1 == columns {
-                text.push_str(cell);
-            } else {
-                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            }
-        }
-        writeln!(out, "{}", text.trim_end())?;
-    }
-    Ok(())
+    write_table(out, &header, &table)
 }
 
 /// Every field of a call, one a line.

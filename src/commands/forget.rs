@@ -57,14 +57,14 @@ pub fn forget(
         );
     } else {
         eprintln!(
-            "forgot {} in {}: customer {} deleted, {} calls kept with the number replaced by \
-             \"{}\", {} reservations detached",
+            "forgot {} in {}: customer {} deleted, {} kept with the number replaced by \
+             \"{}\", {} detached",
             mask(number.as_str()),
             restaurant.id,
             forgotten.customer_id.as_deref().unwrap_or("(none)"),
-            forgotten.calls,
+            super::count(forgotten.calls as i64, "call"),
             erasure::FORGOTTEN,
-            forgotten.reservations
+            super::count(forgotten.reservations as i64, "reservation")
         );
         if !owns_wal {
             eprintln!(

@@ -5,7 +5,7 @@ use std::io::Write;
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::{CommandError, Printed, fail, print_json};
+use super::{CommandError, Printed, count, fail, print_json, write_table};
 use crate::admin::import::{self, ImportReport};
 use crate::admin::{customers, reservations};
 use crate::cli::{CustomerCommand, ReservationCommand};
@@ -70,20 +70,24 @@ pub(super) fn customer(
                     list.iter().map(crate::views::customer_json).collect(),
                 )?;
             } else {
-                for c in list {
-                    let suppressed = match (c.whatsapp_suppressed, &c.suppression_reason) {
-                        (false, _) => String::new(),
-                        (true, Some(reason)) => format!("\tsuppressed ({})", reason.as_str()),
-                        (true, None) => "\tsuppressed".into(),
-                    };
-                    writeln!(
-                        p.out,
-                        "{}\t{}\t{}{suppressed}",
-                        c.id,
-                        c.phone_e164,
-                        c.name.as_deref().unwrap_or("-"),
-                    )?;
-                }
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|c| {
+                        let suppressed = match (c.whatsapp_suppressed, &c.suppression_reason) {
+                            (false, _) => "-".to_string(),
+                            (true, Some(reason)) => format!("suppressed ({})", reason.as_str()),
+                            (true, None) => "suppressed".into(),
+                        };
+                        vec![
+                            c.id.clone(),
+                            c.phone_e164.clone(),
+                            c.name.clone().unwrap_or_else(|| "-".into()),
+                            suppressed,
+                        ]
+                    })
+                    .collect();
+                write_table(&mut p.out, &["ID", "PHONE", "NAME", "WHATSAPP"], &rows)?;
+                p.say(count(list.len() as i64, "customer"));
             }
         }
     }
@@ -150,17 +154,27 @@ pub(super) fn reservation(
             if json.json {
                 print_json(&mut p.out, Value::Array(views))?;
             } else {
-                for v in views {
-                    writeln!(
-                        p.out,
-                        "{}\t{}\t{}\t{}\t{}",
-                        v["id"].as_str().unwrap_or_default(),
-                        v["start_at"].as_str().unwrap_or_default(),
-                        v["party_size"],
-                        v["status"].as_str().unwrap_or_default(),
-                        v["customer"]["phone_number"].as_str().unwrap_or("-"),
-                    )?;
-                }
+                let rows: Vec<Vec<String>> = views
+                    .iter()
+                    .map(|v| {
+                        vec![
+                            v["id"].as_str().unwrap_or_default().to_string(),
+                            v["start_at"].as_str().unwrap_or_default().to_string(),
+                            v["party_size"].to_string(),
+                            v["status"].as_str().unwrap_or_default().to_string(),
+                            v["customer"]["phone_number"]
+                                .as_str()
+                                .unwrap_or("-")
+                                .to_string(),
+                        ]
+                    })
+                    .collect();
+                write_table(
+                    &mut p.out,
+                    &["ID", "START_AT", "PARTY", "STATUS", "PHONE"],
+                    &rows,
+                )?;
+                p.say(count(views.len() as i64, "reservation"));
             }
         }
     }

@@ -52,7 +52,18 @@ impl From<db::DbError> for CommandError {
 
 impl From<db::OpenError> for CommandError {
     fn from(e: db::OpenError) -> Self {
-        fail(e.to_string())
+        // Run in the folder where the demo ran, with no --db: the demo's database is most
+        // likely the one meant, and "ringback migrate" would make an empty one beside it.
+        let demo = crate::demo::DEMO_DB;
+        let hint = match &e {
+            db::OpenError::Missing(path)
+                if path.as_str() != demo && std::path::Path::new(demo).is_file() =>
+            {
+                format!("; the demo's database is in this folder: pass --db {demo}")
+            }
+            _ => String::new(),
+        };
+        fail(format!("{e}{hint}"))
     }
 }
 
@@ -121,9 +132,9 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
             let applied = db::migrate(&mut conn)?;
             let version = db::schema_version(&conn)?;
             printed.say(format!(
-                "database {} at schema version {version} ({applied} migration{} applied)",
+                "database {} at schema version {version} ({} applied)",
                 path.display(),
-                if applied == 1 { "" } else { "s" }
+                count(applied as i64, "migration")
             ));
             let sealing = db::sealing::prepare(&mut conn, &config.database)?;
             say_sealing(&sealing, &mut printed);
@@ -247,6 +258,36 @@ pub(crate) fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_default()
     )
+}
+
+/// A list as text: its header row, then one line per row, columns aligned by two spaces (the
+/// last one left ragged, as it often holds free text).
+pub(crate) fn write_table(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let lines = std::iter::once(&header).chain(rows);
+    let columns = header.len();
+    let mut widths = vec![0; columns];
+    for line in lines.clone() {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for line in lines {
+        let mut text = String::new();
+        for (i, cell) in line.iter().enumerate() {
+            if i + 1 == columns {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())?;
+    }
+    Ok(())
 }
 
 /// `1 token`, `2 tokens`.

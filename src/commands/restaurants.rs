@@ -4,7 +4,7 @@ use std::io::Write;
 
 use rusqlite::Connection;
 
-use super::{CommandError, Printed, count, fail, print_json};
+use super::{CommandError, Printed, count, fail, print_json, write_table};
 use crate::admin::restaurants::{self, ScopedRows};
 use crate::admin::usage;
 use crate::cli::{Balance, OnOff, RestaurantCommand};
@@ -135,17 +135,33 @@ pub(super) fn restaurant(
                         .collect(),
                 )?;
             } else {
-                for (r, whatsapp) in list.iter().zip(&whatsapp) {
-                    writeln!(
-                        p.out,
-                        "{}\t{}\t{}\t{}\tmissed_calls={}\twhatsapp={whatsapp}",
-                        r.id,
-                        r.name,
-                        r.country,
-                        r.timezone,
-                        if r.missed_calls_enabled { "on" } else { "off" },
-                    )?;
-                }
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .zip(&whatsapp)
+                    .map(|(r, whatsapp)| {
+                        vec![
+                            r.id.clone(),
+                            r.name.clone(),
+                            r.country.clone(),
+                            r.timezone.clone(),
+                            if r.missed_calls_enabled { "on" } else { "off" }.to_string(),
+                            whatsapp.to_string(),
+                        ]
+                    })
+                    .collect();
+                write_table(
+                    &mut p.out,
+                    &[
+                        "ID",
+                        "NAME",
+                        "COUNTRY",
+                        "TIMEZONE",
+                        "MISSED_CALLS",
+                        "WHATSAPP",
+                    ],
+                    &rows,
+                )?;
+                p.say(count(list.len() as i64, "restaurant"));
             }
             for (id, problem) in problems {
                 p.say(format!(

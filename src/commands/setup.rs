@@ -4,7 +4,7 @@ use std::io::Write;
 
 use rusqlite::Connection;
 
-use super::{CommandError, Printed, print_json};
+use super::{CommandError, Printed, count, print_json, write_table};
 use crate::admin::tokens::Revoked;
 use crate::admin::{templates, tokens};
 use crate::cli::{TemplateCommand, TokenCommand};
@@ -28,20 +28,36 @@ pub(super) fn token(
             if json.json {
                 print_json(&mut p.out, list.iter().map(tokens::token_json).collect())?;
             } else {
-                for t in list {
-                    let state = t.revoked_at.map_or("active".to_string(), |at| {
-                        format!("revoked {}", format_utc(at))
-                    });
-                    writeln!(
-                        p.out,
-                        "{}\t{}\t{}\t{}\t{}",
-                        t.id,
-                        t.restaurant_id,
-                        t.name.as_deref().unwrap_or("-"),
-                        format_utc(t.created_at),
-                        state
-                    )?;
-                }
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.restaurant_id.clone(),
+                            t.name.clone().unwrap_or_else(|| "-".into()),
+                            format_utc(t.created_at),
+                            // Minute-grained: written at most once a minute (SPEC §6.2).
+                            t.last_used_at.map_or_else(|| "never".into(), format_utc),
+                            t.revoked_at.map_or_else(
+                                || "active".to_string(),
+                                |at| format!("revoked {}", format_utc(at)),
+                            ),
+                        ]
+                    })
+                    .collect();
+                write_table(
+                    &mut p.out,
+                    &[
+                        "ID",
+                        "RESTAURANT",
+                        "NAME",
+                        "CREATED_AT",
+                        "LAST_USED_AT",
+                        "STATE",
+                    ],
+                    &rows,
+                )?;
+                p.say(count(list.len() as i64, "token"));
             }
         }
         TokenCommand::Revoke { token_id } => match tokens::revoke_token(conn, &token_id)? {
@@ -107,19 +123,28 @@ pub(super) fn template(
                     list.iter().map(templates::template_json).collect(),
                 )?;
             } else {
-                for t in list {
-                    writeln!(
-                        p.out,
-                        "{}\t{}\t{}\t{}\t{}\tbody={}\tbutton={}",
-                        t.template_type,
-                        t.name,
-                        t.language,
-                        t.status,
-                        if t.active { "active" } else { "inactive" },
-                        t.body_params.join(","),
-                        t.button_param.as_deref().unwrap_or("-"),
-                    )?;
-                }
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.template_type.to_string(),
+                            t.name.clone(),
+                            t.language.clone(),
+                            t.status.clone(),
+                            if t.active { "active" } else { "inactive" }.to_string(),
+                            t.body_params.join(","),
+                            t.button_param.clone().unwrap_or_else(|| "-".into()),
+                        ]
+                    })
+                    .collect();
+                write_table(
+                    &mut p.out,
+                    &[
+                        "TYPE", "NAME", "LANGUAGE", "STATUS", "ACTIVE", "BODY", "BUTTON",
+                    ],
+                    &rows,
+                )?;
+                p.say(count(list.len() as i64, "template"));
             }
         }
     }

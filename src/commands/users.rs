@@ -7,12 +7,12 @@ use std::path::Path;
 use rusqlite::TransactionBehavior;
 use serde_json::json;
 
-use super::{CommandError, Printed, fail, print_json};
+use super::{CommandError, Printed, count, fail, print_json};
 use crate::admin::AdminError;
 use crate::cli::UserCommand;
 use crate::console::password::{PasswordError, hash_password};
 use crate::db::restaurants::find_restaurant;
-use crate::db::users::{delete_user, find_login, insert_user, list_users, set_password};
+use crate::db::users::{delete_user, find_login, insert_user, list_users, set_lang, set_password};
 use crate::db::{self, Access};
 use crate::time::{format_utc, now_ms};
 
@@ -58,6 +58,7 @@ pub(super) fn user(path: &Path, c: UserCommand, p: &mut Printed) -> Result<(), C
             username,
             restaurant,
             all: _,
+            lang,
         } => {
             let username = check_username(&username)?;
             // What can be checked is checked before anyone types a password for nothing.
@@ -80,8 +81,15 @@ pub(super) fn user(path: &Path, c: UserCommand, p: &mut Printed) -> Result<(), C
                 }
                 None => "every restaurant".into(),
             };
-            let id = insert_user(&tx, username, &hash, restaurant.as_deref(), now_ms())?
-                .ok_or_else(|| fail(format!("a user named {username} already exists")))?;
+            let id = insert_user(
+                &tx,
+                username,
+                &hash,
+                restaurant.as_deref(),
+                lang.and_then(|l| l.stored()),
+                now_ms(),
+            )?
+            .ok_or_else(|| fail(format!("a user named {username} already exists")))?;
             tx.commit()?;
             writeln!(p.out, "{id}")?;
             p.say(format!("user {username} added; sees {scope}"));
@@ -99,16 +107,19 @@ pub(super) fn user(path: &Path, c: UserCommand, p: &mut Printed) -> Result<(), C
                             json!({"id": u.id, "username": u.username,
                                    "restaurant_id": u.restaurant_id,
                                    "all_restaurants": u.restaurant_id.is_none(),
+                                   "lang": u.lang,
                                    "created_at": format_utc(u.created_at)})
                         })
                         .collect(),
                 )?;
             } else {
-                writeln!(p.out, "ID\tUSERNAME\tRESTAURANT")?;
-                for u in users {
+                writeln!(p.out, "ID\tUSERNAME\tRESTAURANT\tLANGUAGE")?;
+                for u in &users {
                     let sees = u.restaurant_id.as_deref().unwrap_or("(all)");
-                    writeln!(p.out, "{}\t{}\t{sees}", u.id, u.username)?;
+                    let lang = u.lang.as_deref().unwrap_or("(browser)");
+                    writeln!(p.out, "{}\t{}\t{sees}\t{lang}", u.id, u.username)?;
                 }
+                p.say(count(users.len() as i64, "user"));
             }
         }
         UserCommand::Passwd { username } => {
@@ -125,6 +136,18 @@ pub(super) fn user(path: &Path, c: UserCommand, p: &mut Printed) -> Result<(), C
             p.say(format!(
                 "password of {username} changed; its open sessions are ended"
             ));
+        }
+        UserCommand::Update { username, lang } => {
+            let mut conn = db::open_existing(path, Access::Write)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !set_lang(&tx, username.trim(), lang.stored(), now_ms())? {
+                return Err(fail(format!("no user named {username}")));
+            }
+            tx.commit()?;
+            p.say(match lang.stored() {
+                Some(code) => format!("user {username} now sees the console in {code}"),
+                None => format!("user {username} now sees the console in the browser's language"),
+            });
         }
         UserCommand::Remove { username } => {
             let mut conn = db::open_existing(path, Access::Write)?;

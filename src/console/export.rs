@@ -13,13 +13,15 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
 use super::api::{Query, limits, log_filter, scope};
+use super::language::{Lang, Words};
 use super::queries::{Cursor, LogFilter, LogRow, log_page};
 use super::rows::Shown;
 use super::session::ConsoleUser;
 use super::words::{reason, status_label, template_label};
-use crate::db::restaurants::Restaurant;
+use crate::db::templates::TemplateType;
 use crate::db::{self, ReadPool};
 use crate::error::ApiError;
+use crate::missed_call::outcome::Outcome;
 use crate::state::AppState;
 use crate::time::format_local;
 
@@ -50,12 +52,31 @@ pub fn defused(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The CSV's separator: `;` in French (what French Excel splits on when the file is opened by a
+/// double-click), `,` in English; `?sep=comma|semicolon` overrides (SPEC §9).
+fn separator(q: &Query, lang: Lang) -> Result<u8, ApiError> {
+    match q.get("sep") {
+        None => Ok(match lang {
+            Lang::Fr => b';',
+            Lang::En => b',',
+        }),
+        Some("comma") => Ok(b','),
+        Some("semicolon") => Ok(b';'),
+        Some(_) => Err(ApiError::validation(
+            "sep",
+            "sep must be \"comma\" or \"semicolon\"",
+        )),
+    }
+}
+
 pub async fn export_calls(
     State(state): State<AppState>,
     user: ConsoleUser,
+    lang: Lang,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = Query::parse(raw);
+    let delimiter = separator(&q, lang)?;
     // Checked before the first byte goes out: a bad filter is a 4xx, not a broken file.
     let (restaurant, filter) = db::read(&state.reads, move |conn| {
         let restaurant = scope(conn, &user, q.get("restaurant"))?;
@@ -72,7 +93,13 @@ pub async fn export_calls(
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        if let Err(e) = stream_rows(&reads, &restaurant, &filter, limits, &tx) {
+        let shown = Shown {
+            tz: restaurant.time_zone(),
+            restaurant: &restaurant,
+            limits,
+            words: lang.words(),
+        };
+        if let Err(e) = stream_rows(&reads, &shown, &filter, delimiter, &tx) {
             // The status line is gone already: the transfer is aborted, so that the browser
             // reports a failed download instead of keeping a file that ends short.
             tracing::error!(error = %e, "the CSV export stopped early");
@@ -95,20 +122,18 @@ pub async fn export_calls(
 /// Writes every selected row, a page at a time; stops early when the client has gone.
 fn stream_rows(
     reads: &ReadPool,
-    restaurant: &Restaurant,
+    shown: &Shown<'_>,
     filter: &LogFilter,
-    limits: super::words::Limits,
+    delimiter: u8,
     tx: &mpsc::Sender<Chunk>,
 ) -> Result<(), ApiError> {
-    let shown = Shown {
-        tz: restaurant.time_zone(),
-        restaurant,
-        limits,
-    };
+    let restaurant = shown.restaurant;
+    // Labels repeat: each said once per export.
+    let labels = Labels::new(shown.words);
     // Numbers repeat: one formatting per number, within bounds.
     let mut callers: HashMap<String, String> = HashMap::new();
     // A byte-order mark, so that a spreadsheet opened by double-click reads the names as UTF-8.
-    let mut out = csv_writer(b"\xEF\xBB\xBF".to_vec());
+    let mut out = csv_writer(b"\xEF\xBB\xBF".to_vec(), delimiter);
     out.write_record(HEADER)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut cursor = None;
@@ -120,7 +145,7 @@ fn stream_rows(
             seq: r.seq,
         });
         for row in &rows {
-            write_row(&mut out, &conn, &shown, row, &mut callers)?;
+            write_row(&mut out, &conn, shown, &labels, row, &mut callers)?;
         }
         drop(conn);
         let chunk = out
@@ -135,22 +160,49 @@ fn stream_rows(
         if callers.len() > 50_000 {
             callers.clear();
         }
-        out = csv_writer(Vec::with_capacity(256 * 1024));
+        out = csv_writer(Vec::with_capacity(256 * 1024), delimiter);
         cursor = last;
     }
 }
 
-fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
+fn csv_writer(buffer: Vec<u8>, delimiter: u8) -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
+        .delimiter(delimiter)
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
         .from_writer(buffer)
+}
+
+/// The words every row repeats, in the export's language.
+struct Labels {
+    status: HashMap<Outcome, String>,
+    template: HashMap<Option<TemplateType>, String>,
+    new_customer: String,
+}
+
+impl Labels {
+    fn new(words: &Words) -> Labels {
+        Labels {
+            status: Outcome::ALL
+                .iter()
+                .map(|o| (*o, status_label(words, *o)))
+                .collect(),
+            template: TemplateType::ALL
+                .iter()
+                .map(|t| Some(*t))
+                .chain([None])
+                .map(|t| (t, template_label(words, t)))
+                .collect(),
+            new_customer: words.get("customer-new"),
+        }
+    }
 }
 
 fn write_row(
     out: &mut csv::Writer<Vec<u8>>,
     conn: &rusqlite::Connection,
     shown: &Shown<'_>,
+    labels: &Labels,
     row: &LogRow,
     callers: &mut HashMap<String, String>,
 ) -> Result<(), ApiError> {
@@ -165,10 +217,10 @@ fn write_row(
         .clone();
     let customer = match (&row.customer_name, row.new_customer) {
         (Some(name), _) => name.clone(),
-        (None, true) => "New customer".into(),
+        (None, true) => labels.new_customer.clone(),
         (None, false) => String::new(),
     };
-    let reason = reason(conn, row, &shown.tz, shown.limits)?.unwrap_or_default();
+    let reason = reason(conn, shown.words, row, &shown.tz, shown.limits)?.unwrap_or_default();
     let clicked = row
         .first_clicked_at
         .map(|t| format_local(t, &shown.tz))
@@ -177,9 +229,17 @@ fn write_row(
         format_local(call.occurred_at, &shown.tz),
         caller,
         customer,
-        status_label(call.outcome).to_string(),
+        labels
+            .status
+            .get(&call.outcome)
+            .cloned()
+            .unwrap_or_default(),
         reason,
-        template_label(call.template_type).to_string(),
+        labels
+            .template
+            .get(&call.template_type)
+            .cloned()
+            .unwrap_or_default(),
         call.delivery_state
             .map_or("", crate::missed_call::delivery::DeliveryState::as_str)
             .to_string(),

@@ -10,13 +10,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 
+use super::language::{Lang, escape_html};
 use super::pages::login_page;
 use super::password::verify_password;
 use super::session::{LIMITS, clear_cookie, new_session_value, session_cookies, set_cookie};
 use crate::auth::hash_token;
 use crate::db::users::{delete_session, find_login, insert_session};
 use crate::db::{self, DbError};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorEnvelope};
 use crate::routes::input::read_bytes;
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -97,42 +98,36 @@ fn credentials(headers: &HeaderMap, body: &[u8]) -> Result<Credentials, ApiError
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    lang: Lang,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     match sign_in(&state, peer, &headers, body).await {
         Ok(response) => response,
-        Err((error, true)) => failed_form(error),
+        Err((error, true)) => failed_form(error, lang),
         Err((error, false)) => error.into_response(),
     }
 }
 
-/// The login page again, saying why; the status and `Retry-After` as for JSON.
-fn failed_form(error: ApiError) -> Response {
-    let message = match &error {
-        ApiError::InvalidCredentials => "Wrong username or password.".to_string(),
-        ApiError::LoginThrottled { retry_after_secs } => format!(
-            "Too many failed sign-ins. Try again in {}.",
-            wait_words(*retry_after_secs)
-        ),
-        _ => "Signing in is not possible right now. Try again in a moment.".to_string(),
-    };
+/// The login page again, saying why in the page's language (the error's own message, as the
+/// JSON answer says it); the status and `Retry-After` as for JSON.
+fn failed_form(error: ApiError, lang: Lang) -> Response {
     let reference = error.into_response();
-    let paragraph = format!("<p class=\"message error\" role=\"alert\">{message}</p>");
-    let mut page = login_page(reference.status(), Some(&paragraph));
+    let message = reference
+        .extensions()
+        .get::<ErrorEnvelope>()
+        .map(|envelope| super::negotiate::localised(envelope, lang))
+        .unwrap_or_else(|| lang.words().get("error-generic"));
+    let paragraph = format!(
+        "<p class=\"message error\" role=\"alert\">{}</p>",
+        escape_html(&message)
+    );
+    let mut page = login_page(reference.status(), lang, Some(&paragraph));
     if let Some(retry) = reference.headers().get(header::RETRY_AFTER) {
         page.headers_mut()
             .insert(header::RETRY_AFTER, retry.clone());
     }
     page
-}
-
-fn wait_words(seconds: u64) -> String {
-    match seconds {
-        0..=59 => format!("{seconds} seconds"),
-        60..=119 => "a minute".into(),
-        _ => format!("{} minutes", seconds.div_ceil(60)),
-    }
 }
 
 /// The sign-in itself; the error carries whether the answer is a page.

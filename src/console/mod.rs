@@ -4,7 +4,9 @@
 
 pub mod api;
 pub mod export;
+pub mod language;
 pub mod login;
+mod negotiate;
 pub mod origin;
 pub mod pages;
 pub mod password;

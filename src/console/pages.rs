@@ -1,12 +1,15 @@
 //! The console's pages and their assets, embedded in the binary (no CDN, nothing fetched from
 //! the internet: the box may have none).
 
+use std::sync::LazyLock;
+
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_embed::RustEmbed;
 
+use super::language::{Lang, render_page};
 use super::session::ConsoleUser;
 
 #[derive(RustEmbed)]
@@ -33,24 +36,37 @@ fn asset_text(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The login page, with `message` (already HTML) where the page keeps it.
-pub fn login_page(status: StatusCode, message: Option<&str>) -> Response {
-    let page = asset_text("login.html").replace(MESSAGE_MARKER, message.unwrap_or(""));
+/// The pages in each language, made once: `(console, login)`.
+static PAGES: LazyLock<[(String, String); 2]> = LazyLock::new(|| {
+    let (index, login) = (asset_text("index.html"), asset_text("login.html"));
+    Lang::ALL.map(|lang| {
+        (
+            render_page(&index, lang.words()),
+            render_page(&login, lang.words()),
+        )
+    })
+});
+
+/// The login page in `lang`, with `message` (already HTML) where the page keeps it.
+pub fn login_page(status: StatusCode, lang: Lang, message: Option<&str>) -> Response {
+    let page = PAGES[lang as usize]
+        .1
+        .replace(MESSAGE_MARKER, message.unwrap_or(""));
     html(status, page)
 }
 
 /// `GET /console/login`: the form, or the console for someone already signed in.
-pub async fn get_login(user: Option<ConsoleUser>) -> Response {
+pub async fn get_login(user: Option<ConsoleUser>, lang: Lang) -> Response {
     match user {
         Some(_) => Redirect::to("/console/").into_response(),
-        None => login_page(StatusCode::OK, None),
+        None => login_page(StatusCode::OK, lang, None),
     }
 }
 
 /// `GET /console/`: the console for a signed-in user, else the login page.
-pub async fn get_console(user: Option<ConsoleUser>) -> Response {
+pub async fn get_console(user: Option<ConsoleUser>, lang: Lang) -> Response {
     match user {
-        Some(_) => html(StatusCode::OK, asset_text("index.html")),
+        Some(_) => html(StatusCode::OK, PAGES[lang as usize].0.clone()),
         None => Redirect::to("/console/login").into_response(),
     }
 }

@@ -51,6 +51,9 @@ pub struct LogRow {
     pub converted_reservation_id: Option<String>,
     /// The converted reservation's status now: a canceled one stays a conversion.
     pub converted_status: Option<String>,
+    /// Who stopped messages to the caller, while they are stopped: `operator`, `reply` or
+    /// `131050`.
+    pub suppression: Option<String>,
 }
 
 /// The ledger's own columns (as `calls::from_row` reads them, prefixed `c.`), then what the log
@@ -62,7 +65,8 @@ fn log_columns() -> String {
         .collect();
     format!(
         "{}, c.seq, cu.name, c.new_customer, c.sent_at, c.first_clicked_at, c.clicks, \
-         c.converted_reservation_id, r.status",
+         c.converted_reservation_id, r.status, \
+         CASE WHEN cu.whatsapp_suppressed THEN COALESCE(cu.suppression_reason, 'operator') END",
         call.join(", ")
     )
 }
@@ -79,6 +83,7 @@ fn log_row(row: &Row<'_>) -> rusqlite::Result<LogRow> {
         clicks: row.get(after + 5)?,
         converted_reservation_id: row.get(after + 6)?,
         converted_status: row.get(after + 7)?,
+        suppression: row.get(after + 8)?,
     })
 }
 
@@ -143,6 +148,51 @@ pub fn log_page(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_map(params_from_iter(args), log_row)?.collect()
+}
+
+/// One call of the restaurant's log, by id; another restaurant's is not found.
+pub fn log_row_by_id(
+    conn: &Connection,
+    restaurant_id: &str,
+    call_id: &str,
+) -> rusqlite::Result<Option<LogRow>> {
+    let sql = format!(
+        "SELECT {} FROM calls c
+         LEFT JOIN customers cu ON cu.id = c.customer_id
+         LEFT JOIN reservations r ON r.id = c.converted_reservation_id
+         WHERE c.restaurant_id = ?1 AND c.id = ?2",
+        log_columns()
+    );
+    crate::db::optional(
+        conn.prepare_cached(&sql)?
+            .query_row(params![restaurant_id, call_id], log_row),
+    )
+}
+
+/// What a call's message was sent with and when WhatsApp said it was delivered and read.
+#[derive(Debug, Clone, Default)]
+pub struct SentMessage {
+    /// The JSON the claim stored (`{"template", "language", "parameters", "booking_link"}`);
+    /// `None` for a call from before the ledger kept it, or a forgotten caller's.
+    pub message: Option<String>,
+    pub delivered_at: Option<i64>,
+    pub read_at: Option<i64>,
+}
+
+pub fn sent_message(conn: &Connection, call_id: &str) -> rusqlite::Result<SentMessage> {
+    conn.prepare_cached(
+        "SELECT c.message,
+                (SELECT min(at) FROM message_statuses WHERE call_id = c.id AND status = 'delivered'),
+                (SELECT min(at) FROM message_statuses WHERE call_id = c.id AND status = 'read')
+         FROM calls c WHERE c.id = ?1",
+    )?
+    .query_row([call_id], |r| {
+        Ok(SentMessage {
+            message: r.get(0)?,
+            delivered_at: r.get(1)?,
+            read_at: r.get(2)?,
+        })
+    })
 }
 
 /// The indicators' counts for calls that occurred in `[from, until)`.

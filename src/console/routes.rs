@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{api, export, login, origin, pages, redirect};
+use super::{api, export, login, negotiate, origin, pages, redirect};
 use crate::state::AppState;
 
 /// The console's routes (SPEC §9), with the own-origin rule for every state-changing request
@@ -23,12 +23,20 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/console/login", get(pages::get_login).post(login::login))
         .route("/console/logout", post(login::logout))
         .route("/console/assets/{file}", get(pages::get_asset))
-        .route("/console/api/me", get(api::get_me))
+        .route(
+            "/console/api/me",
+            get(api::get_me).post(api::set_my_language),
+        )
         .route(
             "/console/api/restaurants",
             get(api::list_console_restaurants),
         )
         .route("/console/api/calls", get(api::list_calls))
+        .route("/console/api/calls/{id}", get(api::get_call))
+        .route(
+            "/console/api/customers/{id}/suppression",
+            post(api::set_suppression),
+        )
         .route("/console/api/indicators", get(api::get_indicators))
         .route("/console/api/daily", get(api::get_daily))
         .route("/console/export.csv", get(export::export_calls))
@@ -38,8 +46,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
             axum::routing::any(pages::console_not_found),
         )
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             origin::same_origin_only,
+        ))
+        // Outside the origin rule, so that its refusal is said in the user's language too.
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            negotiate::speak,
         ))
         .layer(header(
             "content-security-policy",

@@ -1,9 +1,10 @@
 //! A log row as the console's API answers it: the call object of SPEC §2.2 and what the manager
-//! reads beside it (SPEC §9).
+//! reads beside it (SPEC §9), in the user's language.
 
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::language::Words;
 use super::queries::LogRow;
 use super::words::{Limits, reason, status_label};
 use crate::db::restaurants::Restaurant;
@@ -19,7 +20,11 @@ pub struct LogRowView {
     pub customer_name: Option<String>,
     /// The call created the customer.
     pub new_customer: bool,
-    pub status_label: &'static str,
+    /// Who stopped messages to the customer, while they are stopped: `operator` (the
+    /// restaurant), `reply` (the guest answered STOP) or `131050` (WhatsApp said the guest
+    /// stopped marketing messages); `null` otherwise.
+    pub customer_suppression: Option<String>,
+    pub status_label: String,
     pub reason: Option<String>,
     pub clicked_at: Option<String>,
     pub clicks: i64,
@@ -31,11 +36,13 @@ pub struct LogRowView {
     pub caller_display: String,
 }
 
-/// What turns a `LogRow` into words: the restaurant's zone and country, and the rules quoted.
+/// What turns a `LogRow` into words: the restaurant's zone and country, the rules quoted, the
+/// user's language.
 pub struct Shown<'a> {
     pub restaurant: &'a Restaurant,
     pub tz: jiff::tz::TimeZone,
     pub limits: Limits,
+    pub words: &'static Words,
 }
 
 impl Shown<'_> {
@@ -44,15 +51,15 @@ impl Shown<'_> {
     pub fn caller(&self, row: &LogRow) -> String {
         match &row.call.caller_e164 {
             Some(number) => display(number, &self.restaurant.country),
-            None => "Hidden number".to_string(),
+            None => self.words.get("caller-hidden"),
         }
     }
 
     pub fn view(&self, conn: &Connection, row: LogRow) -> rusqlite::Result<LogRowView> {
-        let reason = reason(conn, &row, &self.tz, self.limits)?;
+        let reason = reason(conn, self.words, &row, &self.tz, self.limits)?;
         Ok(LogRowView {
             call: CallView::from_row(&row.call),
-            status_label: status_label(row.call.outcome),
+            status_label: status_label(self.words, row.call.outcome),
             reason,
             clicked_at: row.first_clicked_at.map(format_utc),
             clicked_at_local: row.first_clicked_at.map(|t| format_local(t, &self.tz)),
@@ -61,6 +68,7 @@ impl Shown<'_> {
             caller_display: self.caller(&row),
             customer_name: row.customer_name,
             new_customer: row.new_customer,
+            customer_suppression: row.suppression,
             converted_reservation_id: row.converted_reservation_id,
             converted_reservation_status: row.converted_status,
         })

@@ -77,43 +77,62 @@ pub struct ConsoleUser {
     pub user: User,
 }
 
+/// The signed-in user of a request (or none), looked up once by the console's language layer
+/// and kept in the request's extensions for the handler.
+#[derive(Debug, Clone)]
+pub struct Resolved(pub Option<ConsoleUser>);
+
+/// The live session among the request's cookies, and its user; `None` without one.
+pub async fn resolve(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<Option<ConsoleUser>, ApiError> {
+    let hashes: Vec<String> = session_cookies(headers)
+        .into_iter()
+        .map(hash_token)
+        .collect();
+    if hashes.is_empty() {
+        return Ok(None);
+    }
+    let now = now_ms();
+    let found = db::read(&state.reads, move |conn| {
+        for hash in hashes {
+            if let Some((user, last_seen)) =
+                find_session(conn, &hash, now, LIMITS).map_err(ApiError::from)?
+            {
+                return Ok(Some((user, last_seen, hash)));
+            }
+        }
+        Ok::<_, ApiError>(None)
+    })
+    .await?;
+    let Some((user, last_seen, hash)) = found else {
+        return Ok(None);
+    };
+    if now - last_seen >= TOUCH_EVERY_MS {
+        // Off the request's path: a session that cannot be touched now is touched next time.
+        let writer = state.writer.clone();
+        tokio::spawn(async move {
+            let touched = writer
+                .run(move |conn| touch_session(conn, &hash, now).map_err(DbError::from))
+                .await;
+            if let Err(e) = touched {
+                tracing::debug!(error = %e, "session not touched");
+            }
+        });
+    }
+    Ok(Some(ConsoleUser { user }))
+}
+
 impl FromRequestParts<AppState> for ConsoleUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let hashes: Vec<String> = session_cookies(&parts.headers)
-            .into_iter()
-            .map(hash_token)
-            .collect();
-        if hashes.is_empty() {
-            return Err(ApiError::NoSession);
-        }
-        let now = now_ms();
-        let found = db::read(&state.reads, move |conn| {
-            for hash in hashes {
-                if let Some((user, last_seen)) =
-                    find_session(conn, &hash, now, LIMITS).map_err(ApiError::from)?
-                {
-                    return Ok(Some((user, last_seen, hash)));
-                }
-            }
-            Ok::<_, ApiError>(None)
-        })
-        .await?;
-        let (user, last_seen, hash) = found.ok_or(ApiError::NoSession)?;
-        if now - last_seen >= TOUCH_EVERY_MS {
-            // Off the request's path: a session that cannot be touched now is touched next time.
-            let writer = state.writer.clone();
-            tokio::spawn(async move {
-                let touched = writer
-                    .run(move |conn| touch_session(conn, &hash, now).map_err(DbError::from))
-                    .await;
-                if let Err(e) = touched {
-                    tracing::debug!(error = %e, "session not touched");
-                }
-            });
-        }
-        Ok(ConsoleUser { user })
+        let user = match parts.extensions.get::<Resolved>() {
+            Some(Resolved(user)) => user.clone(),
+            None => resolve(&parts.headers, state).await?,
+        };
+        user.ok_or(ApiError::NoSession)
     }
 }
 

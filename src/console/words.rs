@@ -1,42 +1,26 @@
-//! What the console says of a call in words: its status label (SPEC §9), the reason a message
-//! was or was not sent, the template, the caller as the restaurant writes numbers.
+//! What the console says of a call in words, in the user's language (SPEC §9): its status label,
+//! the reason a message was or was not sent, the template. The words themselves are in the
+//! message files (`messages/*.ftl`); this module picks the message and its arguments.
 
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
+use super::language::Words;
 use super::queries::{LogRow, cooldown_cause};
 use crate::db::templates::TemplateType;
 use crate::missed_call::delivery::Source;
 use crate::missed_call::outcome::Outcome;
-use crate::time::{local_date_and_time, now_ms};
+use crate::time::now_ms;
 use crate::vault::KeyProblem;
 
 /// The label of SPEC §9's log for a stored outcome.
-pub fn status_label(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Sent => "Sent",
-        Outcome::SkippedCooldown => "Cooldown",
-        Outcome::SkippedSuppressed => "Suppressed",
-        Outcome::SkippedNoWhatsapp => "No WhatsApp",
-        Outcome::SkippedNoTemplate => "No template",
-        Outcome::SkippedHiddenNumber => "Hidden number",
-        Outcome::SkippedLowBalance => "Low balance",
-        Outcome::SkippedFeatureDisabled => "Feature disabled",
-        Outcome::SkippedStale => "Stale",
-        Outcome::Undeliverable => "Undeliverable",
-        Outcome::Failed => "Failed",
-        Outcome::Dispatching => "In progress",
-        // Never stored: a replay answers with it but adds no row.
-        Outcome::SkippedDuplicate => "Duplicate",
-    }
+pub fn status_label(words: &Words, outcome: Outcome) -> String {
+    words.get(&format!("status-{}", outcome.as_str()))
 }
 
-pub fn template_label(t: Option<TemplateType>) -> &'static str {
-    match t {
-        Some(TemplateType::MissedCall) => "Missed call",
-        Some(TemplateType::MissedCallWithReservation) => "With reservation",
-        None => "",
-    }
+pub fn template_label(words: &Words, t: Option<TemplateType>) -> String {
+    t.map(|t| words.get(&format!("template-{}", t.as_str())))
+        .unwrap_or_default()
 }
 
 /// The rules a reason quotes.
@@ -46,129 +30,203 @@ pub struct Limits {
     pub stale_after_ms: i64,
 }
 
+/// A day and time of an instant in the restaurant's zone, as the language writes the day
+/// (`Mon 7 Dec`, `lun. 7 déc.`), and `HH:MM`.
+fn day_and_time(words: &Words, ms: i64, tz: &TimeZone) -> (String, String) {
+    let Ok(at) = jiff::Timestamp::from_millisecond(ms) else {
+        return (String::new(), String::new());
+    };
+    let z = at.to_zoned(tz.clone());
+    let day = words.format(
+        "day-short",
+        &[
+            (
+                "weekday",
+                i64::from(z.weekday().to_monday_one_offset()).into(),
+            ),
+            ("day", i64::from(z.day()).into()),
+            ("month", i64::from(z.month()).into()),
+        ],
+    );
+    (day, z.strftime("%H:%M").to_string())
+}
+
 /// Why the call ended as it did, in words for the manager; `None` for a message sent.
 pub fn reason(
     conn: &Connection,
+    words: &Words,
     row: &LogRow,
     tz: &TimeZone,
     limits: Limits,
 ) -> rusqlite::Result<Option<String>> {
     let call = &row.call;
+    let duration = |ms: i64| hours(words, ms);
     Ok(Some(match call.outcome {
         Outcome::Sent => return Ok(None),
         Outcome::SkippedCooldown => match cooldown_cause(conn, call, limits.cooldown_ms)? {
             Some((other_at, sent_at)) => {
-                let (day, time) = local_date_and_time(sent_at, tz);
-                let (this_day, _) = local_date_and_time(call.occurred_at, tz);
-                let when = if day == this_day {
-                    format!("at {time}")
-                } else {
-                    format!("on {day} at {time}")
-                };
+                let (day, time) = day_and_time(words, sent_at, tz);
+                let (this_day, _) = day_and_time(words, call.occurred_at, tz);
                 let which = if other_at <= call.occurred_at {
-                    "an earlier"
+                    "earlier"
                 } else {
-                    "a later"
+                    "later"
                 };
-                format!("message sent {when} for {which} call")
+                if day == this_day {
+                    words.format(
+                        "reason-cooldown-today",
+                        &[("time", time.into()), ("which", which.into())],
+                    )
+                } else {
+                    words.format(
+                        "reason-cooldown-day",
+                        &[
+                            ("day", day.into()),
+                            ("time", time.into()),
+                            ("which", which.into()),
+                        ],
+                    )
+                }
             }
-            None => format!(
-                "a message went to this number less than {} before or after",
-                hours(limits.cooldown_ms)
+            None => words.format(
+                "reason-cooldown",
+                &[("duration", duration(limits.cooldown_ms).into())],
             ),
         },
-        Outcome::SkippedStale => format!(
-            "reported {} after the call; calls older than {} are not answered",
-            hours(call.created_at - call.occurred_at),
-            hours(limits.stale_after_ms)
+        Outcome::SkippedStale => words.format(
+            "reason-stale",
+            &[
+                ("late", duration(call.created_at - call.occurred_at).into()),
+                ("limit", duration(limits.stale_after_ms).into()),
+            ],
         ),
-        Outcome::SkippedNoTemplate => format!(
-            "no approved, active \u{201c}{}\u{201d} template",
-            template_label(call.template_type)
+        Outcome::SkippedNoTemplate => words.format(
+            "reason-no-template",
+            &[("template", template_label(words, call.template_type).into())],
         ),
-        Outcome::Undeliverable => {
-            failure(call.error_code.as_deref(), call.error_message.as_deref())
-        }
+        Outcome::Undeliverable => failure(
+            words,
+            call.error_code.as_deref(),
+            call.error_message.as_deref(),
+        ),
         Outcome::Failed => {
-            let why = failure(call.error_code.as_deref(), call.error_message.as_deref());
+            let why = failure(
+                words,
+                call.error_code.as_deref(),
+                call.error_message.as_deref(),
+            );
             // What happens next depends on who retries: the PBX its reports, ringback the
             // calls it detected itself.
             let next = match (call.source, call.next_attempt_at) {
-                (Source::Partner, _) => "the PBX's retry sends it again".to_string(),
+                (Source::Partner, _) => words.get("retry-partner"),
                 (Source::Telnyx, Some(at)) => {
-                    let (day, time) = local_date_and_time(at, tz);
-                    let (today, _) = local_date_and_time(now_ms(), tz);
+                    let (day, time) = day_and_time(words, at, tz);
+                    let (today, _) = day_and_time(words, now_ms(), tz);
                     if day == today {
-                        format!("ringback sends it again at {time}")
+                        words.format("retry-today", &[("time", time.into())])
                     } else {
-                        format!("ringback sends it again on {day} at {time}")
+                        words.format("retry-day", &[("day", day.into()), ("time", time.into())])
                     }
                 }
-                (Source::Telnyx, None) => "too old to send again".to_string(),
+                (Source::Telnyx, None) => words.get("retry-too-old"),
             };
-            format!("{why}; {next}")
+            words.format(
+                "reason-failed",
+                &[("why", why.into()), ("next", next.into())],
+            )
         }
         Outcome::SkippedNoWhatsapp => match (call.error_code.as_deref(), &call.error_message) {
-            (Some(KeyProblem::CODE), Some(problem)) => crate::views::sealed_token_reason(problem),
-            _ => Outcome::SkippedNoWhatsapp.meaning().to_string(),
+            (Some(KeyProblem::CODE), Some(problem)) => {
+                words.format("reason-key-file", &[("problem", problem.as_str().into())])
+            }
+            _ => words.get("reason-SKIPPED_NO_WHATSAPP"),
         },
-        other => other.meaning().to_string(),
+        Outcome::SkippedFeatureDisabled => words.get("reason-SKIPPED_FEATURE_DISABLED"),
+        Outcome::SkippedHiddenNumber => words.get("reason-SKIPPED_HIDDEN_NUMBER"),
+        Outcome::SkippedSuppressed => words.get("reason-SKIPPED_SUPPRESSED"),
+        Outcome::SkippedLowBalance => words.get("reason-SKIPPED_LOW_BALANCE"),
+        Outcome::Dispatching => words.get("reason-DISPATCHING"),
+        // Never stored: a replay adds no row.
+        Outcome::SkippedDuplicate => return Ok(None),
     }))
 }
 
+/// WhatsApp error codes a manager meets most, said in words; others quote WhatsApp.
+const KNOWN_FAILURES: [&str; 9] = [
+    "131050",
+    "131049",
+    "131026",
+    "132001",
+    "132000",
+    "timeout",
+    "transport",
+    "interrupted",
+    "busy",
+];
+
 /// A refusal or failure in words: the codes a manager meets most, then WhatsApp's own text.
-fn failure(code: Option<&str>, message: Option<&str>) -> String {
-    let said = match code {
-        Some("131050") => "the customer has stopped marketing messages from the restaurant",
-        Some("131049") => {
-            "WhatsApp held the message back: this customer got many marketing messages lately"
-        }
-        Some("131026") => "the number cannot receive this WhatsApp message",
-        Some("132001") => "the template does not exist at Meta in this language",
-        Some("132000") => "the template at Meta has a different number of parameters",
-        Some("timeout") => "WhatsApp did not answer in time",
-        Some("transport") => "WhatsApp could not be reached",
-        Some("interrupted") => "the send was interrupted by a restart",
-        Some("busy") => "too many messages were waiting for WhatsApp",
-        _ => "",
-    };
-    if !said.is_empty() {
-        return said.to_string();
-    }
+fn failure(words: &Words, code: Option<&str>, message: Option<&str>) -> String {
     match (code, message) {
-        (Some(code), Some(message)) => format!("WhatsApp said: {message} (code {code})"),
-        (Some(code), None) => format!("WhatsApp error {code}"),
-        _ => "the send failed".into(),
+        (Some(code), _) if KNOWN_FAILURES.contains(&code) => words.get(&format!("failure-{code}")),
+        (Some(code), Some(message)) => words.format(
+            "failure-said",
+            &[("message", message.into()), ("code", code.into())],
+        ),
+        (Some(code), None) => words.format("failure-code", &[("code", code.into())]),
+        _ => words.get("failure-other"),
     }
 }
 
 /// `6 h`, `90 min`, `26 h 5 min`.
-fn hours(ms: i64) -> String {
+fn hours(words: &Words, ms: i64) -> String {
     let minutes = ms.max(0) / 60_000;
     match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
+        (0, m) => words.format("duration-minutes", &[("m", m.into())]),
+        (h, 0) => words.format("duration-hours", &[("h", h.into())]),
+        (h, m) => words.format(
+            "duration-hours-minutes",
+            &[("h", h.into()), ("m", m.into())],
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::console::language::Lang;
 
     #[test]
     fn durations_read_as_people_say_them() {
-        assert_eq!(hours(6 * 3_600_000), "6 h");
-        assert_eq!(hours(90 * 60_000), "1 h 30 min");
-        assert_eq!(hours(45 * 60_000), "45 min");
+        let words = Lang::En.words();
+        assert_eq!(hours(words, 6 * 3_600_000), "6 h");
+        assert_eq!(hours(words, 90 * 60_000), "1 h 30 min");
+        assert_eq!(hours(words, 45 * 60_000), "45 min");
     }
 
     #[test]
     fn a_known_whatsapp_code_is_said_in_words_and_others_quote_whatsapp() {
-        assert!(failure(Some("131050"), Some("x")).starts_with("the customer has stopped"));
+        let en = Lang::En.words();
+        assert!(failure(en, Some("131050"), Some("x")).starts_with("the customer has stopped"));
         assert_eq!(
-            failure(Some("131999"), Some("Something odd")),
+            failure(en, Some("131999"), Some("Something odd")),
             "WhatsApp said: Something odd (code 131999)"
         );
+        let fr = Lang::Fr.words();
+        assert_eq!(
+            failure(fr, Some("131999"), Some("Something odd")),
+            "WhatsApp a répondu : Something odd (code 131999)"
+        );
+    }
+
+    #[test]
+    fn a_day_is_written_as_each_language_writes_it() {
+        let paris = crate::time::zone("Europe/Paris").expect("zone");
+        // 2026-12-07 19:42 in Paris, a Monday.
+        let at = 1_796_668_920_000;
+        assert_eq!(
+            day_and_time(Lang::En.words(), at, &paris),
+            ("Mon 7 Dec".to_string(), "19:42".to_string())
+        );
+        assert_eq!(day_and_time(Lang::Fr.words(), at, &paris).0, "lun. 7 déc.");
     }
 }

@@ -9,7 +9,7 @@ use crate::missed_call::outcome::Outcome;
 
 mod listing;
 
-pub use listing::{CallFilter, list_restaurant_calls};
+pub use listing::{CallFilter, count_restaurant_calls, list_restaurant_calls};
 
 #[derive(Debug, Clone)]
 pub struct CallRow {
@@ -82,6 +82,9 @@ pub struct CallDecision<'a> {
     /// Why a skip happened when its outcome alone does not say (a key file that does not open
     /// the restaurant's access token): code and message.
     pub error: Option<(&'a str, &'a str)>,
+    /// For a claimed dispatch: what it sends with, as JSON (the console's call detail). A skip
+    /// keeps what an earlier attempt stored.
+    pub sent_with: Option<&'a str>,
 }
 
 /// The columns `from_row` reads, in its order.
@@ -181,7 +184,7 @@ pub fn record_decision(
                 link_token = COALESCE(link_token, ?9),
                 new_customer = (new_customer OR ?10),
                 attempts = attempts + (?6 = 'DISPATCHING'), next_attempt_at = NULL,
-                held_until = NULL, delivery_state = NULL
+                held_until = NULL, delivery_state = NULL, message = COALESCE(?13, message)
          WHERE id = ?1",
     )?
     .execute(params![
@@ -196,7 +199,8 @@ pub fn record_decision(
         d.link_token,
         d.new_customer,
         d.error.map(|e| e.0),
-        d.error.map(|e| e.1)
+        d.error.map(|e| e.1),
+        d.sent_with
     ])?;
     Ok(())
 }

@@ -106,7 +106,7 @@ pub fn forget_number(
     // A forgotten caller is not sent anything more: no planned retry goes to `forgotten`.
     let calls = conn.execute(
         "UPDATE calls SET caller_raw = ?3, caller_e164 = CASE WHEN caller_e164 IS NULL \
-         THEN NULL ELSE ?3 END, customer_id = NULL, next_attempt_at = NULL \
+         THEN NULL ELSE ?3 END, customer_id = NULL, next_attempt_at = NULL, message = NULL \
          WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?4)",
         params![restaurant_id, e164, FORGOTTEN, customer_id],
     )?;

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::time::now_ms;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TemplateType {
     MissedCall,
     MissedCallWithReservation,

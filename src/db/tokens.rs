@@ -14,7 +14,11 @@ pub struct TokenInfo {
     pub name: Option<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// When it last authenticated a request, to the minute (SPEC §6.2); `None`: never.
+    pub last_used_at: Option<i64>,
 }
+
+const COLUMNS: &str = "id, restaurant_id, name, created_at, revoked_at, last_used_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<TokenInfo> {
     Ok(TokenInfo {
@@ -23,6 +27,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<TokenInfo> {
         name: row.get(2)?,
         created_at: row.get(3)?,
         revoked_at: row.get(4)?,
+        last_used_at: row.get(5)?,
     })
 }
 
@@ -47,10 +52,9 @@ pub fn find_active_token(
     token_hash: &str,
 ) -> rusqlite::Result<Option<(TokenInfo, Restaurant)>> {
     let token = optional(
-        conn.prepare_cached(
-            "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
-         WHERE token_hash = ?1 AND revoked_at IS NULL",
-        )?
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM partner_tokens WHERE token_hash = ?1 AND revoked_at IS NULL"
+        ))?
         .query_row([token_hash], from_row),
     )?;
     let Some(token) = token else {
@@ -63,19 +67,18 @@ pub fn list_tokens(
     conn: &Connection,
     restaurant_id: Option<&str>,
 ) -> rusqlite::Result<Vec<TokenInfo>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
-         WHERE ?1 IS NULL OR restaurant_id = ?1 ORDER BY created_at, id",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM partner_tokens
+         WHERE ?1 IS NULL OR restaurant_id = ?1 ORDER BY created_at, id"
+    ))?;
     stmt.query_map([restaurant_id], from_row)?.collect()
 }
 
 pub fn find_token(conn: &Connection, id: &str) -> rusqlite::Result<Option<TokenInfo>> {
     optional(
-        conn.prepare_cached(
-            "SELECT id, restaurant_id, name, created_at, revoked_at FROM partner_tokens
-             WHERE id = ?1",
-        )?
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM partner_tokens WHERE id = ?1"
+        ))?
         .query_row([id], from_row),
     )
 }
@@ -88,4 +91,15 @@ pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
         )?
         .execute(params![id, now_ms()])?;
     Ok(found == 1)
+}
+
+/// Records that the token authenticated a request at `at`; an earlier time never overwrites a
+/// later one.
+pub fn record_use(conn: &Connection, id: &str, at: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE partner_tokens SET last_used_at = ?2
+         WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+    )?
+    .execute(params![id, at])?;
+    Ok(())
 }

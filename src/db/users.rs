@@ -12,9 +12,11 @@ pub struct User {
     /// `None`: every restaurant (`--all`).
     pub restaurant_id: Option<String>,
     pub created_at: i64,
+    /// The console's language, `fr` or `en`; `None`: the browser's decides.
+    pub lang: Option<String>,
 }
 
-const COLUMNS: &str = "id, username, restaurant_id, created_at";
+const COLUMNS: &str = "id, username, restaurant_id, created_at, lang";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -22,6 +24,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         username: row.get(1)?,
         restaurant_id: row.get(2)?,
         created_at: row.get(3)?,
+        lang: row.get(4)?,
     })
 }
 
@@ -31,15 +34,24 @@ pub fn insert_user(
     username: &str,
     password_hash: &str,
     restaurant_id: Option<&str>,
+    lang: Option<&str>,
     now: i64,
 ) -> rusqlite::Result<Option<String>> {
     let id = new_id("usr");
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO users (id, username, password_hash, restaurant_id, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (username) DO NOTHING",
+            "INSERT INTO users (id, username, password_hash, restaurant_id, lang, created_at,
+                                updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (username) DO NOTHING",
         )?
-        .execute(params![id, username, password_hash, restaurant_id, now])?;
+        .execute(params![
+            id,
+            username,
+            password_hash,
+            restaurant_id,
+            lang,
+            now
+        ])?;
     Ok((inserted == 1).then_some(id))
 }
 
@@ -48,7 +60,7 @@ pub fn find_login(conn: &Connection, username: &str) -> rusqlite::Result<Option<
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS}, password_hash FROM users WHERE username = ?1"
     ))?
-    .query_row([username], |r| Ok((from_row(r)?, r.get(4)?)))
+    .query_row([username], |r| Ok((from_row(r)?, r.get(5)?)))
     .optional()
 }
 
@@ -73,6 +85,20 @@ pub fn set_password(
     if changed == 1 {
         end_sessions_of(conn, username)?;
     }
+    Ok(changed == 1)
+}
+
+/// Sets the user's console language (`None`: follow the browser); returns whether the user
+/// exists.
+pub fn set_lang(
+    conn: &Connection,
+    username: &str,
+    lang: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached("UPDATE users SET lang = ?2, updated_at = ?3 WHERE username = ?1")?
+        .execute(params![username, lang, now])?;
     Ok(changed == 1)
 }
 
@@ -128,13 +154,13 @@ pub fn find_session(
     limits: SessionLimits,
 ) -> rusqlite::Result<Option<(User, i64)>> {
     conn.prepare_cached(
-        "SELECT u.id, u.username, u.restaurant_id, u.created_at, s.last_seen_at
+        "SELECT u.id, u.username, u.restaurant_id, u.created_at, u.lang, s.last_seen_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ?1 AND s.last_seen_at >= ?2 AND s.created_at >= ?3",
     )?
     .query_row(
         params![token_hash, now - limits.idle_ms, now - limits.absolute_ms],
-        |r| Ok((from_row(r)?, r.get(4)?)),
+        |r| Ok((from_row(r)?, r.get(5)?)),
     )
     .optional()
 }

@@ -27,7 +27,7 @@ use crate::ops::metrics::Metrics;
 use crate::phone::{Caller, E164, mask};
 use crate::time::{local_date_and_time, now_ms};
 use crate::vault::{KeyProblem, Vault};
-use crate::whatsapp::template::{Variables, build_payload};
+use crate::whatsapp::template::{Variables, build_payload, sent_with};
 use crate::whatsapp::{Outgoing, Transport};
 use delivery::Source;
 use gates::{Gate, GateInput, Guest, Outbound};
@@ -350,19 +350,44 @@ fn decide(
             vault: &context.vault,
         },
     )?;
-    let row = write_decision(conn, row, guest.as_ref(), &gate, now)?;
-    Ok(match gate {
-        Gate::Skip(_) | Gate::Sealed(_) => Decision::Done(row),
+    // Each claimed dispatch gets a link token; a retry keeps the one it had.
+    let link_token = match &gate {
+        Gate::Open(_) => Some(row.link_token.clone().unwrap_or_else(new_link_token)),
+        Gate::Skip(_) | Gate::Sealed(_) => row.link_token.clone(),
+    };
+    let prepared = match &gate {
         Gate::Open(send) => {
-            let token = row.link_token.as_deref().unwrap_or_default();
+            let token = link_token.as_deref().unwrap_or_default();
             let vars = variables(&restaurant, guest.as_ref(), &context.public_url, token);
-            Decision::Dispatch(Box::new(Claim {
-                send: *send,
-                vars,
-                row,
-            }))
+            let sent_with = sent_with(&send.template, &vars);
+            Some((vars, sent_with))
         }
+        Gate::Skip(_) | Gate::Sealed(_) => None,
+    };
+    let decided = Decided {
+        guest: guest.as_ref(),
+        gate: &gate,
+        link_token,
+        sent_with: prepared.as_ref().map(|(_, m)| m.as_str()),
+    };
+    let row = write_decision(conn, row, &decided, now)?;
+    Ok(match (gate, prepared) {
+        (Gate::Open(send), Some((vars, _))) => Decision::Dispatch(Box::new(Claim {
+            send: *send,
+            vars,
+            row,
+        })),
+        _ => Decision::Done(row),
     })
+}
+
+/// What steps 4 to 7 decided for a call, to be written over its row.
+struct Decided<'a> {
+    guest: Option<&'a Guest>,
+    gate: &'a Gate,
+    link_token: Option<String>,
+    /// For a claimed dispatch: the template, language, parameters and link it sends with.
+    sent_with: Option<&'a str>,
 }
 
 /// Steps 5 and 6 for a known number.
@@ -394,19 +419,14 @@ fn identify(
 fn write_decision(
     conn: &Connection,
     row: CallRow,
-    guest: Option<&Guest>,
-    gate: &Gate,
+    decided: &Decided<'_>,
     now: i64,
 ) -> Result<CallRow, PipelineError> {
-    let (outcome, debited, link_token) = match gate {
-        Gate::Skip(outcome) => (*outcome, 0, row.link_token.clone()),
-        Gate::Sealed(_) => (Outcome::SkippedNoWhatsapp, 0, row.link_token.clone()),
-        Gate::Open(send) => (
-            Outcome::Dispatching,
-            send.debited,
-            // Each claimed dispatch gets a link token; a retry keeps the one it had.
-            Some(row.link_token.clone().unwrap_or_else(new_link_token)),
-        ),
+    let (guest, gate, link_token) = (decided.guest, decided.gate, decided.link_token.clone());
+    let (outcome, debited) = match gate {
+        Gate::Skip(outcome) => (*outcome, 0),
+        Gate::Sealed(_) => (Outcome::SkippedNoWhatsapp, 0),
+        Gate::Open(send) => (Outcome::Dispatching, send.debited),
     };
     // Why the restaurant has no usable WhatsApp, for the console and `calls show`: the key file.
     let error = match gate {
@@ -431,6 +451,7 @@ fn write_decision(
             error: error
                 .as_ref()
                 .map(|(code, message)| (*code, message.as_str())),
+            sent_with: decided.sent_with,
         },
         now,
     )?;

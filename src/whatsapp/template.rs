@@ -70,6 +70,25 @@ fn text(value: String) -> Value {
 }
 
 /// The request body of `POST /{phone_number_id}/messages`.
+/// What a message is sent with, as the ledger keeps it for the console (SPEC §9): the template,
+/// its language, every parameter value in the order sent (the body's, then the button's), and
+/// the booking link.
+pub fn sent_with(template: &Template, vars: &Variables) -> String {
+    let parameters: Vec<String> = template
+        .body_params
+        .iter()
+        .chain(&template.button_param)
+        .map(|v| vars.value(template, v))
+        .collect();
+    json!({
+        "template": template.name,
+        "language": template.language,
+        "parameters": parameters,
+        "booking_link": vars.booking_link,
+    })
+    .to_string()
+}
+
 pub fn build_payload(template: &Template, vars: &Variables, to: &str, call_id: &str) -> Value {
     let mut components = Vec::new();
     if !template.body_params.is_empty() {

@@ -62,7 +62,11 @@ async fn a_manager_signs_in_sees_todays_calls_filters_pages_downloads_and_sees_a
     let first_page = browser.settled_page(PAGE_SIZE, None).await;
     assert_eq!(first_page[0], latest, "the call of a moment ago first");
     assert_eq!(browser.cell(&latest, ".badge").await, "Sent");
-    assert_eq!(browser.cell(&latest, ".c-customer").await, "Camille Martin");
+    assert_eq!(browser.lang().await, "en");
+    assert_eq!(
+        browser.cell(&latest, ".c-customer .name").await,
+        "Camille Martin"
+    );
     assert_eq!(browser.cell(&latest, ".c-delivery").await, "Read");
     assert_eq!(browser.cell(&log.cooldown, ".c-delivery").await, "—");
     assert_eq!(browser.cell(&log.cooldown, ".badge").await, "Cooldown");
@@ -112,13 +116,13 @@ async fn a_manager_signs_in_sees_todays_calls_filters_pages_downloads_and_sees_a
 
     // Act: Camille taps the link in her message and books a table.
     assert_eq!(browser.indicator("booking_conversions").await, "0");
-    assert_eq!(browser.indicator("conversion_rate").await, "0 %");
+    assert_eq!(browser.indicator("conversion_rate").await, "0%");
     book_after_a_click(&app, &latest, CAMILLE).await;
     browser.client.refresh().await.expect("reload");
 
     // Assert: the cards and the chart count it; the row says so.
     assert_eq!(browser.indicator("booking_conversions").await, "1");
-    let rate = format!("{} %", (100.0 / sent as f64).round());
+    let rate = format!("{}%", (100.0 / sent as f64).round());
     assert_eq!(browser.indicator("conversion_rate").await, rate);
     assert_eq!(browser.indicator("missed_calls").await, total.to_string());
     assert_eq!(browser.indicator("messages_sent").await, sent.to_string());
@@ -130,7 +134,140 @@ async fn a_manager_signs_in_sees_todays_calls_filters_pages_downloads_and_sees_a
     assert!(title.is_some_and(|t| t.ends_with("1 booked")));
     browser.see("#error[hidden]").await;
 
-    save_screenshots(&browser).await;
+    // Act: the manager opens the call to see what Camille was sent.
+    browser.click(&format!("{} .open", row(&latest))).await;
+    // Assert: the template, its parameters, the link, the times, the click.
+    let detail = browser.text("dialog#detail[open] .detail-list").await;
+    let token: String = app
+        .db()
+        .query_row(
+            "SELECT link_token FROM calls WHERE id = ?1",
+            [&latest],
+            |r| r.get(0),
+        )
+        .expect("token");
+    for shown in [
+        "missed_call_v1",
+        "Camille Martin",
+        "Chez Test",
+        &token,
+        &message_id,
+    ] {
+        assert!(detail.contains(shown), "{shown} not in {detail}");
+    }
+    assert_eq!(
+        browser.text("dialog#detail a[href^='tel:']").await,
+        "Call back"
+    );
+    browser.click("#detail-close").await;
+
+    // Act: Camille asks on the phone for no more messages; the manager stops them from the row.
+    browser.accept_confirmations().await;
+    browser
+        .click(&format!("{} button[data-action=stop]", row(&latest)))
+        .await;
+    // Assert: stopped by the restaurant, and it can be resumed from the same row.
+    browser
+        .see(&format!("{} button[data-action=resume]", row(&latest)))
+        .await;
+    assert_eq!(
+        browser.cell(&latest, ".stopped").await,
+        "Messages stopped by the restaurant"
+    );
+    let stopped = report(
+        &app,
+        json!({"caller_phone_number": CAMILLE, "occurred_at": minutes_from_now(-1)}),
+        "SKIPPED_SUPPRESSED",
+    )
+    .await;
+    browser
+        .click(&format!("{} button[data-action=resume]", row(&latest)))
+        .await;
+    browser
+        .see(&format!("{} button[data-action=stop]", row(&latest)))
+        .await;
+    let customer = app.db().query_row(
+        "SELECT whatsapp_suppressed FROM customers WHERE phone_e164 = ?1",
+        [CAMILLE],
+        |r| r.get::<_, bool>(0),
+    );
+    assert_eq!(customer.expect("customer"), false);
+    assert!(!stopped.is_empty());
+
+    save_screenshots(&browser, "console").await;
+    browser.client.close().await.expect("the browser quits");
+}
+
+/// SPEC §9, Language: a French manager's console is French throughout — the sign-in page by the
+/// browser's Accept-Language, the log, the cards, the chart, dates and percentages as French
+/// writes them — and the header's switch keeps English for this user whatever the browser says.
+#[tokio::test]
+async fn a_french_manager_reads_the_console_in_french_and_the_switch_keeps_the_choice() {
+    let Some(driver) = ChromeDriver::start() else {
+        return;
+    };
+    // Arrange
+    let app = spawn_app_with(|config| {
+        config.missed_calls.stale_after_minutes = 30 * 24 * 60;
+    })
+    .await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let log = report_three_weeks(&app).await;
+    let browser = Browser::open_in(&driver, "fr-FR,fr").await;
+
+    // Act: the sign-in page, before anyone is known.
+    browser
+        .client
+        .goto(&format!("{}/console/", app.address))
+        .await
+        .expect("open");
+    // Assert: it follows the browser's language.
+    browser.see("form[action='/console/login']").await;
+    assert_eq!(browser.lang().await, "fr");
+    assert_eq!(browser.text("label.field span").await, "Identifiant");
+
+    // Act
+    browser.sign_in(&app.address, "marie").await;
+    browser.settled_page(PAGE_SIZE, None).await;
+    browser.indicator("conversion_rate").await;
+    browser.see("#chart svg g.day").await;
+    // Assert: French, with none of the English words the console has.
+    assert_eq!(browser.lang().await, "fr");
+    assert_eq!(
+        browser.cell(&log.cooldown, ".badge").await,
+        "Délai de repos"
+    );
+    let reason = browser.cell(&log.cooldown, ".reason").await;
+    assert!(reason.starts_with("message envoyé à "), "{reason}");
+    // French sets the percent sign apart (a narrow no-break space, read as a space here).
+    let rate = browser.indicator("conversion_rate").await;
+    assert_eq!(rate.replace(['\u{a0}', '\u{202f}'], " "), "0 %");
+    let english = browser.english_words_shown().await;
+    assert!(
+        english.is_empty(),
+        "English on the French page: {english:?}"
+    );
+    let date = browser.cell(&log.cooldown, ".c-date").await;
+    let weekdays = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
+    assert!(weekdays.iter().any(|d| date.starts_with(d)), "{date}");
+    save_screenshots(&browser, "console-fr").await;
+
+    // Act: the switch in the header, to English.
+    browser.select("#language", "en").await;
+    browser.see("html[lang=en] #calls tbody tr").await;
+    // Assert: kept on the user, over the browser's French.
+    let kept: Option<String> = app
+        .db()
+        .query_row("SELECT lang FROM users WHERE username = 'marie'", [], |r| {
+            r.get(0)
+        })
+        .expect("user");
+    assert_eq!(kept.as_deref(), Some("en"));
+    browser.client.refresh().await.expect("reload");
+    browser.see("html[lang=en] #calls tbody tr").await;
+    assert_eq!(browser.cell(&log.cooldown, ".badge").await, "Cooldown");
+    // The check above finds English where there is some.
+    assert!(browser.english_words_shown().await.len() > 20);
     browser.client.close().await.expect("the browser quits");
 }
 
@@ -259,16 +396,21 @@ async fn download(browser: &Browser, address: &str, href: &str) -> String {
     response.text().await.expect("csv")
 }
 
+/// The log's row of `call_id`.
+fn row(call_id: &str) -> String {
+    format!("#calls tbody tr[data-call-id='{call_id}']")
+}
+
 /// The page as it is now, 1280 px wide and then as a phone shows it (390 px): under the build's
-/// temporary directory (the paths are printed), and the desktop one as `docs/console.png` with
-/// `RINGBACK_SCREENSHOT=1`.
-async fn save_screenshots(browser: &Browser) {
+/// temporary directory as `NAME.png` and `NAME-phone.png` (the paths are printed), and the
+/// English desktop one as `docs/console.png` with `RINGBACK_SCREENSHOT=1`.
+async fn save_screenshots(browser: &Browser, name: &str) {
     let kept = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     std::fs::create_dir_all(&kept).expect("a directory for the screenshots");
     browser.js::<Value>("window.scrollTo(0, 0)").await;
     let desktop = browser.client.screenshot().await.expect("screenshot");
-    let mut targets = vec![(kept.join("console.png"), desktop.clone())];
-    if std::env::var("RINGBACK_SCREENSHOT").as_deref() == Ok("1") {
+    let mut targets = vec![(kept.join(format!("{name}.png")), desktop.clone())];
+    if std::env::var("RINGBACK_SCREENSHOT").as_deref() == Ok("1") && name == "console" {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::create_dir_all(&docs).expect("docs/");
         targets.push((docs.join("console.png"), desktop));
@@ -280,11 +422,16 @@ async fn save_screenshots(browser: &Browser) {
         .expect("a phone-sized window");
     browser.js::<Value>("window.scrollTo(0, 0)").await;
     let phone = browser.client.screenshot().await.expect("screenshot");
-    targets.push((kept.join("console-phone.png"), phone));
+    targets.push((kept.join(format!("{name}-phone.png")), phone));
     for (path, png) in targets {
         std::fs::write(&path, &png).expect("write the screenshot");
         eprintln!("console screenshot: {}", path.display());
     }
+    browser
+        .client
+        .set_window_size(1280, 1600)
+        .await
+        .expect("a desktop-sized window");
 }
 
 /// chromedriver on a port it chose, in a process group of its own with the Chromium it starts:
@@ -354,13 +501,19 @@ const CHROMIUM_FLAGS: &str = "--headless --no-sandbox --disable-gpu --disable-qu
 
 impl Browser {
     async fn open(driver: &ChromeDriver) -> Browser {
+        Browser::open_in(driver, "en-US,en").await
+    }
+
+    /// A browser whose user reads `languages` (its Accept-Language).
+    async fn open_in(driver: &ChromeDriver, languages: &str) -> Browser {
         let profile = tempfile::tempdir().expect("profile dir");
         let mut args: Vec<String> = CHROMIUM_FLAGS
             .split_whitespace()
             .map(String::from)
             .collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
-        let options = json!({"binary": CHROMIUM, "args": args});
+        let prefs = json!({"intl.accept_languages": languages});
+        let options = json!({"binary": CHROMIUM, "args": args, "prefs": prefs});
         let capabilities = serde_json::Map::from_iter([("goog:chromeOptions".into(), options)]);
         // chromedriver listens on loopback over plain HTTP: no TLS stack is needed to reach it.
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -379,6 +532,7 @@ impl Browser {
     async fn sign_in(&self, address: &str, username: &str) {
         let console = format!("{address}/console/");
         self.client.goto(&console).await.expect("open the console");
+        self.see("form[action='/console/login']").await;
         self.type_into("input#username", username).await;
         self.type_into("input#password", CONSOLE_PASSWORD).await;
         self.click("form[action='/console/login'] button[type=submit]")
@@ -399,6 +553,49 @@ impl Browser {
                 panic!("not seen within {WAIT:?}: {css} ({e}); page: {shown}")
             }
         }
+    }
+
+    /// The page's `<html lang>`.
+    async fn lang(&self) -> String {
+        self.js("return document.documentElement.lang").await
+    }
+
+    /// `window.confirm` answers yes from now on, as the manager would.
+    async fn accept_confirmations(&self) {
+        self.js::<Value>("window.confirm = () => true").await;
+    }
+
+    /// Chooses `value` in the `<select>` `css`, as a person would.
+    async fn select(&self, css: &str, value: &str) {
+        let script = format!(
+            "const s = document.querySelector('{css}'); s.value = '{value}'; \
+             s.dispatchEvent(new Event('change'))"
+        );
+        self.js::<Value>(&script).await;
+    }
+
+    /// The console's English words (every English message without arguments that French says
+    /// otherwise, but the language's own name) found as whole words in the visible page or its
+    /// chart.
+    async fn english_words_shown(&self) -> Vec<String> {
+        let script = r##"
+            const en = JSON.parse(arguments[0]), fr = JSON.parse(document.getElementById("messages").textContent);
+            const shown = document.body.innerText + " " + [...document.querySelectorAll("#chart svg text, #chart svg title")].map(n => n.textContent).join(" ")
+              + " " + document.querySelector("#chart svg").getAttribute("aria-label");
+            const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+            return Object.entries(en).filter(([id, text]) => typeof text === "string" && id !== "language-name"
+                && text !== fr[id] && text.trim().length > 1
+                && new RegExp("(^|[^\\p{L}])" + escape(text.trim()) + "($|[^\\p{L}])", "u").test(shown))
+              .map(([id, text]) => id + ": " + text);"##;
+        let english = ringback::console::language::Lang::En
+            .words()
+            .client_messages();
+        let value = self
+            .client
+            .execute(script, vec![Value::from(english)])
+            .await
+            .expect("script");
+        serde_json::from_value(value).expect("a list")
     }
 
     async fn js<T: serde::de::DeserializeOwned>(&self, script: &str) -> T {

@@ -183,6 +183,7 @@ async fn a_million_row_export_streams_in_constant_memory() {
         "marie",
         &hash,
         Some(&restaurant.id),
+        None,
         0,
     )
     .expect("user");

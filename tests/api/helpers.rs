@@ -403,7 +403,7 @@ impl TestApp {
     /// Adds a console user who sees `restaurant` (`None`: every restaurant).
     pub fn add_console_user(&self, username: &str, restaurant: Option<&str>) {
         let hash = ringback::console::password::hash_password(CONSOLE_PASSWORD).expect("hash");
-        ringback::db::users::insert_user(&self.db(), username, &hash, restaurant, 0)
+        ringback::db::users::insert_user(&self.db(), username, &hash, restaurant, None, 0)
             .expect("user")
             .expect("new user");
     }

@@ -4,10 +4,41 @@
 // especially) is written with textContent, never parsed as HTML.
 
 const PAGE_SIZE = 50;
-const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const NUMBER = new Intl.NumberFormat("en");
 const SVG_NS = "http://www.w3.org/2000/svg";
+
+// ---------- words (messages/*.ftl, compiled by the server into the page) ----------
+
+const LANG = document.documentElement.lang || "en";
+// English days and times as a British reader writes them ("Mon 7 Dec, 19:42"), French as a
+// French one ("lun. 7 déc., 19:42").
+const LOCALE = LANG === "fr" ? "fr-FR" : "en-GB";
+const MESSAGES = JSON.parse(document.getElementById("messages").textContent);
+const PLURAL = new Intl.PluralRules(LOCALE);
+const NUMBER = new Intl.NumberFormat(LOCALE);
+const PERCENT = new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 0 });
+
+// A message with its arguments: text, {v: variable}, {m: message}, and {s: variable, k: variants,
+// d: default}, whose variant is the value itself or its plural category.
+function format(pattern, args) {
+  if (typeof pattern === "string") return pattern;
+  return pattern.map((part) => {
+    if (typeof part === "string") return part;
+    if (part.v !== undefined) {
+      const value = args[part.v];
+      return typeof value === "number" ? NUMBER.format(value) : String(value ?? "");
+    }
+    if (part.m !== undefined) return t(part.m, args);
+    const value = args[part.s];
+    let key = String(value);
+    if (!(key in part.k) && typeof value === "number") key = PLURAL.select(value);
+    return format(part.k[key] ?? part.k[part.d], args);
+  }).join("");
+}
+
+function t(id, args = {}) {
+  const pattern = MESSAGES[id];
+  return pattern === undefined ? id : format(pattern, args);
+}
 
 // Badge colour by what the manager should feel: green = handled, blue = still
 // going, amber = something the restaurant can fix (credit, template, switch),
@@ -16,13 +47,12 @@ const TONE = {
   SENT: "ok", DISPATCHING: "info", UNDELIVERABLE: "bad", FAILED: "bad",
   SKIPPED_LOW_BALANCE: "warn", SKIPPED_NO_TEMPLATE: "warn", SKIPPED_FEATURE_DISABLED: "warn",
 };
-const TEMPLATES = { MISSED_CALL: "Missed call", MISSED_CALL_WITH_RESERVATION: "With reservation" };
-const DELIVERY = { sent: "Sent", delivered: "Delivered", read: "Read", failed: "Failed" };
 const INDICATORS = ["missed_calls", "messages_sent", "booking_conversions", "conversion_rate"];
 
 const $ = (sel) => document.querySelector(sel);
 const state = {
   restaurant: null,   // id sent with every call once known
+  timezone: "UTC",    // the restaurant's zone: every time is shown in it
   today: null,        // restaurant-local "YYYY-MM-DD", from the last /daily entry
   daily: [],
   applied: null,      // filters the log and indicators currently show
@@ -56,7 +86,7 @@ async function api(path, params = {}) {
   let body = null;
   try { body = await res.json(); } catch (_) { /* not JSON: described below */ }
   if (!res.ok || !body) {
-    const err = (body && body.error) || { message: `The server answered ${res.status}. Please try again.` };
+    const err = (body && body.error) || { message: t("error-server-status", { status: res.status }) };
     throw Object.assign(new Error(err.message), { api: err });
   }
   return body;
@@ -74,7 +104,7 @@ async function latest(kind, path, params) {
 function showError(e) {
   if (e === STALE || state.redirecting) return;
   const banner = $("#error");
-  banner.textContent = (e && e.message) || "Something went wrong. Please try again.";
+  banner.textContent = (e && e.message) || t("error-generic");
   banner.hidden = false;
   const field = e && e.api && e.api.details && e.api.details.field;
   const input = field && document.getElementById(field);
@@ -86,26 +116,38 @@ function clearError() {
   document.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
 }
 
-// ---------- dates (restaurant wall-clock, never the browser's zone) ----------
+// ---------- dates (in the restaurant's zone, never the browser's) ----------
 
-// "2026-11-25T19:42:10+01:00" → its own date and time parts; the offset is ignored
-// on purpose: the manager thinks in the restaurant's local time.
-function parseLocal(s) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?/.exec(s || "");
-  if (!m) return null;
-  const y = +m[1], mo = +m[2], d = +m[3];
-  return { y, mo, d, time: m[4] ? `${m[4]}:${m[5]}` : "", date: m[0].slice(0, 10),
-    wd: new Date(Date.UTC(y, mo - 1, d)).getUTCDay() };
+function dateTimeFormat(options) {
+  return new Intl.DateTimeFormat(LOCALE, { timeZone: state.timezone, hourCycle: "h23", ...options });
 }
 
-function dayLabel(p) {
-  const year = state.today && p.y !== +state.today.slice(0, 4) ? ` ${p.y}` : "";
-  return `${DAYS[p.wd]} ${p.d} ${MONTHS[p.mo - 1]}${year}`;
+// An instant (RFC 3339) as the manager reads it: "Mon 7 Dec, 19:42", the year only when it is
+// not this one.
+function dateTimeLabel(iso) {
+  if (!iso) return "—";
+  const at = new Date(iso);
+  const year = dateTimeFormat({ year: "numeric" });
+  const sameYear = !state.today || year.format(at) === state.today.slice(0, 4);
+  return dateTimeFormat({ weekday: "short", day: "numeric", month: "short",
+    year: sameYear ? undefined : "numeric", hour: "2-digit", minute: "2-digit" }).format(at);
 }
 
-function dateTimeLabel(s) {
-  const p = parseLocal(s);
-  return p ? `${dayLabel(p)}, ${p.time}` : "—";
+function timeLabel(iso) {
+  return dateTimeFormat({ hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+}
+
+function localDay(iso) {
+  // "sv" writes dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat("sv", { timeZone: state.timezone }).format(new Date(iso));
+}
+
+// A restaurant-local day "YYYY-MM-DD" (no time, no zone): "Mon 7 Dec".
+function dayLabel(day, withWeekday = true) {
+  const [y, m, d] = day.split("-").map(Number);
+  const sameYear = !state.today || y === +state.today.slice(0, 4);
+  return new Intl.DateTimeFormat(LOCALE, { timeZone: "UTC", weekday: withWeekday ? "short" : undefined,
+    day: "numeric", month: "short", year: sameYear ? undefined : "numeric" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
 function addDays(iso, n) {
@@ -160,8 +202,9 @@ async function applyFilters(clear = true) {
   state.back = [];
   updateExport();
   const { from, to } = state.applied;
-  const pf = parseLocal(from), pt = parseLocal(to);
-  $("#period").textContent = pf && pt ? `${dayLabel(pf)} – ${dayLabel(pt)}` : "Summary";
+  const valid = /^\d{4}-\d{2}-\d{2}$/;
+  $("#period").textContent = valid.test(from) && valid.test(to)
+    ? t("period", { from: dayLabel(from), to: dayLabel(to) }) : t("summary");
   await Promise.all([loadIndicators(), loadCalls()]);
 }
 
@@ -174,7 +217,7 @@ async function loadIndicators() {
     for (const key of INDICATORS) {
       const v = data[key];
       const text = key === "conversion_rate"
-        ? (v === null || v === undefined ? "—" : `${Math.round(v * 100)} %`)
+        ? (v === null || v === undefined ? "—" : PERCENT.format(v))
         : NUMBER.format(v || 0);
       box.querySelector(`[data-indicator="${key}"] .value`).textContent = text;
     }
@@ -232,7 +275,7 @@ const dash = () => el("span", "none dash", "—");
 function callerContent(r) {
   // A hidden caller id ("anonymous", "private"…) is shown as received, and cannot be called.
   if (!r.customer_id || !String(r.caller_phone_number || "").startsWith("+")) {
-    return el("span", "none", r.caller_display || "Hidden number");
+    return el("span", "none", r.caller_display || t("caller-hidden"));
   }
   // A tap on a phone calls the customer back directly.
   const a = el("a", "tel", r.caller_display || r.caller_phone_number);
@@ -242,9 +285,9 @@ function callerContent(r) {
 
 function customerContent(r) {
   if (r.customer_name) return el("span", "name", r.customer_name);
-  if (r.new_customer) return el("span", "new", "New customer");
+  if (r.new_customer) return el("span", "new", t("customer-new"));
   // A customer without a name whom an earlier call created.
-  if (r.customer_id) return el("span", "none", "Returning caller");
+  if (r.customer_id) return el("span", "none", t("customer-returning"));
   return dash();
 }
 
@@ -257,42 +300,68 @@ function statusContent(r) {
 
 function deliveryContent(r) {
   if (!r.delivery_state) return dash();
-  return el("span", `delivery ${r.delivery_state}`, DELIVERY[r.delivery_state] || r.delivery_state);
+  return el("span", `delivery ${r.delivery_state}`, t(`delivery-${r.delivery_state}`));
 }
 
 function clickedContent(r) {
-  if (!r.clicked_at_local) return dash();
-  const at = parseLocal(r.clicked_at_local), call = parseLocal(r.occurred_at_local);
+  if (!r.clicked_at) return dash();
   // Same day as the call: the time alone says enough.
+  const sameDay = localDay(r.clicked_at) === localDay(r.occurred_at);
   const wrap = el("span", "clicked");
-  wrap.append(el("span", "when", at && call && at.date === call.date ? at.time : dateTimeLabel(r.clicked_at_local)));
-  if (r.clicks > 1) wrap.append(el("span", "sub", `${r.clicks} clicks`));
+  wrap.append(el("span", "when", sameDay ? timeLabel(r.clicked_at) : dateTimeLabel(r.clicked_at)));
+  if (r.clicks > 1) wrap.append(el("span", "sub", t("clicks", { n: r.clicks })));
   return wrap;
 }
 
 function bookedContent(r) {
   if (!r.converted_reservation_id) return dash();
   if (r.converted_reservation_status === "CANCELED") {
-    const s = el("span", "conv canceled", "Booked ");
-    s.append(el("span", "tag", "canceled"));
+    const s = el("span", "conv canceled", t("booked") + " ");
+    s.append(el("span", "tag", t("booked-canceled")));
     return s;
   }
-  return el("span", "conv", "Booked");
+  return el("span", "conv", t("booked"));
+}
+
+// "Stop messages" / "Resume messages" for the row's customer, or who stopped them when only the
+// guest can undo it.
+function suppressionContent(r) {
+  const wrap = el("div", "suppression");
+  if (!r.customer_id) return wrap;
+  const who = r.customer_suppression;
+  if (who === "reply" || who === "131050") {
+    wrap.append(el("span", "stopped", t(`stopped-by-${who}`)));
+    wrap.title = t("stopped-only-guest");
+    return wrap;
+  }
+  if (who === "operator") wrap.append(el("span", "stopped", t("stopped-by-operator")));
+  const button = el("button", "secondary small", t(who ? "customer-resume" : "customer-stop"));
+  button.type = "button";
+  button.dataset.action = who ? "resume" : "stop";
+  button.addEventListener("click", () => setSuppressed(r, !who));
+  wrap.append(button);
+  return wrap;
 }
 
 function rowFor(r) {
   const tr = document.createElement("tr");
   tr.dataset.callId = r.id;
-  const time = el("time", null, dateTimeLabel(r.occurred_at_local));
+  const time = el("time", null, dateTimeLabel(r.occurred_at));
   time.dateTime = r.occurred_at_local || "";
-  cell(tr, "Date & time", "c-date", time);
-  cell(tr, "Caller", "c-caller", callerContent(r));
-  cell(tr, "Customer", "c-customer", customerContent(r));
-  cell(tr, "Status", "c-status", statusContent(r));
-  cell(tr, "Template", "c-template", TEMPLATES[r.template_type] ? TEMPLATES[r.template_type] : dash());
-  cell(tr, "Delivery", "c-delivery", deliveryContent(r));
-  cell(tr, "Clicked", "c-clicked", clickedContent(r));
-  cell(tr, "Booked", "c-booked", bookedContent(r));
+  cell(tr, t("column-date"), "c-date", time);
+  cell(tr, t("column-caller"), "c-caller", callerContent(r));
+  const customer = el("div", "customer");
+  customer.append(customerContent(r), suppressionContent(r));
+  cell(tr, t("column-customer"), "c-customer", customer);
+  cell(tr, t("column-status"), "c-status", statusContent(r));
+  cell(tr, t("column-template"), "c-template", r.template_type ? t(`template-${r.template_type}`) : dash());
+  cell(tr, t("column-delivery"), "c-delivery", deliveryContent(r));
+  cell(tr, t("column-clicked"), "c-clicked", clickedContent(r));
+  cell(tr, t("column-booked"), "c-booked", bookedContent(r));
+  const open = el("button", "secondary small open", t("detail-open"));
+  open.type = "button";
+  open.addEventListener("click", () => openDetail(r.id));
+  cell(tr, "", "c-open", open);
   return tr;
 }
 
@@ -302,7 +371,7 @@ function renderRows(rows) {
   $("#calls").classList.toggle("is-empty", rows.length === 0);
   const page = state.back.length + 1;
   $("#page-info").textContent = rows.length
-    ? `${rows.length} call${rows.length > 1 ? "s" : ""}${page > 1 || state.next ? ` · page ${page}` : ""}`
+    ? t("calls-count", { n: rows.length }) + (page > 1 || state.next ? " · " + t("page-number", { page }) : "")
     : "";
 }
 
@@ -323,13 +392,13 @@ function niceStep(raw) {
 }
 
 function daySummary(d) {
-  return `${d.missed_calls} missed · ${d.messages_sent} sent · ${d.booking_conversions} booked`;
+  return t("day-summary", { missed: d.missed_calls, sent: d.messages_sent, booked: d.booking_conversions });
 }
 
 function showTotals() {
-  const t = { missed_calls: 0, messages_sent: 0, booking_conversions: 0 };
-  for (const d of state.daily) for (const k in t) t[k] += d[k] || 0;
-  $("#chart-detail").textContent = state.daily.length ? `Total: ${daySummary(t)}` : "";
+  const totals = { missed_calls: 0, messages_sent: 0, booking_conversions: 0 };
+  for (const d of state.daily) for (const k in totals) totals[k] += d[k] || 0;
+  $("#chart-detail").textContent = state.daily.length ? t("chart-total", { summary: daySummary(totals) }) : "";
 }
 
 function drawChart() {
@@ -346,7 +415,7 @@ function drawChart() {
   const y = (v) => pad.t + ih - (v / top) * ih;
 
   const root = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img",
-    "aria-label": "Missed calls, messages sent and bookings per day over the last 30 days" });
+    "aria-label": t("chart-label") });
   for (let v = 0; v <= top; v += step) {
     svg("line", { class: v ? "grid" : "baseline", x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v) }, root);
     svg("text", { class: "axis", x: pad.l - 6, y: y(v) + 4, "text-anchor": "end" }, root).textContent = v;
@@ -354,8 +423,7 @@ function drawChart() {
   days.forEach((d, i) => {
     const x = pad.l + i * slot;
     const g = svg("g", { class: "day", "data-date": d.date }, root);
-    svg("title", {}, g).textContent =
-      `${d.date}: ${d.missed_calls} missed, ${d.messages_sent} sent, ${d.booking_conversions} booked`;
+    svg("title", {}, g).textContent = `${dayLabel(d.date)}: ${daySummary(d)}`;
     svg("rect", { class: "hit", x, y: pad.t, width: slot, height: ih }, g);
     // Bars nest (missed ⊃ sent ⊃ booked) so 30 days stay readable on a phone.
     const bars = [["missed", d.missed_calls, 0.84], ["sent", d.messages_sent, 0.54], ["booked", d.booking_conversions, 0.26]];
@@ -370,15 +438,14 @@ function drawChart() {
     }
     const fromEnd = days.length - 1 - i;
     if (fromEnd % 7 === 0) {
-      const p = parseLocal(d.date);
       svg("text", { class: "axis", x: fromEnd ? x + slot / 2 : x + slot, y: H - 8,
-        "text-anchor": fromEnd ? "middle" : "end" }, root).textContent = fromEnd ? `${p.d} ${MONTHS[p.mo - 1]}` : "Today";
+        "text-anchor": fromEnd ? "middle" : "end" }, root).textContent = fromEnd ? dayLabel(d.date, false) : t("chart-today");
     }
     // Hover titles don't exist on a touch screen: tapping a day writes it out below the title.
     const pick = () => {
       root.querySelectorAll(".day.active").forEach((n) => n.classList.remove("active"));
       g.classList.add("active");
-      $("#chart-detail").textContent = `${dayLabel(parseLocal(d.date))}: ${daySummary(d)}`;
+      $("#chart-detail").textContent = `${dayLabel(d.date)}: ${daySummary(d)}`;
     };
     g.addEventListener("pointerenter", pick);
     g.addEventListener("click", pick);
@@ -390,6 +457,112 @@ function drawChart() {
   const old = box.querySelector("svg");
   if (old) old.replaceWith(root); else box.append(root);
   showTotals();
+}
+
+// ---------- the manager acts ----------
+
+// A state-changing request: JSON in, JSON out, from this page (the server checks the origin).
+async function post(path, body) {
+  const res = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json",
+    Accept: "application/json" }, body: JSON.stringify(body) });
+  if (res.status === 401) { state.redirecting = true; location = "/console/login"; throw STALE; }
+  let answer = null;
+  try { answer = await res.json(); } catch (_) { /* described below */ }
+  if (!res.ok || !answer) {
+    const err = (answer && answer.error) || { message: t("error-server-status", { status: res.status }) };
+    throw Object.assign(new Error(err.message), { api: err });
+  }
+  return answer;
+}
+
+function notice(text) {
+  const box = $("#notice");
+  box.textContent = text;
+  box.hidden = false;
+}
+
+async function setSuppressed(r, suppressed) {
+  const caller = r.caller_display || r.caller_phone_number;
+  if (suppressed && !window.confirm(t("customer-stop-confirm", { caller }))) return;
+  clearError();
+  $("#notice").hidden = true;
+  try {
+    await post(`/console/api/customers/${encodeURIComponent(r.customer_id)}/suppression`, { suppressed });
+    notice(t(suppressed ? "customer-stopped" : "customer-resumed", { caller }));
+    await loadCalls();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function setLanguage(lang) {
+  try {
+    await post("/console/api/me", { lang });
+    location.reload();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// One line of the detail: a label and its value (or "not known").
+function detailLine(list, label, value) {
+  list.append(el("dt", null, label));
+  const dd = el("dd");
+  if (value instanceof Node) dd.append(value);
+  else dd.textContent = value === null || value === undefined || value === "" ? t("detail-unknown") : value;
+  list.append(dd);
+}
+
+async function openDetail(id) {
+  clearError();
+  let call;
+  try {
+    ({ data: call } = await api(`/console/api/calls/${encodeURIComponent(id)}`, { restaurant: state.restaurant }));
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  $("#detail-heading").textContent = `${dateTimeLabel(call.occurred_at)} · ${call.caller_display}`;
+  const body = $("#detail-body");
+  body.replaceChildren();
+  const head = el("div", "detail-status");
+  head.append(statusContent(call));
+  if (call.customer_id && String(call.caller_phone_number).startsWith("+")) {
+    const back = el("a", "secondary small", t("detail-call-back"));
+    back.href = "tel:" + call.caller_phone_number;
+    head.append(back);
+  }
+  head.append(suppressionContent(call));
+  body.append(head);
+  body.append(el("h3", null, t("detail-title")));
+  const m = call.message;
+  if (!m) {
+    body.append(el("p", "muted", t("detail-nothing")));
+  } else {
+    const list = el("dl", "detail-list");
+    detailLine(list, t("detail-template"), m.template ? `${m.template} (${t(`template-${call.template_type}`)})` : null);
+    detailLine(list, t("detail-language"), m.language);
+    const params = el("ol", "params");
+    for (const p of m.parameters || []) params.append(el("li", null, p));
+    detailLine(list, t("detail-parameters"), (m.parameters || []).length ? params : null);
+    let link = null;
+    if (m.booking_link) {
+      link = el("a", null, m.booking_link);
+      link.href = m.booking_link;
+      link.rel = "noreferrer";
+      link.target = "_blank";
+    }
+    detailLine(list, t("detail-link"), link);
+    detailLine(list, t("detail-message-id"), m.message_id);
+    detailLine(list, t("detail-sent-at"), m.sent_at && dateTimeLabel(m.sent_at));
+    detailLine(list, t("detail-delivered-at"), m.delivered_at && dateTimeLabel(m.delivered_at));
+    detailLine(list, t("detail-read-at"), m.read_at && dateTimeLabel(m.read_at));
+    detailLine(list, t("detail-clicks"), NUMBER.format(call.clicks || 0));
+    body.append(list);
+  }
+  // The dialog's own buttons act on this call's customer; the log shows the change once closed.
+  body.querySelectorAll(".suppression button").forEach((b) => b.addEventListener("click", () => $("#detail").close()));
+  $("#detail").showModal();
 }
 
 // ---------- start ----------
@@ -408,6 +581,8 @@ function wire() {
   });
   $("#restaurant").addEventListener("change", (ev) => {
     state.restaurant = ev.target.value;
+    const chosen = (state.restaurants || []).find((r) => r.id === state.restaurant);
+    state.timezone = (chosen && chosen.timezone) || "UTC";
     clearError();
     loadRestaurant();
   });
@@ -422,6 +597,8 @@ function wire() {
     state.cursor = state.back.pop();
     loadCalls();
   });
+  $("#language").addEventListener("change", (ev) => setLanguage(ev.target.value));
+  $("#detail-close").addEventListener("click", () => $("#detail").close());
   let width = 0;
   window.addEventListener("resize", () => {
     const w = $("#chart").clientWidth;
@@ -435,9 +612,12 @@ async function start() {
     const [me, list] = await Promise.all([api("/console/api/me"), api("/console/api/restaurants")]);
     $("#username").textContent = me.data.username;
     const restaurants = list.data || [];
-    if (!restaurants.length) throw new Error("No restaurant is linked to this account yet.");
+    $("#language").value = LANG;
+    if (!restaurants.length) throw new Error(t("error-no-restaurant"));
+    state.restaurants = restaurants;
     const current = restaurants.find((r) => r.id === me.data.restaurant_id) || restaurants[0];
     state.restaurant = current.id;
+    state.timezone = current.timezone || "UTC";
     const picker = $("#restaurant");
     picker.replaceChildren(...restaurants.map((r) => {
       const o = el("option", null, r.name);

@@ -29,10 +29,34 @@ pub fn list_restaurant_calls(
     stmt.query_map(params_from_iter(args), from_row)?.collect()
 }
 
+/// How many of the restaurant's calls the filter selects: what a listing cut by its limit left
+/// out is said in numbers.
+pub fn count_restaurant_calls(
+    conn: &Connection,
+    restaurant_id: &str,
+    filter: &CallFilter,
+) -> rusqlite::Result<i64> {
+    let (conditions, args) = conditions(restaurant_id, filter);
+    conn.prepare(&format!("SELECT count(*) FROM calls WHERE {conditions}"))?
+        .query_row(params_from_iter(args), |r| r.get(0))
+}
+
 /// Only the filters given become conditions, so that SQLite seeks `calls_listing` on the time
 /// bounds and reads it backwards, stopping after `limit` rows (an outcome filter still reads past
 /// the rows it leaves out).
 fn listing_query(restaurant_id: &str, filter: &CallFilter, limit: u32) -> (String, Vec<Value>) {
+    let (conditions, mut args) = conditions(restaurant_id, filter);
+    args.push(limit.into());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM calls WHERE {conditions} ORDER BY occurred_at DESC, seq DESC \
+         LIMIT ?{}",
+        args.len()
+    );
+    (sql, args)
+}
+
+/// The filter as an SQL condition and its arguments.
+fn conditions(restaurant_id: &str, filter: &CallFilter) -> (String, Vec<Value>) {
     let mut args = vec![Value::from(restaurant_id.to_string())];
     let mut conditions = vec!["restaurant_id = ?1".to_string()];
     let mut bind = |value: Value| {
@@ -53,12 +77,7 @@ fn listing_query(restaurant_id: &str, filter: &CallFilter, limit: u32) -> (Strin
             .collect();
         conditions.push(format!("outcome IN ({})", outcomes.join(", ")));
     }
-    let limit = bind(limit.into());
-    let sql = format!(
-        "SELECT {COLUMNS} FROM calls WHERE {} ORDER BY occurred_at DESC, seq DESC LIMIT {limit}",
-        conditions.join(" AND ")
-    );
-    (sql, args)
+    (conditions.join(" AND "), args)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use utoipa::{IntoResponses, PartialSchema, ToResponse, ToSchema};
 use crate::views::one_of_strings;
 
 /// Every `error.code` the API answers (SPEC §2.3).
-pub const ERROR_CODES: [&str; 21] = [
+pub const ERROR_CODES: [&str; 22] = [
     "MALFORMED_REQUEST",
     "UNAUTHORIZED",
     "NOT_FOUND",
@@ -33,6 +33,7 @@ pub const ERROR_CODES: [&str; 21] = [
     "STORAGE_UNAVAILABLE",
     "INVALID_CREDENTIALS",
     "FORBIDDEN",
+    "SUPPRESSION_NOT_OPERATOR",
     "INVALID_SIGNATURE",
 ];
 
@@ -283,6 +284,9 @@ mod tests {
             },
             ApiError::BadSignature("x"),
             ApiError::WrongVerifyToken,
+            ApiError::SuppressionNotOperator {
+                reason: "reply".into(),
+            },
             ApiError::Internal("x".into()),
         ];
         for error in &all {
@@ -309,6 +313,7 @@ mod tests {
                 | ApiError::LoginThrottled { .. }
                 | ApiError::BadSignature(_)
                 | ApiError::WrongVerifyToken
+                | ApiError::SuppressionNotOperator { .. }
                 | ApiError::Internal(_) => {}
             }
         }
