@@ -348,7 +348,13 @@ function rowFor(r) {
   tr.dataset.callId = r.id;
   const time = el("time", null, dateTimeLabel(r.occurred_at));
   time.dateTime = r.occurred_at_local || "";
-  cell(tr, t("column-date"), "c-date", time);
+  // What was sent, one tap away from the call it answered.
+  const open = el("button", "secondary small open", t("detail-open"));
+  open.type = "button";
+  open.addEventListener("click", () => openDetail(r.id));
+  const when = el("div", "when");
+  when.append(time, open);
+  cell(tr, t("column-date"), "c-date", when);
   cell(tr, t("column-caller"), "c-caller", callerContent(r));
   const customer = el("div", "customer");
   customer.append(customerContent(r), suppressionContent(r));
@@ -358,10 +364,6 @@ function rowFor(r) {
   cell(tr, t("column-delivery"), "c-delivery", deliveryContent(r));
   cell(tr, t("column-clicked"), "c-clicked", clickedContent(r));
   cell(tr, t("column-booked"), "c-booked", bookedContent(r));
-  const open = el("button", "secondary small open", t("detail-open"));
-  open.type = "button";
-  open.addEventListener("click", () => openDetail(r.id));
-  cell(tr, "", "c-open", open);
   return tr;
 }
 
@@ -437,7 +439,8 @@ function drawChart() {
       svg("rect", { class: "zero", x: x + slot * 0.08, y: pad.t + ih - 2, width: slot * 0.84, height: 2 }, g);
     }
     const fromEnd = days.length - 1 - i;
-    if (fromEnd % 7 === 0) {
+    // On a narrow chart the label a week back would run into "Today".
+    if (fromEnd % 7 === 0 && !(fromEnd === 7 && W < 560)) {
       svg("text", { class: "axis", x: fromEnd ? x + slot / 2 : x + slot, y: H - 8,
         "text-anchor": fromEnd ? "middle" : "end" }, root).textContent = fromEnd ? dayLabel(d.date, false) : t("chart-today");
     }
