@@ -22,6 +22,7 @@ mod console_export;
 mod console_faults;
 mod console_links;
 mod console_log;
+mod console_manager;
 mod console_sessions;
 mod contract;
 mod crash;
