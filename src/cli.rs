@@ -34,13 +34,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the partner API.
+    /// Serve the partner API, the console, the Telnyx and WhatsApp webhooks, health and metrics.
     Serve {
         /// Address and port; overrides server.listen.
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
     },
-    /// Seed ringback-demo.db with a demo restaurant and serve it with the sandbox transport.
+    /// Seed (or reuse) ringback-demo.db with a demo restaurant and serve it with the sandbox
+    /// transport: prints its partner token, two ready-to-paste curl commands and the console.
     Demo {
         /// Address and port; overrides server.listen.
         #[arg(long, value_name = "ADDR")]

@@ -175,3 +175,107 @@ fn healthz(port: u16) -> Option<String> {
     stream.read_to_string(&mut answer).ok()?;
     Some(answer)
 }
+
+/// Starts the demo in `dir` and reads what it prints up to its last line (the LAN's).
+fn started_demo(dir: &std::path::Path) -> (Demo, String) {
+    let mut demo = Demo::start(dir);
+    let stdout = demo.0.stdout.take().expect("stdout");
+    let (lines, printed_lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut printed = String::new();
+    for line in printed_lines.iter() {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("From another machine on the LAN") {
+            break;
+        }
+    }
+    (demo, printed)
+}
+
+fn line_starting<'a>(printed: &'a str, start: &str) -> &'a str {
+    printed
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line starting {start:?} in {printed}"))
+}
+
+#[test]
+fn the_demo_run_again_reuses_its_restaurant_and_token_and_its_new_commands_answer_as_their_comments_say()
+ {
+    // Arrange: a first run, whose two commands are sent.
+    let cli = Cli::empty();
+    let (first, printed) = started_demo(cli.dir.path());
+    for command in curl_commands(&printed) {
+        assert_eq!(run_pasted(&command).0, 201);
+    }
+    drop(first);
+
+    // Act: the demo again, on the same database, within the 6-hour cooldown.
+    let (_second, again) = started_demo(cli.dir.path());
+
+    // Assert: the same restaurant and token, one demo token, and commands that still send.
+    assert_eq!(
+        line_starting(&again, "Partner token: "),
+        line_starting(&printed, "Partner token: ")
+    );
+    assert_eq!(
+        line_starting(&again, "ringback demo: "),
+        line_starting(&printed, "ringback demo: ")
+    );
+    let db = rusqlite::Connection::open(cli.path("ringback-demo.db")).expect("demo db");
+    let tokens: i64 = db
+        .query_row(
+            "SELECT count(*) FROM partner_tokens WHERE revoked_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("tokens");
+    assert_eq!(tokens, 1);
+    let commands = curl_commands(&again);
+    assert_ne!(
+        commands,
+        curl_commands(&printed),
+        "fresh numbers and call ids"
+    );
+    let (status, unknown) = run_pasted(&commands[0]);
+    assert_eq!(status, 201, "{unknown}");
+    assert_eq!(unknown["data"]["outcome"], "SENT", "{again}");
+    assert_eq!(unknown["data"]["template_type"], "MISSED_CALL");
+    let (status, booked) = run_pasted(&commands[1]);
+    assert_eq!(status, 201, "{booked}");
+    assert_eq!(booked["data"]["outcome"], "SENT", "{again}");
+    assert_eq!(
+        booked["data"]["template_type"],
+        "MISSED_CALL_WITH_RESERVATION"
+    );
+    // How to run the command line on it, and how to reach it from the LAN.
+    let cli_line = line_starting(&again, "Command line on this database: ");
+    assert!(
+        cli_line.ends_with("ringback --db ringback-demo.db calls list"),
+        "{cli_line}"
+    );
+    let lan = line_starting(&again, "From another machine on the LAN");
+    assert!(lan.contains("--listen 0.0.0.0:"), "{lan}");
+}
+
+#[test]
+fn the_command_line_run_beside_the_demo_s_database_without_db_says_how_to_reach_it() {
+    // Arrange: the demo's database in the folder, as a demo leaves it.
+    let cli = Cli::empty();
+    let (demo, _) = started_demo(cli.dir.path());
+    drop(demo);
+
+    // Act: a command run there as the README's reader would, without --db.
+    let out = crate::cli_harness::ringback_in(cli.dir.path(), &["calls", "list"], &[], None);
+
+    // Assert
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("pass --db ringback-demo.db"), "{said}");
+    assert!(!cli.path("ringback.db").exists(), "nothing was created");
+}

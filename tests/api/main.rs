@@ -9,6 +9,7 @@ mod cli;
 mod cli_calls;
 mod cli_guests;
 mod cli_harness;
+mod cli_lists;
 mod cli_output;
 mod cli_restaurants;
 mod cli_rules;
