@@ -59,6 +59,8 @@ pub struct App {
     retention_days: i64,
     /// Settles Telnyx sessions, retries failed Telnyx calls, ends holds (SPEC §10).
     timers: Timers,
+    /// The partner tokens' last use, written once a minute and at shutdown.
+    token_use: Arc<jobs::token_use::TokenUse>,
     started: Started,
     /// Held while the app lives: `restore` refuses, and a second server does not start.
     _lock: DatabaseLock,
@@ -297,6 +299,7 @@ impl App {
             max_running: config.whatsapp.dispatch_threads,
             wake: Arc::clone(&webhooks.timers),
         };
+        let token_use = Arc::<jobs::token_use::TokenUse>::default();
         let state = AppState {
             pipeline: pipeline.clone(),
             writer: storage.writer.clone(),
@@ -305,7 +308,7 @@ impl App {
             checkpointer: storage.checkpointer,
             metrics,
             rate_limit,
-            token_use: Arc::default(),
+            token_use: Arc::clone(&token_use),
             readiness: Arc::default(),
             console: Arc::new(ConsoleState::new(tls.is_some())),
             webhooks,
@@ -320,6 +323,7 @@ impl App {
             tls,
             retention_days: config_retention_days,
             timers,
+            token_use,
             started,
             _lock: lock,
             writer_stopped: storage.writer_stopped,
@@ -356,6 +360,11 @@ impl App {
             jobs_stop.clone(),
         ));
         let timers = tokio::spawn(jobs::timers::run(self.timers, jobs_stop.clone()));
+        tokio::spawn(jobs::token_use::run(
+            self.writer.clone(),
+            Arc::clone(&self.token_use),
+            jobs_stop.clone(),
+        ));
         let stop_jobs_now = jobs_stop.clone();
         let _stop_jobs = jobs_stop.drop_guard();
         let stopping = Arc::new(Notify::new());
@@ -416,12 +425,14 @@ impl App {
         // No new settle or retry starts once stopping: the drain waits only for what runs.
         stop_jobs_now.cancel();
         let in_flight = self.pipeline.in_flight().clone();
+        let (token_use, writer) = (Arc::clone(&self.token_use), self.writer.clone());
         let drain = async move {
             if !served {
                 serve.await;
             }
             in_flight.close();
             in_flight.wait().await;
+            token_use.flush(&writer).await;
         };
         // A result that cannot be stored in any way while draining still means a row for
         // start-up recovery: the exit says so.

@@ -63,55 +63,13 @@ impl FromRequestParts<AppState> for Authenticated {
         })
         .await?;
         let (token, restaurant) = found.ok_or(ApiError::Unauthorized)?;
-        state.token_use.record(&token, &state.writer);
+        state.token_use.record(&token.id);
         // After the lookup: the limit is per token, and a replay counts like any request.
         state
             .rate_limit
             .check(&token.id)
             .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
         Ok(Authenticated { token, restaurant })
-    }
-}
-
-/// A token's last use is written at most once a minute, off the request's path: enough to see
-/// whether a PBX has moved to a new token before the old one is revoked (SPEC §6.2).
-const USE_RECORDED_EVERY_MS: i64 = 60_000;
-
-/// When this process last wrote each token's use; bounded by the number of tokens.
-#[derive(Default)]
-pub struct TokenUse(std::sync::Mutex<std::collections::HashMap<String, i64>>);
-
-impl TokenUse {
-    /// Records a use of `token` now, unless one was written less than a minute ago.
-    fn record(&self, token: &TokenInfo, writer: &db::Writer) {
-        let now = crate::time::now_ms();
-        {
-            let mut written = match self.0.lock() {
-                Ok(map) => map,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            let last = written
-                .get(&token.id)
-                .copied()
-                .or(token.last_used_at)
-                .unwrap_or(i64::MIN);
-            if now.saturating_sub(last) < USE_RECORDED_EVERY_MS {
-                return;
-            }
-            written.insert(token.id.clone(), now);
-        }
-        let (writer, id) = (writer.clone(), token.id.clone());
-        tokio::spawn(async move {
-            let recorded = writer
-                .run(move |conn| {
-                    crate::db::tokens::record_use(conn, &id, now).map_err(db::DbError::from)
-                })
-                .await;
-            if let Err(e) = recorded {
-                // Next minute's use tries again; nothing depends on it but the listing.
-                tracing::debug!(error = %e, "a token's last use was not recorded");
-            }
-        });
     }
 }
 

@@ -4,6 +4,8 @@
 //! transport (`whatsapp`) sends it; the answer travels back as an outcome. A call Telnyx
 //! detected comes in by the other door (`webhooks`) and runs the same pipeline from `jobs`.
 
+#![forbid(unsafe_code)]
+
 pub mod admin;
 pub mod app;
 pub mod auth;

@@ -1,5 +1,7 @@
 //! The `ringback` binary: parse the command line, load the configuration, start logging, run.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

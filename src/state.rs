@@ -30,5 +30,5 @@ pub struct AppState {
     /// Opens access tokens (SPEC §8.2).
     pub vault: Arc<crate::vault::Vault>,
     /// When each partner token was last recorded as used (SPEC §6.2).
-    pub token_use: Arc<crate::auth::TokenUse>,
+    pub token_use: Arc<crate::jobs::token_use::TokenUse>,
 }

@@ -4,3 +4,4 @@
 
 pub mod retention;
 pub mod timers;
+pub mod token_use;

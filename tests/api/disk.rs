@@ -1,4 +1,5 @@
-//! A small tmpfs that a fault test mounts and fills for real (the tests run as root, as CI does).
+//! A small tmpfs that a fault test mounts and fills for real: as root, or, for an ordinary user,
+//! as root of the user and mount namespace the test binary entered at its start (`main.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,8 +17,11 @@ impl SmallDisk {
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(dir.path())
             .status()
-            .expect("run mount (the fault tests run as root, as CI does)");
-        assert!(status.success(), "mounting a tmpfs needs root");
+            .expect("run mount (util-linux)");
+        assert!(
+            status.success(),
+            "mounting a tmpfs needs root, or a user namespace (see tests/api/main.rs)"
+        );
         SmallDisk { dir }
     }
 

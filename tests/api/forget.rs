@@ -148,7 +148,7 @@ async fn forget_erases_the_number_and_name_everywhere_keeps_the_counts_and_is_sa
     let said = forgot(&app, "06 12 34 56 78");
 
     assert!(said.contains("3 calls"), "{said}");
-    assert!(said.contains("1 reservations detached"), "{said}");
+    assert!(said.contains("1 reservation detached"), "{said}");
     assert!(
         !said.contains(NUMBER),
         "the confirmation masks the number: {said}"

@@ -116,7 +116,8 @@ async fn the_app_stops_with_an_error_when_its_writer_thread_dies() {
 }
 
 /// Runs the binary with the system's time-zone data out of reach: `TZDIR` names an empty folder,
-/// or (`hide_zoneinfo`) an empty file system is mounted over /usr/share/zoneinfo for it alone.
+/// or (`hide_zoneinfo`) an empty file system is mounted over /usr/share/zoneinfo for it alone, in
+/// a user and mount namespace of its own (no root needed).
 fn ringback_without_tzdata(db: &std::path::Path, hide_zoneinfo: bool, args: &[&str]) -> String {
     let empty = tempfile::tempdir().expect("empty tzdir");
     let binary = env!("CARGO_BIN_EXE_ringback");
@@ -125,6 +126,8 @@ fn ringback_without_tzdata(db: &std::path::Path, hide_zoneinfo: bool, args: &[&s
     let mut command = if hide_zoneinfo && zoneinfo_present {
         let mut c = Command::new("unshare");
         c.args([
+            "--user",
+            "--map-root-user",
             "--mount",
             "sh",
             "-c",
