@@ -132,7 +132,7 @@ fn open_storage(config: &Config) -> Result<Storage, DbError> {
         tracing::warn!(
             "Litestream has replicated this database, but [database] replication is \"none\": \
              if Litestream still runs, set replication = \"litestream\" in the configuration \
-             (README, \"Replication\")"
+             (docs/operations.md, \"Replication\")"
         );
     }
     let sealing = db::sealing::prepare(&mut conn, &config.database)?;

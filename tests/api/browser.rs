@@ -192,7 +192,7 @@ async fn a_manager_signs_in_sees_todays_calls_filters_pages_downloads_and_sees_a
         [CAMILLE],
         |r| r.get::<_, bool>(0),
     );
-    assert_eq!(customer.expect("customer"), false);
+    assert!(!customer.expect("customer"), "messages resumed");
     assert!(!stopped.is_empty());
 
     save_screenshots(&browser, "console").await;

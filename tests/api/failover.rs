@@ -224,8 +224,8 @@ async fn a_box_killed_mid_load_comes_back_from_its_replica_with_every_report_old
         return;
     };
     let boxed = Replicated::new(litestream, false);
-    // The operator keeps the key file with the box's credentials, apart from the disk (README,
-    // "When the box dies").
+    // The operator keeps the key file with the box's credentials, apart from the disk
+    // (docs/operations.md, "When the box dies").
     let credentials = boxed.dir.path().join("credentials");
     std::fs::create_dir(&credentials).expect("credentials");
     std::fs::copy(
