@@ -116,20 +116,32 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
 }
 
 /// The demo's partner token: derived from its key file, so that every run prints the same one
-/// while the database keeps only its hash. Earlier `demo` tokens (from a key file since
-/// replaced, or from releases that made one per run) are revoked: one demo token at a time.
+/// while the database keeps only its hash. A derived token someone revoked is passed over for
+/// the next one (`… 1`, `… 2`), so revoking it is how a leaked demo token is replaced. Other
+/// `demo` tokens (from a key file since replaced, or from releases that made one per run) are
+/// revoked: one demo token at a time.
 fn partner_token(
     conn: &Connection,
     restaurant_id: &str,
     vault: &Vault,
 ) -> Result<String, AdminError> {
-    let token = match vault.derive(&format!("demo partner token {restaurant_id}")) {
-        Ok(bytes) => format!("rbk_{}", hex::encode(&bytes[..20])),
-        // Without a usable key file there is nothing to derive from: a token of this run only.
-        Err(_) => crate::auth::generate_token(),
-    };
-    let hash = crate::auth::hash_token(&token);
-    let current = crate::db::tokens::find_active_token(conn, &hash)?.map(|(t, _)| t.id);
+    let mut chosen = None;
+    for generation in 0..1000 {
+        let Ok(bytes) = vault.derive(&format!("demo partner token {restaurant_id} {generation}"))
+        else {
+            break;
+        };
+        let token = format!("rbk_{}", hex::encode(&bytes[..20]));
+        let hash = crate::auth::hash_token(&token);
+        match crate::db::tokens::find_token_by_hash(conn, &hash)? {
+            Some(t) if t.revoked_at.is_some() => continue,
+            Some(t) => chosen = Some((token, Some(t.id))),
+            None => chosen = Some((token, None)),
+        }
+        break;
+    }
+    // Without a usable key file there is nothing to derive from: a token of this run only.
+    let (token, current) = chosen.unwrap_or_else(|| (crate::auth::generate_token(), None));
     for t in crate::db::tokens::list_tokens(conn, Some(restaurant_id))? {
         if t.revoked_at.is_none()
             && t.name.as_deref() == Some("demo")
@@ -139,7 +151,12 @@ fn partner_token(
         }
     }
     if current.is_none() {
-        crate::db::tokens::insert_token(conn, restaurant_id, Some("demo"), &hash)?;
+        crate::db::tokens::insert_token(
+            conn,
+            restaurant_id,
+            Some("demo"),
+            &crate::auth::hash_token(&token),
+        )?;
     }
     Ok(token)
 }
@@ -162,13 +179,7 @@ fn fresh_number(
             &d[5..7]
         );
         let e164 = format!("+33{}", typed[1..].replace(' ', ""));
-        let used: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2)
-                 OR EXISTS (SELECT 1 FROM calls WHERE restaurant_id = ?1 AND caller_e164 = ?2)",
-            [restaurant_id, &e164],
-            |r| r.get(0),
-        )?;
-        if !used {
+        if !crate::db::customers::number_known(conn, restaurant_id, &e164)? {
             return Ok(typed);
         }
     }

@@ -7,8 +7,8 @@ use crate::commands::{CommandError, fail};
 use crate::config::Config;
 use crate::demo;
 
-/// Text printed once the server's address is known (the demo's token and curl commands).
-/// What to print once the server listens: given its scheme and address.
+/// Text printed once the server's address is known (the demo's token and curl commands), from
+/// its scheme and address.
 pub type Banner = Box<dyn FnOnce(&str, std::net::SocketAddr) -> String>;
 
 /// Resolves on Ctrl-C or SIGTERM.

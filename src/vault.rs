@@ -62,6 +62,44 @@ pub enum SealError {
 impl KeyProblem {
     /// The code a skipped call records (`SKIPPED_NO_WHATSAPP` for this reason).
     pub const CODE: &'static str = "key_file";
+
+    /// `missing`, `unreadable`, `malformed` or `wrong`: what the console says in the manager's
+    /// language.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyProblem::Missing(_) => "missing",
+            KeyProblem::Unreadable { .. } => "unreadable",
+            KeyProblem::Malformed(_) => "malformed",
+            KeyProblem::Wrong(_) => "wrong",
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            KeyProblem::Missing(p) | KeyProblem::Malformed(p) | KeyProblem::Wrong(p) => p,
+            KeyProblem::Unreadable { path, .. } => path,
+        }
+    }
+
+    /// The problem a skipped call recorded as its message (this type's `Display`), read back.
+    pub fn from_message(message: &str) -> Option<KeyProblem> {
+        let rest = message.strip_prefix("the key file ")?;
+        let path = |end: &str| rest.strip_suffix(end).map(PathBuf::from);
+        if let Some(p) = path(" is missing") {
+            return Some(KeyProblem::Missing(p));
+        }
+        if let Some(p) = path(" is not a ringback key (it must hold exactly 32 bytes)") {
+            return Some(KeyProblem::Malformed(p));
+        }
+        if let Some(p) = path(" is not the key the access token was sealed with") {
+            return Some(KeyProblem::Wrong(p));
+        }
+        let (p, reason) = rest.split_once(" cannot be read: ")?;
+        Some(KeyProblem::Unreadable {
+            path: PathBuf::from(p),
+            reason: reason.to_string(),
+        })
+    }
 }
 
 /// The keys a server or a command holds: the key file's, and those of a rotation's companions
@@ -200,13 +238,13 @@ impl Vault {
     /// token is one, so that a demo started again prints the token it printed before without
     /// the token being stored anywhere but as its hash.
     pub fn derive(&self, label: &str) -> Result<[u8; 32], KeyProblem> {
+        use hmac::{Hmac, Mac};
         let ring = self.reload();
         let key = ring.current.as_ref().map_err(Clone::clone)?;
-        Ok(Sha256::new()
-            .chain_update(key.derivation)
-            .chain_update(label.as_bytes())
-            .finalize()
-            .into())
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.derivation)
+            .map_err(|_| KeyProblem::Malformed(self.path.clone()))?;
+        mac.update(label.as_bytes());
+        Ok(mac.finalize().into_bytes().into())
     }
 
     /// The key file's problem when it has one, else: it is the wrong key.
@@ -462,6 +500,31 @@ fn finish_files(path: &Path) -> std::io::Result<()> {
     }
     std::fs::rename(&pending, path)?;
     sync_directory(path)
+}
+
+#[cfg(test)]
+mod problem_tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_key_problem_reads_back_as_itself() {
+        let path = PathBuf::from("/var/lib/ringback/ringback.key");
+        for problem in [
+            KeyProblem::Missing(path.clone()),
+            KeyProblem::Unreadable {
+                path: path.clone(),
+                reason: "Permission denied (os error 13)".into(),
+            },
+            KeyProblem::Malformed(path.clone()),
+            KeyProblem::Wrong(path.clone()),
+        ] {
+            assert_eq!(
+                KeyProblem::from_message(&problem.to_string()),
+                Some(problem)
+            );
+        }
+        assert_eq!(KeyProblem::from_message("something else"), None);
+    }
 }
 
 #[cfg(test)]

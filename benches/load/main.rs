@@ -166,6 +166,7 @@ async fn console_pages(t: &Timing, verdicts: &mut Verdicts) -> u64 {
     let rows = t.listing_rows;
     for (target, p95) in [
         ("console log page p95 ≤ 50 ms", r.log_p95_ms),
+        ("console call detail p95 ≤ 50 ms", r.detail_p95_ms),
         ("console indicators p95 ≤ 50 ms", r.indicators_p95_ms),
         ("console 30-day chart p95 ≤ 50 ms", r.daily_p95_ms),
     ] {

@@ -38,7 +38,7 @@ pub(super) fn calls(
             // Each restaurant's calls are walked along its index with the bounds in its own
             // zone; the newest of them all are kept.
             let mut rows: Vec<(CallRow, &Restaurant)> = Vec::new();
-            let (mut total, mut cut) = (0i64, false);
+            let mut total = 0i64;
             for r in &restaurants {
                 let tz = r.time_zone();
                 let bound = |when: Option<When>, ms: fn(When, &TimeZone) -> Option<i64>| {
@@ -52,11 +52,11 @@ pub(super) fn calls(
                     from: bound(since, When::first_ms)?,
                     to: bound(until, When::last_ms)?,
                 };
-                // One more than shown says whether the list is cut.
+                // One more than shown says whether this restaurant's calls are cut; the rest of
+                // them are only counted.
                 let found = list_restaurant_calls(conn, &r.id, &filter, limit + 1)?;
                 if found.len() > limit as usize {
                     total += count_restaurant_calls(conn, &r.id, &filter)?;
-                    cut = true;
                 } else {
                     total += found.len() as i64;
                 }
@@ -66,10 +66,16 @@ pub(super) fn calls(
             rows.sort_by_key(|(row, _)| Reverse(row.occurred_at));
             rows.truncate(limit as usize);
             let shown = rows.len() as i64;
-            if cut && total > shown {
+            if total > shown {
+                // --limit goes up to 100 000: past that, only narrowing shows the rest.
+                let see_all = if total <= 100_000 {
+                    format!("pass --limit {total} to see them all, or ")
+                } else {
+                    String::new()
+                };
                 p.say(format!(
-                    "the {shown} newest of {} shown; {} more: pass --limit {total} to see \
-                     them all, or narrow with --since, --until or --outcome",
+                    "the {shown} newest of {} shown; {} more: {see_all}narrow with --since, \
+                     --until or --outcome",
                     count(total, "call"),
                     total - shown
                 ));
@@ -96,7 +102,8 @@ pub(super) fn calls(
                 )?;
             } else {
                 let restaurant = find_restaurant(conn, &row.restaurant_id)?;
-                print_call(&row, restaurant.as_ref(), &mut p.out)?;
+                let sent_with = crate::db::calls::sent_with(conn, &row.id)?;
+                print_call(&row, restaurant.as_ref(), sent_with.as_deref(), &mut p.out)?;
             }
         }
     }
@@ -141,10 +148,11 @@ fn print_table(
     write_table(out, &header, &table)
 }
 
-/// Every field of a call, one a line.
+/// Every field of a call, one a line, and what its message was sent with.
 fn print_call(
     row: &CallRow,
     restaurant: Option<&Restaurant>,
+    sent_with: Option<&str>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
@@ -196,6 +204,29 @@ fn print_call(
         ("debited_cents", row.debited_cents.to_string()),
     ];
     for (name, value) in fields {
+        writeln!(out, "{name:<21}{value}")?;
+    }
+    // As the claim stored it: rows from before this was kept, or a forgotten caller's, have none.
+    let message: serde_json::Value = sent_with
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default();
+    let text = |key: &str| message[key].as_str().unwrap_or("-").to_string();
+    let parameters = message["parameters"].as_array().map_or_else(
+        || "-".to_string(),
+        |values| {
+            values
+                .iter()
+                .map(|v| format!("{:?}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    );
+    for (name, value) in [
+        ("template", text("template")),
+        ("template_language", text("language")),
+        ("parameters", parameters),
+        ("booking_link", text("booking_link")),
+    ] {
         writeln!(out, "{name:<21}{value}")?;
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! The console's languages (SPEC §9, Language): French and English, the words of each kept in a
-//! Project Fluent file (`messages/en.ftl`, `messages/fr.ftl`) and nowhere in code. The server
+//! Project Fluent file (`i18n/en.ftl`, `i18n/fr.ftl`) and nowhere in code. The server
 //! formats what it answers (pages, statuses, reasons, errors, the CSV's words); the page gets the
 //! same messages, compiled to a small JSON form its script formats with the browser's `Intl`.
 
@@ -39,12 +39,32 @@ impl Lang {
         }
     }
 
-    /// The best supported match of an `Accept-Language` header, by `q` (a `q=0` is a refusal).
+    /// The best supported match of an `Accept-Language` header (RFC 9110 §12.5.4): the highest
+    /// `q` among the languages spoken here, the first of equals; `q=0` is a refusal, and a `q`
+    /// that is not a number from 0 to 1 makes its entry ignored.
     pub fn from_accept_language(header: &str) -> Option<Lang> {
-        accept_language::parse_with_quality(header)
-            .into_iter()
-            .filter(|(_, q)| *q > 0.0)
-            .find_map(|(tag, _)| Lang::parse(&tag))
+        let mut best: Option<(Lang, f32)> = None;
+        for entry in header.split(',').take(MOST_LANGUAGE_RANGES) {
+            let mut parts = entry.split(';');
+            let Some(lang) = parts.next().and_then(Lang::parse) else {
+                continue;
+            };
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .map(|q| {
+                    q.trim()
+                        .parse::<f32>()
+                        .ok()
+                        .filter(|q| (0.0..=1.0).contains(q))
+                })
+                .next()
+                .unwrap_or(Some(1.0));
+            match q {
+                Some(q) if q > 0.0 && best.is_none_or(|(_, b)| q > b) => best = Some((lang, q)),
+                _ => {}
+            }
+        }
+        best.map(|(lang, _)| lang)
     }
 
     pub fn words(self) -> &'static Words {
@@ -58,9 +78,12 @@ impl std::fmt::Display for Lang {
     }
 }
 
+/// Language ranges of an `Accept-Language` header looked at; browsers send a handful.
+const MOST_LANGUAGE_RANGES: usize = 32;
+
 const SOURCES: [(Lang, &str); 2] = [
-    (Lang::En, include_str!("messages/en.ftl")),
-    (Lang::Fr, include_str!("messages/fr.ftl")),
+    (Lang::En, include_str!("i18n/en.ftl")),
+    (Lang::Fr, include_str!("i18n/fr.ftl")),
 ];
 
 static WORDS: LazyLock<[Words; 2]> = LazyLock::new(|| Lang::ALL.map(Words::load));
@@ -289,7 +312,10 @@ mod tests {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/console/");
         let mut used = BTreeSet::new();
         let patterns = [
-            (r#"\bwords\.(?:get|format)\(\s*"([a-z0-9_\-A-Z]+)""#, "rs"),
+            (
+                r#"\b(?:words|words\(\))\.(?:get|format)\(\s*"([a-z0-9_\-A-Z]+)""#,
+                "rs",
+            ),
             (r#"\{\{\s*([a-zA-Z0-9_\-]+)\s*\}\}"#, "html"),
             (r#"\bt\(\s*"([a-zA-Z0-9_\-]+)""#, "js"),
         ];
@@ -340,6 +366,54 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("de, es"), None);
         assert_eq!(Lang::from_accept_language(""), None);
+        assert_eq!(
+            Lang::from_accept_language("fr;q=NaN, en;q=0.2"),
+            Some(Lang::En)
+        );
+        assert_eq!(Lang::from_accept_language("fr;q=inf, en;q=-1"), None);
+        assert_eq!(Lang::from_accept_language("*, fr;q=0.5"), Some(Lang::Fr));
+        let many = vec!["de;q=NaN"; 500].join(",") + ",fr";
+        assert_eq!(
+            Lang::from_accept_language(&many),
+            None,
+            "only the first ranges are read"
+        );
+    }
+
+    /// Every status, template, delivery state and failure code the console can show has its
+    /// words in both languages (their ids are made from codes, which the scan below cannot see).
+    #[test]
+    fn every_code_the_console_puts_in_words_has_a_message() {
+        use crate::db::templates::TemplateType;
+        use crate::missed_call::delivery::DeliveryState;
+        use crate::missed_call::outcome::Outcome;
+        let mut ids: Vec<String> = Outcome::ALL
+            .iter()
+            .map(|o| format!("status-{}", o.as_str()))
+            .collect();
+        ids.extend(
+            TemplateType::ALL
+                .iter()
+                .map(|t| format!("template-{}", t.as_str())),
+        );
+        ids.extend(
+            DeliveryState::ALL
+                .iter()
+                .map(|d| format!("delivery-{}", d.as_str())),
+        );
+        ids.extend(
+            crate::console::words::KNOWN_FAILURES
+                .iter()
+                .map(|c| format!("failure-{c}")),
+        );
+        ids.extend(
+            ["missing", "unreadable", "malformed", "wrong"].map(|k| format!("reason-key-file-{k}")),
+        );
+        ids.extend(["reply", "131050", "operator"].map(|w| format!("stopped-by-{w}")));
+        for lang in Lang::ALL {
+            let missing: Vec<_> = ids.iter().filter(|id| !lang.words().has(id)).collect();
+            assert!(missing.is_empty(), "{lang}: no message {missing:?}");
+        }
     }
 
     #[test]

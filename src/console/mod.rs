@@ -2,6 +2,7 @@
 //! sessions, and `/r/{token}`, the booking link that records a click. A room of its own beside
 //! the partner API; both reach the same database through the same single writer.
 
+pub mod acts;
 pub mod api;
 pub mod export;
 pub mod language;

@@ -180,19 +180,14 @@ pub struct SentMessage {
 }
 
 pub fn sent_message(conn: &Connection, call_id: &str) -> rusqlite::Result<SentMessage> {
-    conn.prepare_cached(
-        "SELECT c.message,
-                (SELECT min(at) FROM message_statuses WHERE call_id = c.id AND status = 'delivered'),
-                (SELECT min(at) FROM message_statuses WHERE call_id = c.id AND status = 'read')
-         FROM calls c WHERE c.id = ?1",
-    )?
-    .query_row([call_id], |r| {
-        Ok(SentMessage {
-            message: r.get(0)?,
-            delivered_at: r.get(1)?,
-            read_at: r.get(2)?,
+    conn.prepare_cached("SELECT message, delivered_at, read_at FROM calls WHERE id = ?1")?
+        .query_row([call_id], |r| {
+            Ok(SentMessage {
+                message: r.get(0)?,
+                delivered_at: r.get(1)?,
+                read_at: r.get(2)?,
+            })
         })
-    })
 }
 
 /// The indicators' counts for calls that occurred in `[from, until)`.

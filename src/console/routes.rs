@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{api, export, login, negotiate, origin, pages, redirect};
+use super::{acts, api, export, login, negotiate, origin, pages, redirect};
 use crate::state::AppState;
 
 /// The console's routes (SPEC §9), with the own-origin rule for every state-changing request
@@ -25,17 +25,17 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/console/assets/{file}", get(pages::get_asset))
         .route(
             "/console/api/me",
-            get(api::get_me).post(api::set_my_language),
+            get(api::get_me).post(acts::set_my_language),
         )
         .route(
             "/console/api/restaurants",
             get(api::list_console_restaurants),
         )
         .route("/console/api/calls", get(api::list_calls))
-        .route("/console/api/calls/{id}", get(api::get_call))
+        .route("/console/api/calls/{id}", get(acts::get_call))
         .route(
             "/console/api/customers/{id}/suppression",
-            post(api::set_suppression),
+            post(acts::set_suppression),
         )
         .route("/console/api/indicators", get(api::get_indicators))
         .route("/console/api/daily", get(api::get_daily))

@@ -47,8 +47,12 @@ pub struct Shown<'a> {
 
 impl Shown<'_> {
     /// The caller as the restaurant writes numbers; a withheld id reads "Hidden number" (its raw
-    /// form, `anonymous` or `private`, stays in `caller_phone_number`).
+    /// form, `anonymous` or `private`, stays in `caller_phone_number`), an erased one "Forgotten
+    /// caller".
     pub fn caller(&self, row: &LogRow) -> String {
+        if row.call.is_forgotten() {
+            return self.words.get("caller-forgotten");
+        }
         match &row.call.caller_e164 {
             Some(number) => display(number, &self.restaurant.country),
             None => self.words.get("caller-hidden"),

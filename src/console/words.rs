@@ -136,9 +136,13 @@ pub fn reason(
             )
         }
         Outcome::SkippedNoWhatsapp => match (call.error_code.as_deref(), &call.error_message) {
-            (Some(KeyProblem::CODE), Some(problem)) => {
-                words.format("reason-key-file", &[("problem", problem.as_str().into())])
-            }
+            (Some(KeyProblem::CODE), Some(message)) => match KeyProblem::from_message(message) {
+                Some(problem) => words.format(
+                    &format!("reason-key-file-{}", problem.kind()),
+                    &[("file", problem.path().display().to_string().into())],
+                ),
+                None => words.get("reason-SKIPPED_NO_WHATSAPP"),
+            },
             _ => words.get("reason-SKIPPED_NO_WHATSAPP"),
         },
         Outcome::SkippedFeatureDisabled => words.get("reason-SKIPPED_FEATURE_DISABLED"),
@@ -152,7 +156,7 @@ pub fn reason(
 }
 
 /// WhatsApp error codes a manager meets most, said in words; others quote WhatsApp.
-const KNOWN_FAILURES: [&str; 9] = [
+pub const KNOWN_FAILURES: [&str; 9] = [
     "131050",
     "131049",
     "131026",

@@ -171,6 +171,17 @@ pub fn find_call(
     )
 }
 
+/// What the call's message was sent with (JSON: template, language, parameters, booking link), as
+/// its claim stored it; `None` for a call never dispatched, one from before this was kept, or a
+/// forgotten caller's.
+pub fn sent_with(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    Ok(optional(
+        conn.prepare_cached("SELECT message FROM calls WHERE id = ?1")?
+            .query_row([id], |r| r.get::<_, Option<String>>(0)),
+    )?
+    .flatten())
+}
+
 pub fn record_decision(
     conn: &Connection,
     id: &str,

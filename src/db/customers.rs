@@ -48,6 +48,23 @@ pub fn find_customer_by_phone(
     )
 }
 
+/// Whether the restaurant has met this number: a customer, or a call from it.
+pub fn number_known(conn: &Connection, restaurant_id: &str, e164: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2)
+             OR EXISTS (SELECT 1 FROM calls WHERE restaurant_id = ?1 AND caller_e164 = ?2)",
+    )?
+    .query_row([restaurant_id, e164], |r| r.get(0))
+}
+
+/// The restaurant a customer belongs to, whichever it is: for a console user who sees several.
+pub fn customer_restaurant(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    optional(
+        conn.prepare_cached("SELECT restaurant_id FROM customers WHERE id = ?1")?
+            .query_row([id], |r| r.get(0)),
+    )
+}
+
 pub fn find_customer(
     conn: &Connection,
     restaurant_id: &str,

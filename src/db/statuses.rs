@@ -51,23 +51,39 @@ pub fn refresh_delivery_state(
     message_id: &str,
 ) -> rusqlite::Result<Option<DeliveryState>> {
     let mut stmt =
-        conn.prepare_cached("SELECT status FROM message_statuses WHERE message_id = ?1")?;
+        conn.prepare_cached("SELECT status, at FROM message_statuses WHERE message_id = ?1")?;
     let statuses = stmt
-        .query_map([message_id], |r| r.get::<_, DeliveryState>(0))?
+        .query_map([message_id], |r| {
+            Ok((r.get::<_, DeliveryState>(0)?, r.get::<_, i64>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if statuses.is_empty() {
         return Ok(None);
     }
+    // When it was delivered and read, for the call's detail (SPEC §9): kept on the call, since
+    // the statuses are forgotten after 8 days.
+    let first = |wanted: DeliveryState| {
+        statuses
+            .iter()
+            .filter(|(s, _)| *s == wanted)
+            .map(|(_, at)| *at)
+            .min()
+    };
+    let (delivered_at, read_at) = (first(DeliveryState::Delivered), first(DeliveryState::Read));
     let current: Option<DeliveryState> = conn
         .prepare_cached("SELECT delivery_state FROM calls WHERE id = ?1 AND message_id = ?2")?
         .query_row([call_id, message_id], |r| r.get(0))
         .optional()?
         .flatten();
-    let state = statuses.into_iter().fold(current, |state, status| {
+    let state = statuses.into_iter().fold(current, |state, (status, _)| {
         DeliveryState::advance(state, status).or(state)
     });
-    conn.prepare_cached("UPDATE calls SET delivery_state = ?3 WHERE id = ?1 AND message_id = ?2")?
-        .execute(params![call_id, message_id, state])?;
+    conn.prepare_cached(
+        "UPDATE calls SET delivery_state = ?3, delivered_at = COALESCE(delivered_at, ?4),
+                          read_at = COALESCE(read_at, ?5)
+         WHERE id = ?1 AND message_id = ?2",
+    )?
+    .execute(params![call_id, message_id, state, delivered_at, read_at])?;
     Ok(state)
 }
 

@@ -83,6 +83,19 @@ pub fn find_token(conn: &Connection, id: &str) -> rusqlite::Result<Option<TokenI
     )
 }
 
+/// The token with this hash, live or revoked.
+pub fn find_token_by_hash(
+    conn: &Connection,
+    token_hash: &str,
+) -> rusqlite::Result<Option<TokenInfo>> {
+    optional(
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM partner_tokens WHERE token_hash = ?1"
+        ))?
+        .query_row([token_hash], from_row),
+    )
+}
+
 /// Returns false when no such token exists; revoking twice keeps the first time.
 pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
     let found = conn

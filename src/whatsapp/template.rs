@@ -69,7 +69,6 @@ fn text(value: String) -> Value {
     json!({"type": "text", "text": value})
 }
 
-/// The request body of `POST /{phone_number_id}/messages`.
 /// What a message is sent with, as the ledger keeps it for the console (SPEC §9): the template,
 /// its language, every parameter value in the order sent (the body's, then the button's), and
 /// the booking link.
@@ -89,6 +88,7 @@ pub fn sent_with(template: &Template, vars: &Variables) -> String {
     .to_string()
 }
 
+/// The request body of `POST /{phone_number_id}/messages` (SPEC §5.2).
 pub fn build_payload(template: &Template, vars: &Variables, to: &str, call_id: &str) -> Value {
     let mut components = Vec::new();
     if !template.body_params.is_empty() {

@@ -147,6 +147,40 @@ fn a_calls_list_cut_by_its_limit_says_how_many_more_there_are_and_how_to_see_the
 }
 
 #[test]
+fn a_list_of_every_restaurant_s_calls_cut_by_its_limit_says_so_though_no_restaurant_alone_is_cut() {
+    // Arrange: two restaurants of 30 calls each.
+    let cli = Cli::new();
+    let first = restaurant(&cli);
+    let second = restaurant(&cli);
+    calls(&cli, &first, 30);
+    let conn = cli.db();
+    for i in 0..30 {
+        conn.execute(
+            "INSERT INTO calls (id, restaurant_id, caller_raw, caller_e164, template_type,
+                                occurred_at, created_at, updated_at, outcome)
+             VALUES (?1, ?2, '06 12 34 56 78', '+33612345678', 'MISSED_CALL', ?3, ?3, ?3, 'SENT')",
+            rusqlite::params![
+                format!("call_second_{i:03}"),
+                second,
+                1_900_000_030_000_i64 + i
+            ],
+        )
+        .expect("call");
+    }
+
+    // Act
+    let out = cli.run(&["calls", "list"]);
+
+    // Assert
+    assert_eq!(stdout(&out).lines().count(), 1 + 50);
+    let said = stderr(&out);
+    assert!(
+        said.contains("the 50 newest of 60 calls shown; 10 more"),
+        "{said}"
+    );
+}
+
+#[test]
 fn the_limit_s_default_is_shown_in_help() {
     let cli = Cli::new();
     let help = cli.ok(&["calls", "list", "--help"]);

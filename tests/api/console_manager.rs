@@ -381,6 +381,8 @@ async fn a_call_from_before_the_ledger_kept_its_parameters_shows_what_is_known()
 async fn a_forgotten_caller_s_message_parameters_are_erased_with_the_number() {
     // Arrange
     let app = spawn_app().await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let cookie = app.console_session("marie").await;
     app.add_customer("+33612345678", Some("Camille Martin"));
     let sent = sent_call(&app, "+33612345678").await;
     let id = sent["id"].as_str().expect("id").to_string();
@@ -397,8 +399,13 @@ async fn a_forgotten_caller_s_message_parameters_are_erased_with_the_number() {
     let forgot = crate::forget::forget(&app.db_path, &app.restaurant.id, "+33612345678");
     assert!(forgot.status.success(), "{forgot:?}");
 
-    // Assert
+    // Assert: nothing of them in the detail or the log.
     assert_eq!(stored(&app), None);
+    let (_, detail) = app
+        .console_get(&cookie, &format!("/console/api/calls/{id}"))
+        .await;
+    assert!(!detail.to_string().contains("Camille"), "{detail}");
+    assert_eq!(detail["data"]["caller_display"], "Forgotten caller");
 }
 
 #[tokio::test]
@@ -589,4 +596,96 @@ async fn the_header_s_switch_keeps_the_language_on_the_user_and_null_gives_it_ba
     assert_eq!(cleared, 200);
     assert_eq!(cleared_me["data"]["lang_setting"], Value::Null);
     assert_eq!(cleared_me["data"]["lang"], "en");
+}
+
+#[tokio::test]
+async fn a_call_s_delivery_and_read_times_outlive_the_statuses_webhook_records() {
+    // Arrange: WhatsApp said delivered, then read.
+    let app = spawn_app_with(|config| {
+        config.whatsapp.app_secret = crate::webhook_kit::APP_SECRET.into();
+        config.whatsapp.verify_token = crate::webhook_kit::VERIFY_TOKEN.into();
+    })
+    .await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let cookie = app.console_session("marie").await;
+    let sent = sent_call(&app, "+33612345678").await;
+    let (id, wamid) = (
+        sent["id"].as_str().expect("id"),
+        sent["message_id"].as_str().expect("wamid"),
+    );
+    for status in ["delivered", "read"] {
+        let payload = crate::webhook_kit::status_payload(wamid, status, Some(id));
+        assert_eq!(app.meta(&payload).await, 200);
+    }
+
+    // Act: the statuses are forgotten, as they are after 8 days.
+    app.db()
+        .execute("DELETE FROM message_statuses", [])
+        .expect("purge");
+    let (status, detail) = app
+        .console_get(&cookie, &format!("/console/api/calls/{id}"))
+        .await;
+
+    // Assert
+    assert_eq!(status, 200);
+    let message = &detail["data"]["message"];
+    assert!(message["delivered_at"].is_string(), "{detail}");
+    assert!(message["read_at"].is_string(), "{detail}");
+    assert_eq!(detail["data"]["delivery_state"], "read");
+}
+
+#[tokio::test]
+async fn a_malformed_call_or_customer_id_in_the_path_is_answered_in_the_error_envelope() {
+    // Arrange
+    let app = spawn_app().await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let cookie = app.console_session("marie").await;
+
+    for (method, path) in [
+        (Method::GET, "/console/api/calls/%FF%FE"),
+        (Method::POST, "/console/api/customers/%C3%28/suppression"),
+    ] {
+        // Act
+        let (status, _, body) = console(
+            &app,
+            method,
+            Some(&cookie),
+            path,
+            &[],
+            Some(json!({"suppressed": true})),
+        )
+        .await;
+        // Assert
+        assert_eq!(status, 404, "{path}: {body}");
+        assert_eq!(json_of(&body)["error"]["code"], "NOT_FOUND", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_cross_site_language_switch_is_refused_and_changes_nothing() {
+    // Arrange
+    let app = spawn_app().await;
+    app.add_console_user("marie", Some(&app.restaurant.id));
+    let cookie = app.console_session("marie").await;
+
+    // Act
+    let (status, _, body) = console(
+        &app,
+        Method::POST,
+        Some(&cookie),
+        "/console/api/me",
+        &[("sec-fetch-site", "cross-site")],
+        Some(json!({"lang": "fr"})),
+    )
+    .await;
+
+    // Assert
+    assert_eq!(status, 403, "{body}");
+    let kept: Option<String> = app
+        .db()
+        .query_row("SELECT lang FROM users WHERE username = 'marie'", [], |r| {
+            r.get(0)
+        })
+        .expect("user");
+    assert_eq!(kept, None);
 }

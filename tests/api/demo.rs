@@ -279,3 +279,39 @@ fn the_command_line_run_beside_the_demo_s_database_without_db_says_how_to_reach_
     assert!(said.contains("pass --db ringback-demo.db"), "{said}");
     assert!(!cli.path("ringback.db").exists(), "nothing was created");
 }
+
+#[test]
+fn a_revoked_demo_token_is_replaced_by_the_next_run_and_the_new_one_sends() {
+    // Arrange: a demo whose token was revoked, as a leaked one would be.
+    let cli = Cli::empty();
+    let (first, printed) = started_demo(cli.dir.path());
+    drop(first);
+    let db = cli.path("ringback-demo.db");
+    let demo_db = db.to_str().expect("path");
+    let listed = crate::cli_harness::ringback_in(
+        cli.dir.path(),
+        &["--db", demo_db, "token", "list", "--json"],
+        &[],
+        None,
+    );
+    let tokens: Value = serde_json::from_slice(&listed.stdout).expect("json");
+    let id = tokens[0]["id"].as_str().expect("token id");
+    let revoked = crate::cli_harness::ringback_in(
+        cli.dir.path(),
+        &["--db", demo_db, "token", "revoke", id],
+        &[],
+        None,
+    );
+    assert!(revoked.status.success());
+
+    // Act
+    let (_second, again) = started_demo(cli.dir.path());
+
+    // Assert: another token, which works.
+    assert_ne!(
+        line_starting(&again, "Partner token: "),
+        line_starting(&printed, "Partner token: ")
+    );
+    let (status, answer) = run_pasted(&curl_commands(&again)[0]);
+    assert_eq!(status, 201, "{answer}");
+}

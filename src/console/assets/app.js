@@ -76,7 +76,8 @@ function query(params) {
 }
 
 async function api(path, params = {}) {
-  const res = await fetch(path + query(params), { headers: { Accept: "application/json" } });
+  // The page's language for every word the API answers (a page opened with ?lang= included).
+  const res = await fetch(path + query({ ...params, lang: LANG }), { headers: { Accept: "application/json" } });
   if (res.status === 401) {
     // Session expired (or never existed): the login page is the only useful place.
     state.redirecting = true;
@@ -166,7 +167,7 @@ function formFilters() {
 // The download holds exactly the rows on screen: the filters last applied, not the ones being
 // edited.
 function updateExport() {
-  $("#export-csv").href = "/console/export.csv" + query(state.applied || formFilters());
+  $("#export-csv").href = "/console/export.csv" + query({ ...(state.applied || formFilters()), lang: LANG });
 }
 
 function setDefaultDates() {

@@ -86,12 +86,14 @@ column-booked = Réservé
 log-empty = Aucun appel manqué ne correspond à ces filtres.
 page-newer = ← Appels plus récents
 page-older = Appels plus anciens →
+pager = Pages du journal
 calls-count = { $n ->
     [one] { $n } appel
    *[other] { $n } appels
 }
 page-number = page { $page }
 caller-hidden = Numéro masqué
+caller-forgotten = Appelant oublié
 customer-new = Nouveau client
 customer-returning = Client déjà venu
 clicks = { $n ->
@@ -142,7 +144,10 @@ reason-cooldown-day = message envoyé le { $day } à { $time } pour { which-call
 reason-cooldown = un message est parti vers ce numéro moins de { $duration } avant ou après
 reason-stale = signalé { $late } après l'appel ; les appels de plus de { $limit } ne reçoivent pas de message
 reason-no-template = aucun modèle « { $template } » approuvé et actif
-reason-key-file = le jeton d'accès WhatsApp ne peut pas être déchiffré : { $problem }
+reason-key-file-missing = le jeton d'accès WhatsApp ne peut pas être déchiffré : le fichier de clé { $file } est absent
+reason-key-file-unreadable = le jeton d'accès WhatsApp ne peut pas être déchiffré : le fichier de clé { $file } ne peut pas être lu
+reason-key-file-malformed = le jeton d'accès WhatsApp ne peut pas être déchiffré : le fichier de clé { $file } n'est pas une clé ringback
+reason-key-file-wrong = le jeton d'accès WhatsApp ne peut pas être déchiffré : le fichier de clé { $file } n'est pas celui avec lequel le jeton a été chiffré
 reason-SKIPPED_FEATURE_DISABLED = les messages après appel manqué sont désactivés pour le restaurant
 reason-SKIPPED_NO_WHATSAPP = le restaurant n'a pas de numéro WhatsApp connecté
 reason-SKIPPED_HIDDEN_NUMBER = le numéro de l'appelant était masqué
@@ -216,7 +221,7 @@ error-SUPPRESSION_NOT_OPERATOR = Le client a lui-même arrêté ces messages : l
 error-VALIDATION_ERROR = Veuillez vérifier les filtres.
 error-VALIDATION_ERROR-restaurant = Veuillez choisir un restaurant.
 error-VALIDATION_ERROR-from = « Du » doit être une date comme 2026-05-10.
-error-VALIDATION_ERROR-to = « Au » doit être une date égale ou postérieure à « Du ».
+error-VALIDATION_ERROR-to = « Au » doit être une date comme 2026-05-10, égale ou postérieure à « Du ».
 error-VALIDATION_ERROR-status = Un statut du filtre est inconnu.
 error-VALIDATION_ERROR-caller = Ce n'est pas un numéro de téléphone.
 error-VALIDATION_ERROR-limit = Une page contient de 1 à 200 appels.

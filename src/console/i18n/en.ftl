@@ -86,12 +86,14 @@ column-booked = Booked
 log-empty = No missed calls match these filters.
 page-newer = ← Newer calls
 page-older = Older calls →
+pager = Pages of the log
 calls-count = { $n ->
     [one] { $n } call
    *[other] { $n } calls
 }
 page-number = page { $page }
 caller-hidden = Hidden number
+caller-forgotten = Forgotten caller
 customer-new = New customer
 customer-returning = Returning caller
 clicks = { $n ->
@@ -142,7 +144,10 @@ reason-cooldown-day = message sent on { $day } at { $time } for { which-call } c
 reason-cooldown = a message went to this number less than { $duration } before or after
 reason-stale = reported { $late } after the call; calls older than { $limit } are not answered
 reason-no-template = no approved, active “{ $template }” template
-reason-key-file = the WhatsApp access token cannot be decrypted: { $problem }
+reason-key-file-missing = the WhatsApp access token cannot be decrypted: the key file { $file } is missing
+reason-key-file-unreadable = the WhatsApp access token cannot be decrypted: the key file { $file } cannot be read
+reason-key-file-malformed = the WhatsApp access token cannot be decrypted: the key file { $file } is not a ringback key
+reason-key-file-wrong = the WhatsApp access token cannot be decrypted: the key file { $file } is not the key the access token was sealed with
 reason-SKIPPED_FEATURE_DISABLED = missed-call messages are off for the restaurant
 reason-SKIPPED_NO_WHATSAPP = the restaurant has no WhatsApp number connected
 reason-SKIPPED_HIDDEN_NUMBER = the caller's number was hidden
@@ -216,7 +221,7 @@ error-SUPPRESSION_NOT_OPERATOR = The guest stopped these messages themselves: on
 error-VALIDATION_ERROR = Please check the filters.
 error-VALIDATION_ERROR-restaurant = Please choose a restaurant.
 error-VALIDATION_ERROR-from = “From” must be a date like 2026-05-10.
-error-VALIDATION_ERROR-to = “To” must be a date on or after “From”.
+error-VALIDATION_ERROR-to = “To” must be a date like 2026-05-10, on or after “From”.
 error-VALIDATION_ERROR-status = A status in the filter is not known.
 error-VALIDATION_ERROR-caller = This is not a phone number.
 error-VALIDATION_ERROR-limit = A page holds 1 to 200 calls.
