@@ -227,52 +227,6 @@ fn inline_json(e: &ast::InlineExpression<&str>) -> Value {
     }
 }
 
-/// A page's text with `{{ id }}` replaced by the message (HTML-escaped), `{{lang}}` by the
-/// language's tag, and `<!--messages-->` by the messages the script reads.
-pub fn render_page(template: &str, words: &Words) -> String {
-    let mut out = String::with_capacity(template.len() + words.client.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            rest = "";
-            break;
-        };
-        let id = after[..end].trim();
-        if id == "lang" {
-            out.push_str(words.lang.code());
-        } else {
-            out.push_str(&escape_html(&words.get(id)));
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out.replace(
-        "<!--messages-->",
-        &format!(
-            "<script type=\"application/json\" id=\"messages\">{}</script>",
-            words.client
-        ),
-    )
-}
-
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The ids of the messages of an FTL source (attributes are not used).
 #[cfg(test)]
 fn ids(source: &str) -> Vec<String> {
@@ -423,19 +377,5 @@ mod tests {
         assert_eq!(count(Lang::En, 0), "0 calls");
         assert_eq!(count(Lang::Fr, 0), "0 appel");
         assert_eq!(count(Lang::Fr, 2), "2 appels");
-    }
-
-    #[test]
-    fn a_page_gets_its_words_escaped_and_the_script_s_messages_cannot_close_the_script() {
-        let words = Lang::En.words();
-        let page = render_page(
-            "<html lang=\"{{lang}}\"><th>{{ column-date }}</th><!--messages-->",
-            words,
-        );
-        assert!(page.starts_with("<html lang=\"en\"><th>Date &amp; time</th><script"));
-        assert!(!words.client_messages().contains('<'));
-        let parsed: Value = serde_json::from_str(words.client_messages()).expect("json");
-        assert_eq!(parsed["column-date"], "Date & time");
-        assert_eq!(parsed["clicks"][0]["s"], "n");
     }
 }

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 
-use super::language::{Lang, escape_html};
-use super::pages::login_page;
+use super::language::Lang;
+use super::pages::{escape_html, login_page};
 use super::password::verify_password;
 use super::session::{LIMITS, clear_cookie, new_session_value, session_cookies, set_cookie};
 use crate::auth::hash_token;

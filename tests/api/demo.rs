@@ -76,23 +76,7 @@ fn run_pasted(command: &str) -> (u16, Value) {
 #[test]
 fn the_demo_seeds_a_restaurant_and_prints_the_token_and_two_curl_commands_that_send() {
     let cli = Cli::empty();
-    let mut demo = Demo::start(cli.dir.path());
-    // Read to the end on a thread of its own: a pipe closed early would fail the demo's printing.
-    let stdout = demo.0.stdout.take().expect("stdout");
-    let (lines, printed_lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let mut printed = String::new();
-    for line in printed_lines.iter() {
-        printed.push_str(&line);
-        printed.push('\n');
-        if printed.matches("curl ").count() == 2 && line.contains("-d '") {
-            break;
-        }
-    }
+    let (_demo, printed) = started_demo(cli.dir.path());
 
     assert!(cli.path("ringback-demo.db").exists());
     // Its key file, beside its database, private (SPEC §8.2).
@@ -176,7 +160,8 @@ fn healthz(port: u16) -> Option<String> {
     Some(answer)
 }
 
-/// Starts the demo in `dir` and reads what it prints up to its last line (the LAN's).
+/// Starts the demo in `dir` and reads what it prints up to its last line (the LAN's). The rest is
+/// read to the end on a thread of its own: a pipe closed early would fail the demo's printing.
 fn started_demo(dir: &std::path::Path) -> (Demo, String) {
     let mut demo = Demo::start(dir);
     let stdout = demo.0.stdout.take().expect("stdout");
