@@ -61,6 +61,13 @@ impl ServerProcess {
         ServerProcess::spawn(dir, command)
     }
 
+    /// Starts the HTTP-only baseline: this benchmark binary again, as an axum handler alone.
+    pub fn start_baseline(dir: &Path) -> ServerProcess {
+        let mut command = Command::new(std::env::current_exe().expect("benchmark binary"));
+        command.arg(crate::baseline::SERVE_ARG);
+        ServerProcess::spawn(dir, command)
+    }
+
     fn spawn(dir: &Path, mut command: Command) -> ServerProcess {
         let mut child = command
             .current_dir(dir)
@@ -102,6 +109,37 @@ impl ServerProcess {
             .unwrap_or(0)
     }
 
+    /// The CPU time the process has used and the bytes it has caused to be written to disk, so
+    /// far (`/proc/PID/stat` utime + stime, `/proc/PID/io` write_bytes).
+    pub fn usage(&self) -> Usage {
+        let pid = self.child.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name and state.
+        let cpu_ticks = ticks(11) + ticks(12);
+        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+        let write_bytes = io
+            .lines()
+            .find_map(|l| l.strip_prefix("write_bytes:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        Usage {
+            cpu: Duration::from_secs_f64(cpu_ticks as f64 / CLOCK_TICKS_PER_SECOND),
+            write_bytes,
+        }
+    }
+
     /// SIGTERM and wait: a clean stop, as an operator would do it.
     pub fn stop(mut self) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
@@ -113,6 +151,27 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
+    }
+}
+
+/// `USER_HZ`, the unit of `/proc/PID/stat`'s times: 100 on every Linux ringback runs on.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
+/// What a process has used: CPU time and bytes written to disk.
+#[derive(Clone, Copy, Default)]
+pub struct Usage {
+    pub cpu: Duration,
+    pub write_bytes: u64,
+}
+
+impl Usage {
+    /// What was used between `before` and `self`, per one of `count` requests: CPU µs and bytes.
+    pub fn per_request_since(&self, before: Usage, count: usize) -> (f64, f64) {
+        let count = count.max(1) as f64;
+        (
+            (self.cpu.saturating_sub(before.cpu)).as_secs_f64() * 1e6 / count,
+            self.write_bytes.saturating_sub(before.write_bytes) as f64 / count,
+        )
     }
 }
 
