@@ -20,11 +20,12 @@ use crate::jobs;
 use crate::jobs::timers::Timers;
 use crate::listener::{self, Limits};
 use crate::missed_call::{Pipeline, recover_interrupted};
-use crate::ops::metrics::Metrics;
-use crate::ops::{health, openapi};
+use crate::ops::health::{self, Readiness};
+use crate::ops::openapi;
 use crate::rate_limit::RateLimit;
 use crate::routes::{self, customers, partner, reservations};
-use crate::state::AppState;
+use crate::state::{AppState, RoomState};
+use crate::telemetry::metrics::Metrics;
 use crate::vault::Vault;
 use crate::webhooks::{self, Webhooks};
 use crate::whatsapp::Transport;
@@ -153,8 +154,23 @@ fn open_storage(config: &Config) -> Result<Storage, DbError> {
     })
 }
 
-/// The one route table.
-fn routes(state: AppState) -> Router {
+/// The one route table. The console, the webhooks and operations each answer with their own
+/// state beside the shared handles (`RoomState`); the partner API with the shared handles alone.
+fn routes(state: AppState, rooms: Rooms) -> Router {
+    let operations = Router::new()
+        .route("/api/partner/v1/openapi.json", get(openapi::get_openapi))
+        .route("/healthz", get(health::get_health))
+        .route("/readyz", get(health::get_readiness))
+        .route("/metrics", get(health::get_metrics))
+        .with_state(RoomState::new(state.clone(), rooms.readiness));
+    let webhooks = Router::new()
+        .route("/webhooks/telnyx", post(webhooks::telnyx::receive))
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::whatsapp::handshake).post(webhooks::whatsapp::receive),
+        )
+        .with_state(RoomState::new(state.clone(), rooms.webhooks));
+    let console = RoomState::new(state.clone(), rooms.console);
     Router::new()
         .route(
             "/api/partner/v1/missed-calls",
@@ -182,16 +198,9 @@ fn routes(state: AppState) -> Router {
             "/api/partner/v1/customers/{id}",
             axum::routing::patch(customers::update_customer),
         )
-        .route("/api/partner/v1/openapi.json", get(openapi::get_openapi))
-        .route("/healthz", get(health::get_health))
-        .route("/readyz", get(health::get_readiness))
-        .route("/metrics", get(health::get_metrics))
-        .route("/webhooks/telnyx", post(webhooks::telnyx::receive))
-        .route(
-            "/webhooks/whatsapp",
-            get(webhooks::whatsapp::handshake).post(webhooks::whatsapp::receive),
-        )
-        .merge(crate::console::routes(state.clone()))
+        .merge(operations)
+        .merge(webhooks)
+        .merge(crate::console::routes(console.clone()).with_state(console))
         .merge(routes::test_routes())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -204,6 +213,13 @@ fn routes(state: AppState) -> Router {
             routes::request_layer,
         ))
         .with_state(state)
+}
+
+/// Each room's own state, made at start-up.
+struct Rooms {
+    readiness: Readiness,
+    webhooks: Webhooks,
+    console: ConsoleState,
 }
 
 impl App {
@@ -289,7 +305,7 @@ impl App {
         };
         let config_retention_days = config.missed_calls.retention_days;
         let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);
-        let webhooks = Arc::new(Webhooks::new(&config));
+        let webhooks = Webhooks::new(&config);
         let timers = Timers {
             writer: storage.writer.clone(),
             reads: storage.reads.clone(),
@@ -309,14 +325,16 @@ impl App {
             metrics,
             rate_limit,
             token_use: Arc::clone(&token_use),
-            readiness: Arc::default(),
-            console: Arc::new(ConsoleState::new(tls.is_some())),
-            webhooks,
             vault: storage.vault,
+        };
+        let rooms = Rooms {
+            readiness: Readiness::default(),
+            console: ConsoleState::new(tls.is_some()),
+            webhooks,
         };
         Ok(App {
             listener,
-            router: routes(state),
+            router: routes(state, rooms),
             pipeline,
             writer: storage.writer,
             limits,

@@ -8,7 +8,8 @@ use rusqlite::Connection;
 
 use crate::admin::{self, AdminError, reservations, restaurants, templates};
 use crate::config::{Config, TransportKind};
-use crate::db::{self, restaurants::RestaurantChanges, templates::TemplateType};
+use crate::db::{self, restaurants::RestaurantChanges};
+use crate::domain::TemplateType;
 use crate::vault::Vault;
 
 pub const DEMO_DB: &str = "ringback-demo.db";

@@ -16,6 +16,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod links;

@@ -11,13 +11,14 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::bookings::rules::SOURCES;
 use crate::db::calls::CallRow;
-use crate::db::customers::{Customer, Suppression};
+use crate::db::customers::Customer;
 use crate::db::reservations::{CLOSED_STATUSES, Reservation, UPCOMING_STATUSES};
 use crate::db::restaurants::Restaurant;
-use crate::db::templates::TemplateType;
 use crate::db::tokens::TokenInfo;
-use crate::missed_call::delivery::{DeliveryState, Source};
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
+use crate::domain::Suppression;
+use crate::domain::TemplateType;
+use crate::domain::{DeliveryState, Source};
 use crate::time::{format_local, format_utc};
 use crate::vault::KeyProblem;
 

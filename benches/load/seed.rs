@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ringback::admin::{restaurants, templates, tokens};
 use ringback::db::restaurants::RestaurantChanges;
-use ringback::db::templates::TemplateType;
+use ringback::domain::TemplateType;
 use rusqlite::{Connection, params};
 
 /// The WhatsApp phone number id every seeded restaurant sends from; Meta's webhooks name it.

@@ -5,6 +5,7 @@ use rusqlite::Connection;
 use super::{AdminError, failed, phone_for, require_restaurant, usage};
 use crate::bookings::rules;
 use crate::db::customers::{self as table, Customer};
+use crate::domain::Suppression;
 
 /// Adds a customer, or updates the name of the one with this number. Returns its id.
 pub fn add_customer(
@@ -54,13 +55,13 @@ pub fn set_suppression(
             .ok_or_else(|| failed(format!("no customer with number {number}")))?
     };
     if suppressed {
-        table::suppress(conn, &customer.id, table::Suppression::Operator)?;
+        table::suppress(conn, &customer.id, Suppression::Operator)?;
     } else {
         table::unsuppress(conn, &customer.id)?;
     }
     Ok(Customer {
         whatsapp_suppressed: suppressed,
-        suppression_reason: suppressed.then_some(table::Suppression::Operator),
+        suppression_reason: suppressed.then_some(Suppression::Operator),
         ..customer
     })
 }

@@ -4,7 +4,8 @@ use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use super::{AdminError, require_restaurant, usage};
-use crate::db::templates::{self as table, Template, TemplateType};
+use crate::db::templates::{self as table, Template};
+use crate::domain::TemplateType;
 use crate::time::format_utc;
 use crate::whatsapp::template::check_variable;
 

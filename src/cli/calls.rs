@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::JsonFlag;
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
 use crate::time::When;
 
 fn parse_outcome(text: &str) -> Result<Outcome, String> {

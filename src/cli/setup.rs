@@ -4,7 +4,7 @@
 use clap::{Subcommand, ValueEnum};
 
 use super::JsonFlag;
-use crate::db::templates::TemplateType;
+use crate::domain::TemplateType;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OnOff {

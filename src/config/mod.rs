@@ -300,6 +300,7 @@ mod load;
 mod validate;
 
 pub use load::{ConfigError, FileSource};
+pub use validate::parse_telnyx_public_key;
 
 #[cfg(test)]
 mod tests {

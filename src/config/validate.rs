@@ -2,7 +2,17 @@
 
 use std::net::SocketAddr;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::VerifyingKey;
+
 use super::{Config, ConfigError};
+
+/// The base64 public key of the Telnyx portal; `None` if it is not a 32-byte Ed25519 key.
+pub fn parse_telnyx_public_key(base64_key: &str) -> Option<VerifyingKey> {
+    let bytes = BASE64.decode(base64_key.trim()).ok()?;
+    VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
+}
 
 impl Config {
     /// Checks every value that the types alone do not; the error names the key.
@@ -69,7 +79,7 @@ impl Config {
             return invalid("whatsapp.reconcile_seconds", "must be between 0 and 86400");
         }
         if !self.telnyx.public_key.is_empty()
-            && crate::webhooks::telnyx::parse_public_key(&self.telnyx.public_key).is_none()
+            && parse_telnyx_public_key(&self.telnyx.public_key).is_none()
         {
             return invalid(
                 "telnyx.public_key",
@@ -179,5 +189,18 @@ impl Config {
                 message: message.into(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_telnyx_public_key_is_32_bytes_of_base64() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]).verifying_key();
+        assert!(parse_telnyx_public_key(&BASE64.encode(key.as_bytes())).is_some());
+        assert!(parse_telnyx_public_key("AAAA").is_none());
+        assert!(parse_telnyx_public_key("not base64 at all!").is_none());
     }
 }

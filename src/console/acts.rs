@@ -9,27 +9,26 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::ConsoleApp;
 use super::api::{Query, limits, me_json, scope};
 use super::language::Lang;
 use super::queries;
 use super::rows::Shown;
 use super::session::ConsoleUser;
-use crate::db::customers::{
-    Customer, Suppression, customer_restaurant, find_customer, suppress, unsuppress,
-};
+use crate::db::customers::{Customer, customer_restaurant, find_customer, suppress, unsuppress};
 use crate::db::restaurants::Restaurant;
 use crate::db::{self, DbError};
+use crate::domain::Outcome;
+use crate::domain::Suppression;
 use crate::error::ApiError;
-use crate::missed_call::outcome::Outcome;
 use crate::routes::input::{parse_object, path_id, read_body};
-use crate::state::AppState;
 use crate::time::now_ms;
 use crate::views::CustomerView;
 
 /// `POST /console/api/me` `{"lang": "fr" | "en" | null}`: the header's language switch, kept
 /// on the user (`null`: follow the browser again).
 pub async fn set_my_language(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     mut user: ConsoleUser,
     headers: HeaderMap,
     body: Body,
@@ -89,7 +88,7 @@ const SMALL_BODY: usize = 1024;
 /// `GET /console/api/calls/{id}`: the log's row, and what its message was sent with (SPEC §9,
 /// The manager acts).
 pub async fn get_call(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     user: ConsoleUser,
     lang: Lang,
     id: Result<Path<String>, PathRejection>,
@@ -171,7 +170,7 @@ fn message_json(
 /// messages" and "Resume" (SPEC §9). The console stops with reason `operator` and lifts only
 /// that: a guest's own STOP and WhatsApp's 131050 stay, and saying so is a 409.
 pub async fn set_suppression(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     user: ConsoleUser,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,

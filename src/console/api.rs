@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::ConsoleApp;
 use super::language::Lang;
 use super::queries::{self, Counts, Cursor, LogFilter};
 use super::rows::{LogRowView, Shown};
@@ -17,10 +18,9 @@ use super::session::ConsoleUser;
 use super::words::Limits;
 use crate::db;
 use crate::db::restaurants::{Restaurant, find_restaurant, list_restaurants};
+use crate::domain::Outcome;
 use crate::error::ApiError;
-use crate::missed_call::outcome::Outcome;
 use crate::phone::normalise;
-use crate::state::AppState;
 use crate::time::now_ms;
 use crate::views::Page;
 
@@ -155,7 +155,7 @@ pub fn log_filter(q: &Query, restaurant: &Restaurant) -> Result<LogFilter, ApiEr
     })
 }
 
-pub fn limits(state: &AppState) -> Limits {
+pub fn limits(state: &ConsoleApp) -> Limits {
     let rules = &state.config.missed_calls;
     Limits {
         cooldown_ms: rules.cooldown_minutes * 60_000,
@@ -190,7 +190,7 @@ pub async fn get_me(user: ConsoleUser, lang: Lang) -> Json<Value> {
 }
 
 pub async fn list_console_restaurants(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     user: ConsoleUser,
 ) -> Result<Json<Value>, ApiError> {
     let visible = db::read(&state.reads, move |conn| {
@@ -213,7 +213,7 @@ const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
 
 pub async fn list_calls(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     user: ConsoleUser,
     lang: Lang,
     RawQuery(raw): RawQuery,
@@ -277,7 +277,7 @@ fn indicators_json(c: Counts) -> Value {
 }
 
 pub async fn get_indicators(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     user: ConsoleUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -299,7 +299,7 @@ pub async fn get_indicators(
 const MAX_DAYS: i64 = 366;
 
 pub async fn get_daily(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     user: ConsoleUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {

@@ -12,17 +12,17 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
+use super::ConsoleApp;
 use super::api::{Query, limits, log_filter, scope};
 use super::language::{Lang, Words};
 use super::queries::{Cursor, LogFilter, LogRow, log_page};
 use super::rows::Shown;
 use super::session::ConsoleUser;
 use super::words::{reason, status_label, template_label};
-use crate::db::templates::TemplateType;
 use crate::db::{self, ReadPool};
+use crate::domain::Outcome;
+use crate::domain::TemplateType;
 use crate::error::ApiError;
-use crate::missed_call::outcome::Outcome;
-use crate::state::AppState;
 use crate::time::format_local;
 
 /// Rows read per page; a page's CSV is sent as one chunk.
@@ -70,7 +70,7 @@ fn separator(q: &Query, lang: Lang) -> Result<u8, ApiError> {
 }
 
 pub async fn export_calls(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     user: ConsoleUser,
     lang: Lang,
     RawQuery(raw): RawQuery,
@@ -241,7 +241,7 @@ fn write_row(
             .cloned()
             .unwrap_or_default(),
         call.delivery_state
-            .map_or("", crate::missed_call::delivery::DeliveryState::as_str)
+            .map_or("", crate::domain::DeliveryState::as_str)
             .to_string(),
         clicked,
         row.converted_reservation_id.clone().unwrap_or_default(),

@@ -338,9 +338,9 @@ mod tests {
     /// words in both languages (their ids are made from codes, which the scan below cannot see).
     #[test]
     fn every_code_the_console_puts_in_words_has_a_message() {
-        use crate::db::templates::TemplateType;
-        use crate::missed_call::delivery::DeliveryState;
-        use crate::missed_call::outcome::Outcome;
+        use crate::domain::DeliveryState;
+        use crate::domain::Outcome;
+        use crate::domain::TemplateType;
         let mut ids: Vec<String> = Outcome::ALL
             .iter()
             .map(|o| format!("status-{}", o.as_str()))

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 
+use super::ConsoleApp;
 use super::language::Lang;
 use super::pages::{escape_html, login_page};
 use super::password::verify_password;
@@ -19,7 +20,6 @@ use crate::db::users::{delete_session, find_login, insert_session};
 use crate::db::{self, DbError};
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::routes::input::read_bytes;
-use crate::state::AppState;
 use crate::time::now_ms;
 
 /// A sign-in as posted: a form from the login page, or JSON from a script.
@@ -32,8 +32,8 @@ struct Credentials {
 
 /// The browser reached the console over TLS: on our own listener, or through a proxy that says
 /// so. Trusting the proxy's word here can only make the cookie stricter.
-fn over_tls(state: &AppState, headers: &HeaderMap) -> bool {
-    state.console.secure_cookie
+fn over_tls(state: &ConsoleApp, headers: &HeaderMap) -> bool {
+    state.room.secure_cookie
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
@@ -96,7 +96,7 @@ fn credentials(headers: &HeaderMap, body: &[u8]) -> Result<Credentials, ApiError
 
 /// `POST /console/login`.
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     lang: Lang,
     headers: HeaderMap,
@@ -132,7 +132,7 @@ fn failed_form(error: ApiError, lang: Lang) -> Response {
 
 /// The sign-in itself; the error carries whether the answer is a page.
 async fn sign_in(
-    state: &AppState,
+    state: &ConsoleApp,
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Body,
@@ -146,7 +146,7 @@ async fn sign_in(
     let form = creds.form;
     let fail = |e: ApiError| (e, form);
     let address = Some(peer.ip());
-    let console = &state.console;
+    let console = &state.room;
     // No username is longer than 64 characters: a longer one is counted under its first 64,
     // so that made-up names cannot grow the throttle's memory.
     let counted_as: String = creds.username.chars().take(64).collect();
@@ -211,7 +211,7 @@ async fn sign_in(
 /// `POST /console/logout`: ends the session (if any) here and in the browser. A form goes back
 /// to the login page; a script gets `204`.
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Every session the browser sent ends: the one in use may not be the first.

@@ -25,6 +25,9 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+/// What the console's handlers reach: the app's shared handles and the console's own state.
+pub type ConsoleApp = crate::state::RoomState<ConsoleState>;
+
 /// What the console keeps while the server runs.
 pub struct ConsoleState {
     pub throttle: throttle::LoginThrottle,

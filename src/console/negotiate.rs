@@ -11,13 +11,13 @@ use axum::response::Response;
 use fluent_bundle::FluentValue;
 use serde_json::Value;
 
+use super::ConsoleApp;
 use super::language::{Arg, Lang};
 use super::session::{self, Resolved};
 use crate::error::ErrorEnvelope;
-use crate::state::AppState;
 
 /// Decides the request's language and speaks it in the answer.
-pub async fn speak(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn speak(State(state): State<ConsoleApp>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     // Files and booking links have no words and no session to look up.
     if path.starts_with("/console/assets/") || path.starts_with("/r/") {

@@ -7,12 +7,12 @@ use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::ConsoleApp;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Refuses a state-changing request that does not come from the console's own origin.
 pub async fn same_origin_only(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     request: Request,
     next: Next,
 ) -> Response {

@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
 
 use crate::db::calls::{self, CallRow};
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
 
 /// What the log is filtered by. Bounds in milliseconds, `from` inclusive, `until` exclusive.
 #[derive(Debug, Clone, Default)]

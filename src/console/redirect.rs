@@ -7,11 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::ConsoleApp;
 use crate::db::conversions::{find_link, record_click};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::links::{is_link_token, tracked_booking_url};
-use crate::state::AppState;
 use crate::time::now_ms;
 
 fn not_found_page() -> Response {
@@ -47,7 +47,7 @@ fn is_preview_fetch(method: &Method, headers: &HeaderMap) -> bool {
 }
 
 pub async fn follow_link(
-    State(state): State<AppState>,
+    State(state): State<ConsoleApp>,
     token: Result<Path<String>, PathRejection>,
     method: Method,
     headers: HeaderMap,

@@ -3,12 +3,12 @@
 use axum::Router;
 use axum::routing::{get, post};
 
+use super::ConsoleApp;
 use super::{acts, api, export, login, negotiate, origin, pages, redirect};
-use crate::state::AppState;
 
 /// The console's routes (SPEC §9), with the own-origin rule for every state-changing request
 /// and the security headers on every answer.
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes(state: ConsoleApp) -> Router<ConsoleApp> {
     use axum::http::{HeaderName, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer;
     let header = |name: &'static str, value: &'static str| {

@@ -7,11 +7,11 @@ use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 
+use super::ConsoleApp;
 use crate::auth::hash_token;
 use crate::db::users::{SessionLimits, User, find_session, touch_session};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::time::now_ms;
 
 pub const COOKIE_NAME: &str = "rb_session";
@@ -85,7 +85,7 @@ pub struct Resolved(pub Option<ConsoleUser>);
 /// The live session among the request's cookies, and its user; `None` without one.
 pub async fn resolve(
     headers: &HeaderMap,
-    state: &AppState,
+    state: &ConsoleApp,
 ) -> Result<Option<ConsoleUser>, ApiError> {
     let hashes: Vec<String> = session_cookies(headers)
         .into_iter()
@@ -124,10 +124,10 @@ pub async fn resolve(
     Ok(Some(ConsoleUser { user }))
 }
 
-impl FromRequestParts<AppState> for ConsoleUser {
+impl FromRequestParts<ConsoleApp> for ConsoleUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &ConsoleApp) -> Result<Self, ApiError> {
         let user = match parts.extensions.get::<Resolved>() {
             Some(Resolved(user)) => user.clone(),
             None => resolve(&parts.headers, state).await?,
@@ -136,15 +136,16 @@ impl FromRequestParts<AppState> for ConsoleUser {
     }
 }
 
-impl axum::extract::OptionalFromRequestParts<AppState> for ConsoleUser {
+impl axum::extract::OptionalFromRequestParts<ConsoleApp> for ConsoleUser {
     type Rejection = ApiError;
 
     /// `None` without a live session; a database that cannot be read is still an error.
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &ConsoleApp,
     ) -> Result<Option<Self>, ApiError> {
-        match <ConsoleUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+        match <ConsoleUser as FromRequestParts<ConsoleApp>>::from_request_parts(parts, state).await
+        {
             Ok(user) => Ok(Some(user)),
             Err(ApiError::NoSession) => Ok(None),
             Err(e) => Err(e),

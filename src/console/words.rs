@@ -7,9 +7,9 @@ use rusqlite::Connection;
 
 use super::language::Words;
 use super::queries::{LogRow, cooldown_cause};
-use crate::db::templates::TemplateType;
-use crate::missed_call::delivery::Source;
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
+use crate::domain::Source;
+use crate::domain::TemplateType;
 use crate::time::now_ms;
 use crate::vault::KeyProblem;
 

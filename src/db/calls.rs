@@ -3,9 +3,9 @@
 use rusqlite::{Connection, Row, params};
 
 use super::optional;
-use crate::db::templates::TemplateType;
-use crate::missed_call::delivery::{DeliveryState, Source};
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
+use crate::domain::TemplateType;
+use crate::domain::{DeliveryState, Source};
 
 mod listing;
 

@@ -1,5 +1,6 @@
 //! The `customers` table: one row per restaurant and E.164 number.
 
+use crate::domain::Suppression;
 use rusqlite::{Connection, Row, params};
 
 use super::optional;
@@ -134,36 +135,6 @@ pub fn set_customer_name(conn: &Connection, id: &str, name: &str) -> rusqlite::R
         .execute(params![id, name])?;
     Ok(())
 }
-
-/// Who or what suppressed a customer (SPEC §4.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Suppression {
-    /// The operator, from the CLI, the partner API or the console.
-    Operator,
-    /// WhatsApp refused a message with 131050: the user stopped marketing messages.
-    StoppedMarketing,
-    /// The customer answered STOP (or the like).
-    Reply,
-}
-
-impl Suppression {
-    pub const ALL: [Suppression; 3] = [
-        Suppression::Operator,
-        Suppression::StoppedMarketing,
-        Suppression::Reply,
-    ];
-
-    /// As stored and shown: `operator`, `131050` or `reply`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Suppression::Operator => "operator",
-            Suppression::StoppedMarketing => "131050",
-            Suppression::Reply => "reply",
-        }
-    }
-}
-
-crate::missed_call::delivery::stored_as_text!(Suppression);
 
 /// Suppresses a customer. The operator's word replaces any earlier reason (START cannot lift
 /// it); WhatsApp's 131050 replaces the customer's own STOP (WhatsApp would refuse the next

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, params};
 
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
 
 /// Deletes at most `limit` of `restaurant_id`'s ledger rows whose call happened before
 /// `cutoff_ms`, oldest first, except a row being sent right now, whose result is still to be

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::missed_call::delivery::DeliveryState;
+use crate::domain::DeliveryState;
 
 pub struct NewStatus<'a> {
     pub message_id: &'a str,

@@ -2,6 +2,7 @@
 //! id, so a redelivery is a no-op, and a session is folded again from all of its events each
 //! time one arrives: the order they come in cannot change what the session is.
 
+use crate::domain::Settlement;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A verified event, as much of it as the state machine needs.
@@ -163,47 +164,6 @@ pub fn due_sessions(
     stmt.query_map(params![now - settle_ms, limit], |r| r.get(0))?
         .collect()
 }
-
-/// What settling a session did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Settlement {
-    /// A missed call: the pipeline ran (the ledger row says how it ended).
-    Missed,
-    /// A leg of it was answered.
-    Answered,
-    /// Set aside: no restaurant holds the number it rang.
-    UnknownNumber,
-    /// Set aside: the caller id is neither a valid number nor a withheld one.
-    InvalidCaller,
-    /// Set aside: the restaurant was removed before its call was handled.
-    RestaurantRemoved,
-    /// Set aside: the session id was already a call of another number.
-    SessionReused,
-}
-
-impl Settlement {
-    pub const ALL: [Settlement; 6] = [
-        Settlement::Missed,
-        Settlement::Answered,
-        Settlement::UnknownNumber,
-        Settlement::InvalidCaller,
-        Settlement::RestaurantRemoved,
-        Settlement::SessionReused,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Settlement::Missed => "missed",
-            Settlement::Answered => "answered",
-            Settlement::UnknownNumber => "unknown_number",
-            Settlement::InvalidCaller => "invalid_caller",
-            Settlement::RestaurantRemoved => "restaurant_removed",
-            Settlement::SessionReused => "session_reused",
-        }
-    }
-}
-
-crate::missed_call::delivery::stored_as_text!(Settlement);
 
 /// Marks the session settled, and the ledger row it became, if any.
 pub fn settle(

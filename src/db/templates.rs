@@ -1,73 +1,9 @@
 //! The `templates` table: per restaurant, at most one WhatsApp template of each type.
 
-use std::fmt;
-use std::str::FromStr;
-
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Row, params};
-use serde::{Serialize, Serializer};
 
+use crate::domain::TemplateType;
 use crate::time::now_ms;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TemplateType {
-    MissedCall,
-    MissedCallWithReservation,
-}
-
-impl TemplateType {
-    pub const ALL: [TemplateType; 2] = [
-        TemplateType::MissedCall,
-        TemplateType::MissedCallWithReservation,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TemplateType::MissedCall => "MISSED_CALL",
-            TemplateType::MissedCallWithReservation => "MISSED_CALL_WITH_RESERVATION",
-        }
-    }
-}
-
-impl fmt::Display for TemplateType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TemplateType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "MISSED_CALL" => Ok(TemplateType::MissedCall),
-            "MISSED_CALL_WITH_RESERVATION" => Ok(TemplateType::MissedCallWithReservation),
-            other => Err(format!(
-                "unknown template type {other:?} (MISSED_CALL or MISSED_CALL_WITH_RESERVATION)"
-            )),
-        }
-    }
-}
-
-impl Serialize for TemplateType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ToSql for TemplateType {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
-
-impl FromSql for TemplateType {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        value
-            .as_str()?
-            .parse()
-            .map_err(|e: String| FromSqlError::Other(e.into()))
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Template {

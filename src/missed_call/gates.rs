@@ -2,13 +2,14 @@
 
 use rusqlite::Connection;
 
-use super::outcome::Outcome;
 use crate::config::MissedCallsConfig;
 use crate::db::calls::message_within;
 use crate::db::customers::Customer;
 use crate::db::reservations::Reservation;
 use crate::db::restaurants::{Restaurant, debit_balance};
-use crate::db::templates::{Template, TemplateType, find_template};
+use crate::db::templates::{Template, find_template};
+use crate::domain::Outcome;
+use crate::domain::TemplateType;
 use crate::phone::E164;
 use crate::secret::Secret;
 use crate::vault::{KeyProblem, Vault};

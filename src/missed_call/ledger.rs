@@ -3,14 +3,15 @@
 
 use rusqlite::Connection;
 
-use super::outcome::Outcome;
 use super::{PipelineError, Report};
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow, NewCall};
-use crate::db::customers::{Suppression, suppress_on_the_line};
+use crate::db::customers::suppress_on_the_line;
 use crate::db::restaurants::{Restaurant, charge_balance, credit_balance};
 use crate::db::statuses;
-use crate::missed_call::delivery::Source;
+use crate::domain::Outcome;
+use crate::domain::Source;
+use crate::domain::Suppression;
 use crate::missed_call::retry::{self, RetryRule};
 use crate::phone::Caller;
 use crate::secret::new_id;

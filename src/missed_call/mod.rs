@@ -1,11 +1,9 @@
 //! The missed-call pipeline (SPEC §1): idempotency, caller, customer, reservation, gates, then
 //! the dispatch outside any transaction and a second short job that records its result.
 
-pub mod delivery;
 mod dispatch;
 pub mod gates;
 mod ledger;
-pub mod outcome;
 pub mod retry;
 
 use std::sync::Arc;
@@ -20,20 +18,19 @@ use crate::db::calls::{self, CallDecision, CallRow};
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_upcoming_reservation;
 use crate::db::restaurants::{Restaurant, find_restaurant};
-use crate::db::templates::TemplateType;
 use crate::db::{DbError, StorageFault, Writer};
+use crate::domain::TemplateType;
+use crate::domain::{Outcome, Source};
 use crate::links::{booking_link, new_link_token};
-use crate::ops::metrics::Metrics;
 use crate::phone::{Caller, E164, mask};
+use crate::telemetry::metrics::Metrics;
 use crate::time::{local_date_and_time, now_ms};
 use crate::vault::{KeyProblem, Vault};
 use crate::whatsapp::template::{Variables, build_payload, sent_with};
 use crate::whatsapp::{Outgoing, Transport};
-use delivery::Source;
 use gates::{Gate, GateInput, Guest, Outbound};
 use ledger::{Claimed, claim_call_row};
 pub use ledger::{Recovered, end_expired_holds, recover_interrupted, sent_per_status};
-use outcome::Outcome;
 
 /// A missed call as the edge parsed it: nothing here can be malformed.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::db::{self, DbError};
-use crate::state::AppState;
+use crate::state::RoomState;
 use crate::time::now_ms;
 
 /// How long each check may take before the box counts as not ready.
@@ -21,6 +21,9 @@ const RECENT_FAULT_MS: i64 = 5_000;
 /// A readiness answer is reused for this long: a flood of `/readyz`, which needs no token, costs
 /// one probe a second, and never crowds reports out of the writer's queue.
 const REUSE_FOR: Duration = Duration::from_secs(1);
+
+/// What the operations handlers reach: the app's shared handles and the last readiness answer.
+pub type OpsApp = RoomState<Readiness>;
 
 /// The last readiness answer, shared by every request; one probe runs at a time.
 #[derive(Default)]
@@ -35,7 +38,7 @@ pub async fn get_health() -> Json<Value> {
 
 /// Ready when the database answers a read, its schema is this binary's, and the writer commits
 /// a probe within a second; else `503` naming each failing check.
-pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn get_readiness(State(state): State<OpsApp>) -> (StatusCode, Json<Value>) {
     // A task of its own: a client that hangs up mid-probe neither cancels the probe nor leaves
     // the next request to start another.
     let answer = tokio::spawn(answer(state)).await;
@@ -46,8 +49,8 @@ pub async fn get_readiness(State(state): State<AppState>) -> (StatusCode, Json<V
 }
 
 /// The cached answer when it is fresh, else a new probe's, which the next second reuses.
-async fn answer(state: AppState) -> (StatusCode, Json<Value>) {
-    let mut last = state.readiness.last.lock().await;
+async fn answer(state: OpsApp) -> (StatusCode, Json<Value>) {
+    let mut last = state.room.last.lock().await;
     if let Some((at, status, body)) = last.as_ref()
         && at.elapsed() < REUSE_FOR
     {
@@ -58,7 +61,7 @@ async fn answer(state: AppState) -> (StatusCode, Json<Value>) {
     (status, Json(body))
 }
 
-async fn probe(state: &AppState) -> (StatusCode, Value) {
+async fn probe(state: &OpsApp) -> (StatusCode, Value) {
     let read = tokio::time::timeout(DEADLINE, db::read(&state.reads, db::schema_version));
     let write = state
         .writer
@@ -128,7 +131,7 @@ async fn probe(state: &AppState) -> (StatusCode, Value) {
 }
 
 /// The Prometheus text exposition; `404` when `server.metrics = false`.
-pub async fn get_metrics(State(state): State<AppState>) -> axum::response::Response {
+pub async fn get_metrics(State(state): State<OpsApp>) -> axum::response::Response {
     use axum::response::IntoResponse;
     if !state.config.server.metrics {
         return crate::error::ApiError::NotFound("no such route".into()).into_response();

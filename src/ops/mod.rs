@@ -2,5 +2,4 @@
 //! readiness, metrics and the OpenAPI document.
 
 pub mod health;
-pub mod metrics;
 pub mod openapi;

@@ -1,7 +1,8 @@
 //! `GET /api/partner/v1/openapi.json` (SPEC §8): the OpenAPI 3.1 document of the partner API,
 //! generated from the handlers' `#[utoipa::path]` and the types they answer with.
 
-pub mod errors;
+#[cfg(test)]
+mod errors;
 
 use std::sync::LazyLock;
 
@@ -13,6 +14,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Object, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
+use crate::error::responses;
 use crate::routes::{customers, partner, reservations};
 
 #[derive(OpenApi)]
@@ -37,21 +39,21 @@ use crate::routes::{customers, partner, reservations};
         get_openapi,
     ),
     components(
-        schemas(errors::ErrorBody),
+        schemas(responses::ErrorBody),
         responses(
-            errors::Malformed,
-            errors::Unauthorized,
-            errors::NotFound,
-            errors::RequestTimeout,
-            errors::CallInProgress,
-            errors::Conflict,
-            errors::PayloadTooLarge,
-            errors::UnsupportedMediaType,
-            errors::Invalid,
-            errors::RateLimited,
-            errors::Internal,
-            errors::DispatchFailed,
-            errors::Unavailable,
+            responses::Malformed,
+            responses::Unauthorized,
+            responses::NotFound,
+            responses::RequestTimeout,
+            responses::CallInProgress,
+            responses::Conflict,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::Invalid,
+            responses::RateLimited,
+            responses::Internal,
+            responses::DispatchFailed,
+            responses::Unavailable,
         )
     ),
     modifiers(&BearerToken, &RequestIds, &OptionalBodies),

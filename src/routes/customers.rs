@@ -13,7 +13,7 @@ use crate::auth::Authenticated;
 use crate::bookings::{self, rules};
 use crate::db::customers::find_customer_by_phone;
 use crate::error::ApiError;
-use crate::ops::openapi::errors;
+use crate::error::responses;
 use crate::state::AppState;
 use crate::views::{CustomerView, Data};
 
@@ -28,8 +28,8 @@ use crate::views::{CustomerView, Data};
     params(("phone_number" = String, Query, description = "E.164, or national for the restaurant's country")),
     responses(
         (status = 200, description = "The customer with that number, or none", body = Data<Vec<CustomerView>>),
-        errors::Partner,
-        errors::QueryString,
+        responses::Partner,
+        responses::QueryString,
     ),
 )]
 pub async fn find_customers(
@@ -65,9 +65,9 @@ pub async fn find_customers(
     request_body = CustomerPatchRequest,
     responses(
         (status = 200, description = "The customer as changed", body = Data<CustomerView>),
-        errors::Partner,
-        errors::JsonBody,
-        errors::PathId,
+        responses::Partner,
+        responses::JsonBody,
+        responses::PathId,
     ),
 )]
 pub async fn update_customer(

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::ops::metrics::Metrics;
 use crate::secret::random_alphanumeric;
+use crate::telemetry::metrics::Metrics;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -12,11 +12,11 @@ use super::input::{check_length, parse_object, path_id, read_body, required, str
 use crate::auth::Authenticated;
 use crate::db::restaurants::Restaurant;
 use crate::db::{self, calls::find_call};
+use crate::domain::Outcome;
+use crate::domain::Source;
 use crate::error::ApiError;
-use crate::missed_call::delivery::Source;
-use crate::missed_call::outcome::Outcome;
+use crate::error::responses;
 use crate::missed_call::{Handled, Report};
-use crate::ops::openapi::errors;
 use crate::phone::{Caller, PhoneError};
 use crate::state::AppState;
 use crate::time::{now_ms, parse_instant};
@@ -35,9 +35,9 @@ use crate::views::{CallView, Data, MeView};
     request_body = MissedCallRequest,
     responses(
         (status = 201, description = "The call's outcome", body = Data<CallView>),
-        errors::Partner,
-        errors::JsonBody,
-        errors::Dispatch,
+        responses::Partner,
+        responses::JsonBody,
+        responses::Dispatch,
     ),
 )]
 pub async fn report_missed_call(
@@ -148,8 +148,8 @@ pub fn parse_report(
     params(("id" = String, Path, description = "The call's id, `call_…`")),
     responses(
         (status = 200, description = "The call", body = Data<CallView>),
-        errors::Partner,
-        errors::PathId,
+        responses::Partner,
+        responses::PathId,
     ),
 )]
 pub async fn get_missed_call(
@@ -179,7 +179,7 @@ pub async fn get_missed_call(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The token's restaurant", body = Data<MeView>),
-        errors::Partner,
+        responses::Partner,
     ),
 )]
 pub async fn get_me(State(state): State<AppState>, auth: Authenticated) -> Json<Data<MeView>> {

@@ -18,7 +18,7 @@ use crate::auth::Authenticated;
 use crate::bookings::{self, Booked, BookingError};
 use crate::db::reservations::list_reservations_page;
 use crate::error::ApiError;
-use crate::ops::openapi::errors;
+use crate::error::responses;
 use crate::state::AppState;
 use crate::views::{Data, Page, ReservationView};
 
@@ -50,9 +50,9 @@ async fn write(
     request_body = NewReservationRequest,
     responses(
         (status = 201, description = "The reservation", body = Data<ReservationView>),
-        errors::Partner,
-        errors::JsonBody,
-        errors::ExternalIdTaken,
+        responses::Partner,
+        responses::JsonBody,
+        responses::ExternalIdTaken,
     ),
 )]
 pub async fn create_reservation(
@@ -87,8 +87,8 @@ pub async fn create_reservation(
     params(("id" = String, Path, description = "The reservation's id, `res_…`")),
     responses(
         (status = 200, description = "The reservation", body = Data<ReservationView>),
-        errors::Partner,
-        errors::PathId,
+        responses::Partner,
+        responses::PathId,
     ),
 )]
 pub async fn get_reservation(
@@ -120,9 +120,9 @@ pub async fn get_reservation(
     request_body = ReservationPatchRequest,
     responses(
         (status = 200, description = "The reservation as changed", body = Data<ReservationView>),
-        errors::Partner,
-        errors::JsonBody,
-        errors::PathId,
+        responses::Partner,
+        responses::JsonBody,
+        responses::PathId,
     ),
 )]
 pub async fn update_reservation(
@@ -155,9 +155,9 @@ pub async fn update_reservation(
     request_body(content = Option<CancelReservationRequest>, description = "Optional"),
     responses(
         (status = 200, description = "The canceled reservation", body = Data<ReservationView>),
-        errors::Partner,
-        errors::JsonBody,
-        errors::PathId,
+        responses::Partner,
+        responses::JsonBody,
+        responses::PathId,
     ),
 )]
 pub async fn cancel_reservation(
@@ -200,8 +200,8 @@ pub async fn cancel_reservation(
     params(ReservationListQuery),
     responses(
         (status = 200, description = "One page of reservations", body = Page<ReservationView>),
-        errors::Partner,
-        errors::QueryString,
+        responses::Partner,
+        responses::QueryString,
     ),
 )]
 pub async fn list_reservations(

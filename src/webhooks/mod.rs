@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::secret::Secret;
 
+/// What the webhooks' handlers reach: the app's shared handles and the webhooks' own state.
+pub type WebhookApp = crate::state::RoomState<Webhooks>;
+
 /// What the webhooks need from the configuration, parsed once at start-up.
 pub struct Webhooks {
     /// `[telnyx] public_key`; `None`: `/webhooks/telnyx` is off.
@@ -38,7 +41,7 @@ impl Webhooks {
         let wa = &config.whatsapp;
         Webhooks {
             telnyx_key: (!key.is_empty())
-                .then(|| telnyx::parse_public_key(key))
+                .then(|| crate::config::parse_telnyx_public_key(key))
                 .flatten(),
             whatsapp: wa.webhook_on().then(|| WhatsAppSecrets {
                 app_secret: Secret::new(wa.app_secret.clone()),

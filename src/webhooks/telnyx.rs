@@ -16,20 +16,14 @@ use crate::db::telnyx::{
 use crate::error::ApiError;
 use crate::phone::mask;
 use crate::routes::input::read_bytes;
-use crate::state::AppState;
 use crate::time::now_ms;
+use crate::webhooks::WebhookApp;
 
 /// A call event is a few kilobytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// How far `telnyx-timestamp` may be from now, either way: an older event is a replay.
 pub const TIMESTAMP_TOLERANCE_SECS: i64 = 300;
-
-/// The base64 public key of the Telnyx portal; `None` if it is not a 32-byte Ed25519 key.
-pub fn parse_public_key(base64_key: &str) -> Option<VerifyingKey> {
-    let bytes = BASE64.decode(base64_key.trim()).ok()?;
-    VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
-}
 
 /// Checks the signature and the timestamp; `now_secs` is the arrival time.
 pub fn verify(
@@ -96,11 +90,11 @@ pub fn parse_event(body: &[u8], received_at: i64) -> Option<TelnyxEvent> {
 
 /// Receive a Telnyx call event
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<WebhookApp>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<StatusCode, ApiError> {
-    let Some(key) = state.webhooks.telnyx_key else {
+    let Some(key) = state.room.telnyx_key else {
         return Err(ApiError::NotFound("no such route".into()));
     };
     let received_at = now_ms();
@@ -123,7 +117,7 @@ pub async fn receive(
         ),
         Recorded::Folded { closed } => {
             if closed {
-                state.webhooks.timers.notify_one();
+                state.room.timers.notify_one();
             }
         }
     }
@@ -207,13 +201,5 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn a_public_key_is_32_bytes_of_base64() {
-        let key = SigningKey::from_bytes(&[3; 32]).verifying_key();
-        assert!(parse_public_key(&BASE64.encode(key.as_bytes())).is_some());
-        assert!(parse_public_key("AAAA").is_none());
-        assert!(parse_public_key("not base64 at all!").is_none());
     }
 }

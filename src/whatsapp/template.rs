@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::db::templates::{Template, TemplateType};
+use crate::db::templates::Template;
+use crate::domain::TemplateType;
 
 /// Every variable a template may name.
 pub const VARIABLES: [&str; 7] = [

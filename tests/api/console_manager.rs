@@ -4,7 +4,8 @@
 //! resumed from the console, which lifts only the restaurant's own stop.
 
 use reqwest::Method;
-use ringback::db::customers::{Suppression, suppress};
+use ringback::db::customers::suppress;
+use ringback::domain::Suppression;
 use serde_json::{Value, json};
 
 use crate::helpers::*;

@@ -3,7 +3,7 @@
 use ringback::admin::customers::set_suppression;
 use ringback::admin::restaurants::set_whatsapp;
 use ringback::db::restaurants::RestaurantChanges;
-use ringback::db::templates::TemplateType;
+use ringback::domain::TemplateType;
 use serde_json::{Value, json};
 
 use crate::helpers::*;

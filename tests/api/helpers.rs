@@ -9,7 +9,7 @@ use ringback::app::App;
 use ringback::config::Config;
 use ringback::db::Writer;
 use ringback::db::restaurants::RestaurantChanges;
-use ringback::db::templates::TemplateType;
+use ringback::domain::TemplateType;
 use ringback::vault::Vault;
 use rusqlite::Connection;
 use serde_json::Value;

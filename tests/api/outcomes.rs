@@ -260,7 +260,7 @@ async fn a_template_change_takes_effect_for_the_next_report_of_a_running_server(
     set_template(
         &app.db(),
         &app.restaurant.id,
-        ringback::db::templates::TemplateType::MissedCall,
+        ringback::domain::TemplateType::MissedCall,
         "PENDING",
         true,
     );
@@ -294,7 +294,7 @@ fn link_template(app: &TestApp) {
         &app.db(),
         &ringback::admin::templates::TemplateSpec {
             restaurant_id: app.restaurant.id.clone(),
-            template_type: ringback::db::templates::TemplateType::MissedCall,
+            template_type: ringback::domain::TemplateType::MissedCall,
             name: "missed_call_link".into(),
             language: "en".into(),
             status: "APPROVED".into(),

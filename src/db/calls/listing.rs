@@ -5,7 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
 use super::{COLUMNS, CallRow, from_row};
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
 
 /// What a listing of calls is filtered by; `None` or empty: no condition.
 #[derive(Debug, Default, Clone)]

@@ -7,13 +7,14 @@ use super::Item;
 use crate::db::DbError;
 use crate::db::calls::{self, CallRow};
 use crate::db::customers::{
-    Suppression, find_customer_by_phone, lift_reply_suppression, match_or_create_customer,
-    suppress, suppress_on_the_line,
+    find_customer_by_phone, lift_reply_suppression, match_or_create_customer, suppress,
+    suppress_on_the_line,
 };
 use crate::db::restaurants::{Restaurant, restaurants_by_phone_number_id};
 use crate::db::statuses::{self, NewStatus};
-use crate::missed_call::delivery::DeliveryState;
-use crate::missed_call::outcome::Outcome;
+use crate::domain::DeliveryState;
+use crate::domain::Outcome;
+use crate::domain::Suppression;
 use crate::missed_call::sent_per_status;
 use crate::phone::{mask, normalise};
 use crate::webhooks::replies::Reply;

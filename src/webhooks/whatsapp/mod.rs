@@ -21,18 +21,18 @@ pub use payload::{Item, parse_payload};
 use crate::db::DbError;
 use crate::error::ApiError;
 use crate::routes::input::read_bytes;
-use crate::state::AppState;
 use crate::time::now_ms;
+use crate::webhooks::WebhookApp;
 
 /// Meta batches statuses into one payload: more room than a partner report needs.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Meta's webhook handshake
 pub async fn handshake(
-    State(state): State<AppState>,
+    State(state): State<WebhookApp>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let Some(secrets) = &state.webhooks.whatsapp else {
+    let Some(secrets) = &state.room.whatsapp else {
         return Err(ApiError::NotFound("no such route".into()));
     };
     let given = query.get("hub.verify_token").map_or("", String::as_str);
@@ -73,11 +73,11 @@ pub fn verify(app_secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), 
 
 /// Receive WhatsApp statuses and replies
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<WebhookApp>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<StatusCode, ApiError> {
-    let Some(secrets) = &state.webhooks.whatsapp else {
+    let Some(secrets) = &state.room.whatsapp else {
         return Err(ApiError::NotFound("no such route".into()));
     };
     let bytes = read_bytes(&headers, body, MAX_BODY_BYTES).await?;

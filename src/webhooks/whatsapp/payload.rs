@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::missed_call::delivery::DeliveryState;
+use crate::domain::DeliveryState;
 use crate::webhooks::replies::{self, Reply};
 
 /// One thing a webhook said, for one of the box's WhatsApp numbers.

@@ -1,5 +1,8 @@
 //! Logging: `tracing` to stderr, as text or one JSON object per line (`log.format`), filtered by
-//! `log.level` (or `RUST_LOG`, when set, for a one-off debugging session).
+//! `log.level` (or `RUST_LOG`, when set, for a one-off debugging session); and the metrics the
+//! pipeline and the edge record, which `ops` exports.
+
+pub mod metrics;
 
 use std::io::IsTerminal;
 

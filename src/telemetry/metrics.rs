@@ -10,7 +10,7 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 
-use crate::missed_call::outcome::Outcome;
+use crate::domain::Outcome;
 
 const META: Metadata<'static> = Metadata::new("ringback", Level::INFO, Some("ringback"));
 

@@ -8,6 +8,8 @@ use crate::bookings::BookingError;
 use crate::db::{DbError, StorageFault};
 use crate::missed_call::PipelineError;
 
+pub mod responses;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400 `MALFORMED_REQUEST`: not JSON, not an object, a wrong type, a required field missing.

@@ -73,43 +73,8 @@ impl DeliveryState {
     }
 }
 
-/// `Serialize`, `ToSql` and `FromSql` for a closed set stored and shown by `as_str`.
-macro_rules! stored_as_text {
-    ($t:ty) => {
-        impl serde::Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl rusqlite::types::ToSql for $t {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(rusqlite::types::ToSqlOutput::from(self.as_str()))
-            }
-        }
-
-        impl rusqlite::types::FromSql for $t {
-            fn column_result(
-                value: rusqlite::types::ValueRef<'_>,
-            ) -> rusqlite::types::FromSqlResult<Self> {
-                let text = value.as_str()?;
-                <$t>::ALL
-                    .into_iter()
-                    .find(|v| v.as_str() == text)
-                    .ok_or_else(|| {
-                        rusqlite::types::FromSqlError::Other(
-                            format!("unknown value {text:?}").into(),
-                        )
-                    })
-            }
-        }
-    };
-}
-
-pub(crate) use stored_as_text;
-
-stored_as_text!(Source);
-stored_as_text!(DeliveryState);
+super::stored_as_text!(Source);
+super::stored_as_text!(DeliveryState);
 
 #[cfg(test)]
 mod tests {
