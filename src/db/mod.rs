@@ -210,7 +210,7 @@ fn set_up_for_writing(conn: &Connection) -> Result<(), DbError> {
     // with zeros, so that `customer forget` finds no stale copy of a number or a name in free
     // space; it costs no extra I/O but for pages freed whole.
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+        "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
          PRAGMA secure_delete = ON;",
     )?;
     Ok(())
