@@ -61,7 +61,7 @@ pub struct App {
     /// Settles Telnyx sessions, retries failed Telnyx calls, ends holds (SPEC §10).
     timers: Timers,
     /// The partner tokens' last use, written once a minute and at shutdown.
-    token_use: Arc<jobs::token_use::TokenUse>,
+    token_use: Arc<db::token_use::TokenUse>,
     started: Started,
     /// Held while the app lives: `restore` refuses, and a second server does not start.
     _lock: DatabaseLock,
@@ -315,7 +315,7 @@ impl App {
             max_running: config.whatsapp.dispatch_threads,
             wake: Arc::clone(&webhooks.timers),
         };
-        let token_use = Arc::<jobs::token_use::TokenUse>::default();
+        let token_use = Arc::<db::token_use::TokenUse>::default();
         let state = AppState {
             pipeline: pipeline.clone(),
             writer: storage.writer.clone(),

@@ -24,7 +24,7 @@ pub struct AppState {
     /// Opens access tokens (SPEC §8.2).
     pub vault: Arc<crate::vault::Vault>,
     /// When each partner token was last recorded as used (SPEC §6.2).
-    pub token_use: Arc<crate::jobs::token_use::TokenUse>,
+    pub token_use: Arc<crate::db::token_use::TokenUse>,
 }
 
 /// What a room's handlers reach (the console, the webhooks, operations): the shared handles

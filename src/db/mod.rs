@@ -13,6 +13,7 @@ pub mod sealing;
 pub mod statuses;
 pub mod telnyx;
 pub mod templates;
+pub mod token_use;
 pub mod tokens;
 pub mod users;
 mod writer;

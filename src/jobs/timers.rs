@@ -8,20 +8,20 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::Connection;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::calls::{self, CallRow};
-use crate::db::restaurants::find_restaurant;
+
 use crate::db::statuses;
-use crate::db::telnyx::{self, fold_session, restaurant_by_number};
+use crate::db::telnyx;
 use crate::db::{self, DbError, ReadPool, Writer};
-use crate::domain::Settlement;
+
 use crate::domain::Source;
 use crate::missed_call::{Pipeline, PipelineError, Report, end_expired_holds};
-use crate::phone::{Caller, E164, mask};
+use crate::phone::{Caller, E164};
 use crate::time::now_ms;
+use crate::webhooks::session::{self, Plan, plan_settlement};
 
 /// How often the loop looks when nothing woke it.
 const TICK: Duration = Duration::from_secs(1);
@@ -210,23 +210,8 @@ impl Timers {
                 return;
             }
         };
-        let settlement = match self.pipeline.report(&restaurant_id, *report).await {
-            Ok(handled) => Some((Settlement::Missed, Some(handled.call.id))),
-            Err(
-                PipelineError::CallInProgress { call_id, .. }
-                | PipelineError::ResultNotRecorded { call_id, .. }
-                | PipelineError::CallGone { call_id },
-            ) => Some((Settlement::Missed, Some(call_id))),
-            Err(PipelineError::RestaurantGone) => Some((Settlement::RestaurantRemoved, None)),
-            Err(PipelineError::ExternalCallIdReused) => Some((Settlement::SessionReused, None)),
-            // A settle is no retry; should it ever meet this, the session is looked at again.
-            Err(PipelineError::RetryNotDue { .. }) => None,
-            // Not stored: the session stays due, and is tried again.
-            Err(PipelineError::Db(e)) => {
-                tracing::warn!(telnyx.session = %session_id, db.error = %e, "a missed call could not be stored yet; trying again");
-                None
-            }
-        };
+        let ran = self.pipeline.report(&restaurant_id, *report).await;
+        let settlement = session::settlement_of(session_id, ran);
         if let Some((settlement, call_id)) = settlement {
             let id = session_id.to_string();
             let stored = self
@@ -283,73 +268,6 @@ impl Timers {
             }
         }
     }
-}
-
-/// What settling a session does: done here (answered, or set aside), or a report to run.
-enum Plan {
-    Settled,
-    Run {
-        restaurant_id: String,
-        report: Box<Report>,
-    },
-}
-
-fn plan_settlement(conn: &Connection, session_id: &str, now: i64) -> Result<Plan, DbError> {
-    let session = fold_session(conn, session_id, now)?;
-    let set_aside = |why: Settlement| -> Result<Plan, DbError> {
-        telnyx::settle(conn, session_id, why, None, now)?;
-        Ok(Plan::Settled)
-    };
-    if session.settled {
-        return Ok(Plan::Settled);
-    }
-    if session.answered {
-        return set_aside(Settlement::Answered);
-    }
-    let restaurant = match &session.to {
-        Some(to) => match restaurant_by_number(conn, to)? {
-            Some(id) => find_restaurant(conn, &id)?,
-            None => None,
-        },
-        None => None,
-    };
-    let Some(restaurant) = restaurant else {
-        tracing::info!(
-            telnyx.session = %session_id, telnyx.number = %mask(session.to.as_deref().unwrap_or("unknown")),
-            "a missed call to a Telnyx number no restaurant has; ignored"
-        );
-        return set_aside(Settlement::UnknownNumber);
-    };
-    // Already run through the pipeline, and a crash came before the session was marked: the
-    // call's own row (and, if it failed, its planned retry) carries on from there.
-    if let Some(call) = calls::find_call_by_external_id(conn, &restaurant.id, session_id)? {
-        telnyx::settle(conn, session_id, Settlement::Missed, Some(&call.id), now)?;
-        return Ok(Plan::Settled);
-    }
-    let from = session.from.clone().unwrap_or_default();
-    let caller = match Caller::parse(&from, &restaurant.country) {
-        Ok(caller) => caller,
-        Err(_) => {
-            tracing::warn!(
-                telnyx.session = %session_id, caller = %mask(&from),
-                "a missed call from a number that is not valid; ignored"
-            );
-            return set_aside(Settlement::InvalidCaller);
-        }
-    };
-    let hangup_at = session.hangup_at.unwrap_or(now);
-    Ok(Plan::Run {
-        restaurant_id: restaurant.id,
-        report: Box::new(Report {
-            caller,
-            external_call_id: Some(session_id.to_string()),
-            // The call began before it was hung up; a clock that says otherwise is not trusted.
-            occurred_at: Some(session.started_at.unwrap_or(hangup_at).min(now)),
-            received_at: now,
-            source: Source::Telnyx,
-            retry_of: None,
-        }),
-    })
 }
 
 /// A session's or a call's place in the busy set, given back when dropped.

@@ -4,6 +4,7 @@
 mod dispatch;
 pub mod gates;
 mod ledger;
+mod reconcile;
 pub mod retry;
 
 use std::sync::Arc;
@@ -30,7 +31,7 @@ use crate::whatsapp::template::{Variables, build_payload, sent_with};
 use crate::whatsapp::{Outgoing, Transport};
 use gates::{Gate, GateInput, Guest, Outbound};
 use ledger::{Claimed, claim_call_row};
-pub use ledger::{Recovered, end_expired_holds, recover_interrupted, sent_per_status};
+pub use reconcile::{Recovered, end_expired_holds, recover_interrupted, status_proves_the_send};
 
 /// A missed call as the edge parsed it: nothing here can be malformed.
 #[derive(Debug, Clone)]

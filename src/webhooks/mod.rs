@@ -6,6 +6,7 @@
 //! redelivers), and leaves the work it causes — a missed call's message — to `jobs::timers`.
 
 pub mod replies;
+pub mod session;
 pub mod telnyx;
 pub mod whatsapp;
 

@@ -11,13 +11,14 @@ use serde_json::Value;
 
 use crate::db::DbError;
 use crate::db::telnyx::{
-    ANSWERED, HANGUP, INITIATED, TelnyxEvent, fold_session, restaurant_by_number, store_event,
+    ANSWERED, HANGUP, INITIATED, TelnyxEvent, restaurant_by_number, store_event,
 };
 use crate::error::ApiError;
 use crate::phone::mask;
 use crate::routes::input::read_bytes;
 use crate::time::now_ms;
 use crate::webhooks::WebhookApp;
+use crate::webhooks::session::fold_session;
 
 /// A call event is a few kilobytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -15,7 +15,7 @@ use crate::db::statuses::{self, NewStatus};
 use crate::domain::DeliveryState;
 use crate::domain::Outcome;
 use crate::domain::Suppression;
-use crate::missed_call::sent_per_status;
+use crate::missed_call::status_proves_the_send;
 use crate::phone::{mask, normalise};
 use crate::webhooks::replies::Reply;
 use crate::whatsapp::STOPPED_MARKETING_CODE;
@@ -187,8 +187,7 @@ fn apply_status(
         // A send whose own answer never came (a crash, a timeout): the status, naming the call,
         // proves the message left. A send still in flight records it with its own result.
         None if s.call_id == Some(call.id.as_str()) => {
-            let held = call.outcome == Outcome::Dispatching && calls::is_held(conn, &call.id)?;
-            reconciled = sent_per_status(conn, &call, s.message_id, held, now)?;
+            reconciled = status_proves_the_send(conn, &call, s.message_id, now)?;
             if !reconciled && call.outcome != Outcome::Dispatching {
                 return Ok(Effect::Ignored);
             }
