@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use jiff::{ToSpan, Zoned};
 use rusqlite::Connection;
 
-use crate::admin::{self, AdminError, reservations, restaurants, templates};
+use crate::cli::{AdminError, reservations, restaurants, templates};
 use crate::config::{Config, TransportKind};
 use crate::db::{self, restaurants::RestaurantChanges, templates::TemplateType};
 use crate::vault::Vault;
@@ -78,7 +78,7 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
         Zoned::now().with_time_zone(crate::time::zone(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
     let tomorrow = now
         .checked_add(1.day())
-        .map_err(|e| admin::AdminError::Failed(e.to_string()))?;
+        .map_err(|e| AdminError::Failed(e.to_string()))?;
     let start = format!("{}T20:00:00", tomorrow.strftime("%Y-%m-%d"));
     reservations::add_reservation(
         conn,

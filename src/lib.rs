@@ -6,7 +6,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod bookings;

@@ -8,8 +8,9 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
 use super::{CommandError, Printed, count, fail, print_json, write_table};
-use crate::admin::{require_restaurant, usage};
 use crate::cli::CallsCommand;
+use crate::cli::restaurants::require_restaurant;
+use crate::cli::usage;
 use crate::db::calls::{
     CallFilter, CallRow, count_restaurant_calls, find_call_by_id, list_restaurant_calls,
 };

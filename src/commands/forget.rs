@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::TransactionBehavior;
 
 use super::{CommandError, fail};
-use crate::admin;
+use crate::cli::restaurants::{phone_for, require_restaurant};
 use crate::db::{self, Access, erasure};
 use crate::phone::mask;
 
@@ -32,8 +32,8 @@ pub fn forget(
     // The write connection overwrites what it frees (`secure_delete`, see `db`), so deleted
     // rows cannot be read back from free pages or from the slack inside a page.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let restaurant = admin::require_restaurant(&tx, restaurant_id)?;
-    let number = admin::phone_for(&restaurant, phone)?;
+    let restaurant = require_restaurant(&tx, restaurant_id)?;
+    let number = phone_for(&restaurant, phone)?;
     let forgotten = erasure::forget_number(
         &tx,
         &restaurant.id,

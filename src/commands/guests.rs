@@ -6,9 +6,9 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::{CommandError, Printed, count, fail, print_json, write_table};
-use crate::admin::import::{self, ImportReport};
-use crate::admin::{customers, reservations};
+use crate::cli::import::{self, ImportReport};
 use crate::cli::{CustomerCommand, ReservationCommand};
+use crate::cli::{customers, reservations};
 use crate::db::reservations::find_restaurant_reservation;
 
 pub(super) fn customer(

@@ -18,7 +18,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use serde_json::Value;
 
-use crate::admin::AdminError;
+use crate::cli::AdminError;
 use crate::cli::{Command, CustomerCommand, KeyCommand, ReservationCommand, RestaurantCommand};
 use crate::config::Config;
 use crate::db::{self, Access};
@@ -122,7 +122,7 @@ impl Printed {
 /// that only reads opens it read-only: it takes no write lock and does not migrate. A command
 /// that writes is one transaction, taken for writing from the start so that a running server's
 /// writer and the command queue behind each other instead of failing. Imports commit in chunks
-/// instead (see `admin::import`), so that a server keeps answering reports during a long one.
+/// instead (see `cli::import`), so that a server keeps answering reports during a long one.
 pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
     let path = &config.database.path;
     let mut printed = Printed::default();

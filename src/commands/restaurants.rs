@@ -5,8 +5,8 @@ use std::io::Write;
 use rusqlite::Connection;
 
 use super::{CommandError, Printed, count, fail, print_json, write_table};
-use crate::admin::restaurants::{self, ScopedRows};
-use crate::admin::usage;
+use crate::cli::restaurants::{self, ScopedRows};
+use crate::cli::usage;
 use crate::cli::{Balance, OnOff, RestaurantCommand};
 use crate::config::Config;
 use crate::db::restaurants::RestaurantChanges;

@@ -5,9 +5,9 @@ use std::io::Write;
 use rusqlite::Connection;
 
 use super::{CommandError, Printed, count, print_json, write_table};
-use crate::admin::tokens::Revoked;
-use crate::admin::{templates, tokens};
+use crate::cli::tokens::Revoked;
 use crate::cli::{TemplateCommand, TokenCommand};
+use crate::cli::{templates, tokens};
 use crate::time::format_utc;
 
 pub(super) fn token(

@@ -8,7 +8,7 @@ use rusqlite::TransactionBehavior;
 use serde_json::json;
 
 use super::{CommandError, Printed, count, fail, print_json};
-use crate::admin::AdminError;
+use crate::cli::AdminError;
 use crate::cli::UserCommand;
 use crate::console::password::{PasswordError, hash_password};
 use crate::db::restaurants::find_restaurant;

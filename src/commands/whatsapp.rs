@@ -5,7 +5,8 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use super::{CommandError, Printed, fail};
-use crate::admin::{require_restaurant, usage};
+use crate::cli::restaurants::require_restaurant;
+use crate::cli::usage;
 use crate::cli::{Command, RestaurantCommand, WhatsappCommand};
 use crate::config::{ACCESS_TOKEN_VAR, Config};
 use crate::db::{self, Access};

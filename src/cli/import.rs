@@ -7,11 +7,12 @@ use std::io::{IsTerminal, Read, Write};
 
 use rusqlite::Connection;
 
-use super::{AdminError, failed, phone_for, require_restaurant, usage};
+use super::restaurants::{phone_for, require_restaurant};
 use crate::bookings::{
     self, BookingError, BookingPatch, BookingRequest, CustomerChange, CustomerRequest, NewBooking,
     rules,
 };
+use crate::cli::error::{AdminError, failed, usage};
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_reservation_by_external_id;
 use crate::db::restaurants::Restaurant;

@@ -1,12 +1,42 @@
-//! Partner tokens: created with their plaintext shown once, listed without secrets, revoked.
+//! `ringback token …`: partner tokens, created with their plaintext shown once, listed without
+//! secrets, revoked.
 
+use clap::Subcommand;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::{AdminError, failed, require_restaurant};
+use super::JsonFlag;
+use super::restaurants::require_restaurant;
 use crate::auth::{generate_token, hash_token};
+use crate::cli::error::{AdminError, failed};
 use crate::db::tokens::{self as table, TokenInfo};
 use crate::time::format_utc;
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a partner token; prints the token, which is shown only this once.
+    Create {
+        /// The restaurant the token reports for (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        /// A label, like the PBX it is for.
+        #[arg(long, value_name = "LABEL")]
+        name: Option<String>,
+    },
+    /// List tokens (never their secret).
+    List {
+        /// Only this restaurant's tokens.
+        #[arg(long, value_name = "ID")]
+        restaurant: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Revoke a token by its id: its reports are refused from then on.
+    Revoke {
+        /// The token's id (tok_…), as `token list` shows it.
+        token_id: String,
+    },
+}
 
 /// Creates a token; returns `(token id, plaintext token)`. Only the hash is stored.
 pub fn create_token(

@@ -1,12 +1,80 @@
-//! WhatsApp templates: one per restaurant and type, created or replaced by `template set`.
+//! `ringback template …`: the WhatsApp templates a restaurant sends, one per type, created or
+//! replaced by `template set`.
 
+use clap::{Subcommand, ValueEnum};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::{AdminError, require_restaurant, usage};
+use super::JsonFlag;
+use super::restaurants::require_restaurant;
+use crate::cli::error::{AdminError, usage};
 use crate::db::templates::{self as table, Template, TemplateType};
 use crate::time::format_utc;
 use crate::whatsapp::template::check_variable;
+
+fn parse_template_type(text: &str) -> Result<TemplateType, String> {
+    text.parse()
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TemplateStatus {
+    Approved,
+    Pending,
+    Rejected,
+}
+
+impl TemplateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TemplateStatus::Approved => "APPROVED",
+            TemplateStatus::Pending => "PENDING",
+            TemplateStatus::Rejected => "REJECTED",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Create or replace the restaurant's template of a type.
+    Set {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        /// Which calls the template answers: without or with an upcoming reservation.
+        #[arg(long = "type", value_parser = parse_template_type, value_name = "MISSED_CALL|MISSED_CALL_WITH_RESERVATION")]
+        template_type: TemplateType,
+        /// The template's name at Meta.
+        #[arg(long, value_name = "META_NAME")]
+        name: String,
+        /// The template's language code at Meta, like fr or en_US.
+        #[arg(long, value_name = "CODE")]
+        language: String,
+        /// The template's review status at Meta; only APPROVED templates are sent.
+        #[arg(long, value_enum, default_value = "APPROVED")]
+        status: TemplateStatus,
+        /// Variables of the body parameters, in order.
+        #[arg(long, value_delimiter = ',', value_name = "VAR,VAR,…")]
+        body_params: Vec<String>,
+        /// Variable of the URL button.
+        #[arg(long, value_name = "VAR")]
+        button_param: Option<String>,
+        /// Used for customer_name when the customer has no name (default "there").
+        #[arg(long, value_name = "TEXT")]
+        name_fallback: Option<String>,
+        /// Whether the template is used; an inactive one is kept but not sent.
+        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set, default_value_t = true)]
+        active: bool,
+    },
+    /// List the restaurant's templates.
+    List {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
 
 /// What `template set` was told.
 #[derive(Debug, Clone)]

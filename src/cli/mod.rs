@@ -1,19 +1,30 @@
 //! The command line (SPEC §6.2): every command and flag, as clap definitions.
 
 mod calls;
-mod setup;
+pub mod customers;
+mod error;
+pub(crate) mod import;
+pub mod reservations;
+pub mod restaurants;
+pub mod templates;
+pub mod tokens;
 mod users;
+mod whatsapp;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 pub use calls::CallsCommand;
-pub use setup::{
-    Balance, OnOff, RestaurantCommand, TemplateCommand, TemplateStatus, TokenCommand,
-    WhatsappCommand,
-};
+pub use customers::CustomerCommand;
+pub use error::AdminError;
+pub(crate) use error::usage;
+pub use reservations::ReservationCommand;
+pub use restaurants::{Balance, OnOff, RestaurantCommand};
+pub use templates::TemplateCommand;
+pub use tokens::TokenCommand;
 pub use users::UserCommand;
+pub use whatsapp::WhatsappCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -119,118 +130,4 @@ pub struct JsonFlag {
     /// Print one JSON array, with the API's field names.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CustomerCommand {
-    /// Add a customer (or rename the one with this number); prints its id.
-    Add {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// The phone number, E.164 or national (read with the restaurant's country).
-        #[arg(long)]
-        phone: String,
-        /// The customer's name, for the customer_name template variable.
-        #[arg(long)]
-        name: Option<String>,
-    },
-    /// Import customers from a CSV file with a `phone,name` header.
-    Import {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// The CSV file to read.
-        #[arg(value_name = "FILE.csv")]
-        file: PathBuf,
-    },
-    /// Stop all messages to a number.
-    Suppress {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// The phone number, E.164 or national (read with the restaurant's country).
-        #[arg(long)]
-        phone: String,
-    },
-    /// Allow messages to a number again.
-    Unsuppress {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// The phone number, E.164 or national (read with the restaurant's country).
-        #[arg(long)]
-        phone: String,
-    },
-    /// Erase a customer's name and number everywhere (calls keep their outcome and time).
-    Forget {
-        /// The restaurant's id (rst_…).
-        #[arg(long)]
-        restaurant: String,
-        /// The customer's phone number, in any format the restaurant's country reads.
-        #[arg(long)]
-        phone: String,
-    },
-    /// List the restaurant's customers.
-    List {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ReservationCommand {
-    /// Add a reservation; prints its id.
-    Add {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// The phone number, E.164 or national (read with the restaurant's country).
-        #[arg(long)]
-        phone: String,
-        /// RFC 3339, or the restaurant's local time without an offset.
-        #[arg(long, value_name = "DATETIME")]
-        start: String,
-        /// How many guests.
-        #[arg(long, value_name = "N")]
-        party_size: i64,
-        /// The reservation's status, like CONFIRMED or PENDING.
-        #[arg(long, default_value = crate::bookings::rules::DEFAULT_STATUS)]
-        status: String,
-        /// The guest's name; sets the customer's name.
-        #[arg(long)]
-        name: Option<String>,
-        /// The booking system's id for it, unique per restaurant.
-        #[arg(long, value_name = "X")]
-        external_id: Option<String>,
-    },
-    /// Import reservations from a CSV file with an
-    /// `external_id,phone,name,start,party_size,status` header.
-    Import {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// The CSV file to read.
-        #[arg(value_name = "FILE.csv")]
-        file: PathBuf,
-    },
-    /// Change a reservation's status.
-    Update {
-        /// The reservation's id (res_…).
-        id: String,
-        /// The new status, like CANCELED or SHOWED_UP.
-        #[arg(long)]
-        status: String,
-    },
-    /// List the restaurant's reservations.
-    List {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
 }

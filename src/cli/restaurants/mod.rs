@@ -1,10 +1,22 @@
-//! The setup commands' definitions: restaurants, their WhatsApp number, partner tokens and
-//! templates.
+//! `ringback restaurant …`: the restaurants a box serves, and the lookups every other command
+//! makes through them.
+
+mod edit;
+mod list;
+mod remove;
+mod whatsapp;
 
 use clap::{Subcommand, ValueEnum};
 
+pub use edit::{add_restaurant, update_restaurant};
+pub use list::{list_restaurants, restaurant_json};
+pub use remove::{ScopedRows, removal_of, remove_restaurant};
+pub use whatsapp::set_whatsapp;
+
 use super::JsonFlag;
-use crate::db::templates::TemplateType;
+use crate::cli::error::{AdminError, failed, usage};
+use crate::db::restaurants::{Restaurant, find_restaurant};
+use crate::phone::{E164, normalise};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OnOff {
@@ -27,10 +39,6 @@ fn parse_balance(text: &str) -> Result<Balance, String> {
         Ok(n) if n >= 0 => Ok(Balance::Cents(n)),
         _ => Err("expected a whole number of cents (0 or more) or `unlimited`".into()),
     }
-}
-
-fn parse_template_type(text: &str) -> Result<TemplateType, String> {
-    text.parse()
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,98 +115,12 @@ pub enum RestaurantCommand {
     List(JsonFlag),
 }
 
-#[derive(Debug, Subcommand)]
-pub enum WhatsappCommand {
-    /// Ask the Cloud API about the restaurant's number: tests its credentials without a message.
-    Check {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-    },
+/// The restaurant, or a clear error naming the id.
+pub fn require_restaurant(conn: &rusqlite::Connection, id: &str) -> Result<Restaurant, AdminError> {
+    find_restaurant(conn, id)?.ok_or_else(|| failed(format!("no restaurant with id {id}")))
 }
 
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Create a partner token; prints the token, which is shown only this once.
-    Create {
-        /// The restaurant the token reports for (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// A label, like the PBX it is for.
-        #[arg(long, value_name = "LABEL")]
-        name: Option<String>,
-    },
-    /// List tokens (never their secret).
-    List {
-        /// Only this restaurant's tokens.
-        #[arg(long, value_name = "ID")]
-        restaurant: Option<String>,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
-    /// Revoke a token by its id: its reports are refused from then on.
-    Revoke {
-        /// The token's id (tok_…), as `token list` shows it.
-        token_id: String,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TemplateStatus {
-    Approved,
-    Pending,
-    Rejected,
-}
-
-impl TemplateStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TemplateStatus::Approved => "APPROVED",
-            TemplateStatus::Pending => "PENDING",
-            TemplateStatus::Rejected => "REJECTED",
-        }
-    }
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TemplateCommand {
-    /// Create or replace the restaurant's template of a type.
-    Set {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// Which calls the template answers: without or with an upcoming reservation.
-        #[arg(long = "type", value_parser = parse_template_type, value_name = "MISSED_CALL|MISSED_CALL_WITH_RESERVATION")]
-        template_type: TemplateType,
-        /// The template's name at Meta.
-        #[arg(long, value_name = "META_NAME")]
-        name: String,
-        /// The template's language code at Meta, like fr or en_US.
-        #[arg(long, value_name = "CODE")]
-        language: String,
-        /// The template's review status at Meta; only APPROVED templates are sent.
-        #[arg(long, value_enum, default_value = "APPROVED")]
-        status: TemplateStatus,
-        /// Variables of the body parameters, in order.
-        #[arg(long, value_delimiter = ',', value_name = "VAR,VAR,…")]
-        body_params: Vec<String>,
-        /// Variable of the URL button.
-        #[arg(long, value_name = "VAR")]
-        button_param: Option<String>,
-        /// Used for customer_name when the customer has no name (default "there").
-        #[arg(long, value_name = "TEXT")]
-        name_fallback: Option<String>,
-        /// Whether the template is used; an inactive one is kept but not sent.
-        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set, default_value_t = true)]
-        active: bool,
-    },
-    /// List the restaurant's templates.
-    List {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
+/// A number given on the command line, read like the API reads it (SPEC §4.2).
+pub fn phone_for(restaurant: &Restaurant, raw: &str) -> Result<E164, AdminError> {
+    normalise(raw, &restaurant.country).map_err(|e| usage(e.to_string()))
 }

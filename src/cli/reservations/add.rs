@@ -1,13 +1,11 @@
-//! Reservations entered by the operator: added, their status changed, listed.
+//! `reservation add`: one reservation, under the partner API's rules, each broken rule named by
+//! its flag.
 
 use rusqlite::Connection;
-use serde_json::Value;
 
-use super::{AdminError, failed, require_restaurant, usage};
-use crate::bookings::{self, BookingError, BookingRequest, CustomerRequest, rules};
-use crate::db::customers::find_customer;
-use crate::db::reservations::{self as table, Reservation};
-use crate::views::reservation_json as reservation_json_view;
+use crate::bookings::{self, BookingError, BookingRequest, CustomerRequest};
+use crate::cli::error::{AdminError, failed, usage};
+use crate::cli::restaurants::require_restaurant;
 
 /// What `reservation add` was told.
 pub struct ReservationSpec<'a> {
@@ -54,7 +52,7 @@ pub fn add_reservation(
 }
 
 /// A booking error as the command line says it: a broken rule names the flag (exit 2).
-fn command_error(e: BookingError) -> AdminError {
+pub(super) fn command_error(e: BookingError) -> AdminError {
     match e {
         BookingError::Invalid { field, message } => usage(format!("{}: {message}", flag(field))),
         BookingError::ExternalIdTaken { reservation_id } => failed(format!(
@@ -78,38 +76,13 @@ fn flag(field: &str) -> &str {
     }
 }
 
-pub fn update_reservation(conn: &Connection, id: &str, status: &str) -> Result<(), AdminError> {
-    rules::status(status).map_err(command_error)?;
-    if table::update_reservation_status(conn, id, status)? {
-        Ok(())
-    } else {
-        Err(failed(format!("no reservation with id {id}")))
-    }
-}
-
-pub fn list_reservations(
-    conn: &Connection,
-    restaurant_id: &str,
-) -> Result<Vec<Reservation>, AdminError> {
-    require_restaurant(conn, restaurant_id)?;
-    Ok(table::list_reservations(conn, restaurant_id)?)
-}
-
-/// The reservation object of the partner API, with its customer, in the restaurant's zone.
-pub fn reservation_json(conn: &Connection, r: &Reservation) -> Result<Value, AdminError> {
-    let restaurant = require_restaurant(conn, &r.restaurant_id)?;
-    let tz = restaurant.time_zone();
-    let customer = match &r.customer_id {
-        Some(id) => find_customer(conn, &r.restaurant_id, id)?,
-        None => None,
-    };
-    Ok(reservation_json_view(r, customer.as_ref(), &tz))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::restaurants::add_restaurant;
+    use crate::bookings::rules;
+    use crate::cli::restaurants::add_restaurant;
+    use crate::db::customers::find_customer;
+    use crate::db::reservations as table;
 
     fn database_with_a_restaurant() -> (Connection, String) {
         let mut conn = Connection::open_in_memory().expect("memory");

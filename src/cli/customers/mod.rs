@@ -1,10 +1,76 @@
-//! Customers: added one by one or imported from CSV, suppressed and unsuppressed, listed.
+//! `ringback customer …`: a restaurant's customers, added one by one or imported from CSV,
+//! suppressed and unsuppressed, listed.
 
+use std::path::PathBuf;
+
+use clap::Subcommand;
 use rusqlite::Connection;
 
-use super::{AdminError, failed, phone_for, require_restaurant, usage};
+use super::JsonFlag;
+use super::restaurants::{phone_for, require_restaurant};
 use crate::bookings::rules;
+use crate::cli::error::{AdminError, failed, usage};
 use crate::db::customers::{self as table, Customer};
+
+#[derive(Debug, Subcommand)]
+pub enum CustomerCommand {
+    /// Add a customer (or rename the one with this number); prints its id.
+    Add {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        /// The phone number, E.164 or national (read with the restaurant's country).
+        #[arg(long)]
+        phone: String,
+        /// The customer's name, for the customer_name template variable.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Import customers from a CSV file with a `phone,name` header.
+    Import {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        /// The CSV file to read.
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+    },
+    /// Stop all messages to a number.
+    Suppress {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        /// The phone number, E.164 or national (read with the restaurant's country).
+        #[arg(long)]
+        phone: String,
+    },
+    /// Allow messages to a number again.
+    Unsuppress {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        /// The phone number, E.164 or national (read with the restaurant's country).
+        #[arg(long)]
+        phone: String,
+    },
+    /// Erase a customer's name and number everywhere (calls keep their outcome and time).
+    Forget {
+        /// The restaurant's id (rst_…).
+        #[arg(long)]
+        restaurant: String,
+        /// The customer's phone number, in any format the restaurant's country reads.
+        #[arg(long)]
+        phone: String,
+    },
+    /// List the restaurant's customers.
+    List {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
 
 /// Adds a customer, or updates the name of the one with this number. Returns its id.
 pub fn add_customer(
