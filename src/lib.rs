@@ -10,7 +10,6 @@ pub mod app;
 pub mod auth;
 pub mod bookings;
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod console;
 pub mod db;

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ringback::cli::{Cli, Command};
-use ringback::commands::{self, CommandError};
+use ringback::cli::{self, Cli, Command, CommandError};
 use ringback::config::{Config, LogFormat};
 use ringback::{demo, server, telemetry};
 
@@ -57,7 +56,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { .. } => server::serve(config, None),
         Command::Demo { .. } => server::serve_demo(config),
-        admin => commands::run_admin(admin, &config),
+        admin => cli::run_admin(admin, &config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::app::App;
-use crate::commands::{CommandError, fail};
+use crate::cli::{CommandError, fail};
 use crate::config::Config;
 use crate::demo;
 

@@ -1,7 +1,7 @@
-//! What the operations behind the commands fail with: a value the command cannot take, or a
-//! command that could not be carried out.
+//! How a command fails: what the operations behind it return (a value it cannot take, or a
+//! command that could not be carried out), and the exit code and message the process ends with.
 
-use crate::db::DbError;
+use crate::db::{self, DbError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -27,4 +27,67 @@ pub(crate) fn usage(message: impl Into<String>) -> AdminError {
 
 pub(crate) fn failed(message: impl Into<String>) -> AdminError {
     AdminError::Failed(message.into())
+}
+
+/// How a command failed: the process exits with `exit_code` and `message` on stderr.
+#[derive(Debug)]
+pub struct CommandError {
+    pub exit_code: i32,
+    pub message: String,
+}
+
+impl From<AdminError> for CommandError {
+    fn from(e: AdminError) -> Self {
+        let exit_code = if matches!(e, AdminError::Usage(_)) {
+            2
+        } else {
+            1
+        };
+        CommandError {
+            exit_code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<db::DbError> for CommandError {
+    fn from(e: db::DbError) -> Self {
+        AdminError::from(e).into()
+    }
+}
+
+impl From<db::OpenError> for CommandError {
+    fn from(e: db::OpenError) -> Self {
+        // Run in the folder where the demo ran, with no --db: the demo's database is most
+        // likely the one meant, and "ringback migrate" would make an empty one beside it.
+        let demo = crate::demo::DEMO_DB;
+        let hint = match &e {
+            db::OpenError::Missing(path)
+                if path.as_str() != demo && std::path::Path::new(demo).is_file() =>
+            {
+                format!("; the demo's database is in this folder: pass --db {demo}")
+            }
+            _ => String::new(),
+        };
+        fail(format!("{e}{hint}"))
+    }
+}
+
+impl From<rusqlite::Error> for CommandError {
+    fn from(e: rusqlite::Error) -> Self {
+        AdminError::from(e).into()
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        fail(e.to_string())
+    }
+}
+
+pub fn fail(message: impl Into<String>) -> CommandError {
+    CommandError {
+        exit_code: 1,
+        message: message.into(),
+    }
 }

@@ -7,12 +7,13 @@ use std::io::{IsTerminal, Read, Write};
 
 use rusqlite::Connection;
 
+use super::error::{AdminError, CommandError, fail, failed, usage};
+use super::output::Printed;
 use super::restaurants::{phone_for, require_restaurant};
 use crate::bookings::{
     self, BookingError, BookingPatch, BookingRequest, CustomerChange, CustomerRequest, NewBooking,
     rules,
 };
-use crate::cli::error::{AdminError, failed, usage};
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_reservation_by_external_id;
 use crate::db::restaurants::Restaurant;
@@ -252,4 +253,22 @@ fn parse_row(
         ref_token: non_empty(get(6)),
     };
     request.check(restaurant).map_err(|e| e.to_string())
+}
+
+/// The CSV file an import reads.
+pub(super) fn open(file: &std::path::Path) -> Result<std::fs::File, CommandError> {
+    std::fs::File::open(file).map_err(|e| fail(format!("cannot open {}: {e}", file.display())))
+}
+
+/// Each rejected row, then the counts, on stderr: an import creates no one id to print.
+pub(super) fn print_import(report: &ImportReport, p: &mut Printed) {
+    for (line, reason) in &report.rejected {
+        p.say(format!("line {line}: rejected: {reason}"));
+    }
+    p.say(format!(
+        "added {}, updated {}, rejected {}",
+        report.added,
+        report.updated,
+        report.rejected.len()
+    ));
 }

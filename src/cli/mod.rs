@@ -1,30 +1,45 @@
-//! The command line (SPEC §6.2): every command and flag, as clap definitions.
+//! The command line (SPEC §6.2): the global flags, every command, and the dispatch that runs an
+//! admin command on the database (each command's flags and code are in its own module).
 
-mod calls;
+pub mod backup;
+pub mod calls;
 pub mod customers;
 mod error;
-pub(crate) mod import;
+mod import;
+pub mod key;
+mod migrate;
+mod output;
 pub mod reservations;
 pub mod restaurants;
+pub mod restore;
 pub mod templates;
 pub mod tokens;
-mod users;
-mod whatsapp;
+pub mod users;
+pub mod whatsapp;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+use rusqlite::{Connection, TransactionBehavior};
 
-pub use calls::CallsCommand;
-pub use customers::CustomerCommand;
-pub use error::AdminError;
-pub(crate) use error::usage;
-pub use reservations::ReservationCommand;
-pub use restaurants::{Balance, OnOff, RestaurantCommand};
-pub use templates::TemplateCommand;
-pub use tokens::TokenCommand;
-pub use users::UserCommand;
-pub use whatsapp::WhatsappCommand;
+pub use error::{AdminError, CommandError, fail};
+pub use output::{JsonFlag, RestaurantList};
+
+use backup::BackupArgs;
+use calls::CallsCommand;
+use customers::CustomerCommand;
+use key::KeyCommand;
+use output::Printed;
+use reservations::ReservationCommand;
+use restaurants::{RemoveArgs, RestaurantCommand};
+use restore::RestoreArgs;
+use templates::TemplateCommand;
+use tokens::TokenCommand;
+use users::UserCommand;
+use whatsapp::WhatsappCommand;
+
+use crate::config::Config;
+use crate::db::{self, Access};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -85,25 +100,12 @@ pub enum Command {
     #[command(subcommand)]
     User(UserCommand),
     /// Write a consistent, checked copy of the database to FILE, also while the server runs.
-    Backup {
-        /// Where the copy goes (replaced if it exists); written beside it first, then renamed.
-        file: PathBuf,
-    },
+    Backup(BackupArgs),
     /// Replace the database with the backup FILE; refuses while a server uses the database.
-    Restore {
-        /// The backup to restore; it is checked before anything is replaced.
-        file: PathBuf,
-    },
+    Restore(RestoreArgs),
     /// The key file that seals the WhatsApp access tokens in the database.
     #[command(subcommand)]
     Key(KeyCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum KeyCommand {
-    /// Seal every access token under a new key; the old key file is kept as ringback.key.old.
-    /// Safe while the server runs, which takes the new key at its next send.
-    Rotate,
 }
 
 impl Command {
@@ -113,21 +115,109 @@ impl Command {
         matches!(
             self,
             Command::Restaurant(RestaurantCommand::List(_))
-                | Command::Restaurant(RestaurantCommand::Remove { yes: false, .. })
+                | Command::Restaurant(RestaurantCommand::Remove(RemoveArgs { yes: false, .. }))
                 | Command::Whatsapp(WhatsappCommand::Check { .. })
                 | Command::Token(TokenCommand::List { .. })
-                | Command::Template(TemplateCommand::List { .. })
-                | Command::Customer(CustomerCommand::List { .. })
-                | Command::Reservation(ReservationCommand::List { .. })
+                | Command::Template(TemplateCommand::List(_))
+                | Command::Customer(CustomerCommand::List(_))
+                | Command::Reservation(ReservationCommand::List(_))
                 | Command::Calls(_)
                 | Command::User(UserCommand::List(_))
         )
     }
 }
 
-#[derive(Debug, Args)]
-pub struct JsonFlag {
-    /// Print one JSON array, with the API's field names.
-    #[arg(long)]
-    pub json: bool,
+/// Runs an admin command (anything but `serve` and `demo`) against the configured database.
+///
+/// Only `migrate` creates the database; every other command needs one already there. A command
+/// that only reads opens it read-only: it takes no write lock and does not migrate. A command
+/// that writes is one transaction, taken for writing from the start so that a running server's
+/// writer and the command queue behind each other instead of failing. Imports commit in chunks
+/// instead (see `import`), so that a server keeps answering reports during a long one.
+pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
+    let path = &config.database.path;
+    let mut printed = Printed::default();
+    match command {
+        Command::Migrate => migrate::migrate(config, &mut printed)?,
+        Command::Key(KeyCommand::Rotate) => key::rotate(config, &mut printed)?,
+        Command::Whatsapp(c) => whatsapp::check(c, config, &mut printed)?,
+        // These manage their own connections: a copy, a swap, an erasure with its checkpoint.
+        Command::Backup(args) => backup::backup(path, &args.file)?,
+        Command::Restore(args) => restore::restore(path, &args.file)?,
+        Command::Customer(CustomerCommand::Forget { restaurant, phone }) => {
+            let owns_wal = config.database.replication.owns_wal();
+            customers::forget(path, &restaurant, &phone, owns_wal)?;
+        }
+        // A password is read and hashed before the database is touched.
+        Command::User(c) => users::run(path, c, &mut printed)?,
+        Command::Serve { .. } | Command::Demo { .. } => {
+            return Err(fail("serve and demo are not admin commands"));
+        }
+        command => {
+            // A secret is read (from stdin, maybe) before the database is touched.
+            let command = restaurants::with_access_token(command)?;
+            let access = if command.is_read_only() {
+                Access::Read
+            } else {
+                Access::Write
+            };
+            if access == Access::Write {
+                // Loaded before the write lock is taken: a command that parses a number must
+                // not hold a running server's writer for as long as the metadata takes to load.
+                crate::phone::warm_up();
+            }
+            let mut conn = db::open_existing(path, access)?;
+            // Imports and a restaurant's removal commit in chunks: a running server waits for
+            // the write lock no longer than one of them.
+            let commits_in_chunks = matches!(
+                &command,
+                Command::Customer(CustomerCommand::Import { .. })
+                    | Command::Reservation(ReservationCommand::Import { .. })
+                    | Command::Restaurant(RestaurantCommand::Remove(RemoveArgs { yes: true, .. }))
+            );
+            if commits_in_chunks {
+                // Chunks already committed stay: what was said about them is printed even when
+                // a later chunk fails.
+                if let Err(e) = run_command(&conn, command, config, &mut printed) {
+                    printed.write()?;
+                    return Err(e);
+                }
+            } else {
+                let behaviour = match access {
+                    Access::Read => TransactionBehavior::Deferred,
+                    Access::Write => TransactionBehavior::Immediate,
+                };
+                let tx = conn.transaction_with_behavior(behaviour)?;
+                run_command(&tx, command, config, &mut printed)?;
+                tx.commit()?;
+            }
+        }
+    }
+    printed.write()
+}
+
+fn run_command(
+    conn: &Connection,
+    command: Command,
+    config: &Config,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    match command {
+        Command::Restaurant(c) => restaurants::run(conn, c, config, p),
+        Command::Token(c) => tokens::run(conn, c, p),
+        Command::Template(c) => templates::run(conn, c, p),
+        Command::Customer(c) => customers::run(conn, c, p),
+        Command::Reservation(c) => {
+            reservations::run(conn, c, config.missed_calls.conversion_window_days, p)
+        }
+        Command::Calls(c) => calls::run(conn, c, p),
+        Command::Migrate
+        | Command::Key(_)
+        | Command::Whatsapp(_)
+        | Command::Backup(_)
+        | Command::Restore(_)
+        | Command::User(_)
+        | Command::Serve { .. }
+        | Command::Demo { .. } => Err(fail("not a command that runs in a transaction")),
+    }
 }

@@ -1,13 +1,13 @@
 //! `ringback template …`: the WhatsApp templates a restaurant sends, one per type, created or
 //! replaced by `template set`.
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::JsonFlag;
+use super::error::{AdminError, CommandError, usage};
+use super::output::{Printed, RestaurantList, count, print_json, write_table};
 use super::restaurants::require_restaurant;
-use crate::cli::error::{AdminError, usage};
 use crate::db::templates::{self as table, Template, TemplateType};
 use crate::time::format_utc;
 use crate::whatsapp::template::check_variable;
@@ -37,43 +37,121 @@ impl TemplateStatus {
 #[derive(Debug, Subcommand)]
 pub enum TemplateCommand {
     /// Create or replace the restaurant's template of a type.
-    Set {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// Which calls the template answers: without or with an upcoming reservation.
-        #[arg(long = "type", value_parser = parse_template_type, value_name = "MISSED_CALL|MISSED_CALL_WITH_RESERVATION")]
-        template_type: TemplateType,
-        /// The template's name at Meta.
-        #[arg(long, value_name = "META_NAME")]
-        name: String,
-        /// The template's language code at Meta, like fr or en_US.
-        #[arg(long, value_name = "CODE")]
-        language: String,
-        /// The template's review status at Meta; only APPROVED templates are sent.
-        #[arg(long, value_enum, default_value = "APPROVED")]
-        status: TemplateStatus,
-        /// Variables of the body parameters, in order.
-        #[arg(long, value_delimiter = ',', value_name = "VAR,VAR,…")]
-        body_params: Vec<String>,
-        /// Variable of the URL button.
-        #[arg(long, value_name = "VAR")]
-        button_param: Option<String>,
-        /// Used for customer_name when the customer has no name (default "there").
-        #[arg(long, value_name = "TEXT")]
-        name_fallback: Option<String>,
-        /// Whether the template is used; an inactive one is kept but not sent.
-        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set, default_value_t = true)]
-        active: bool,
-    },
+    Set(SetArgs),
     /// List the restaurant's templates.
-    List {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
+    List(RestaurantList),
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The restaurant's id (rst_…).
+    #[arg(long, value_name = "ID")]
+    pub restaurant: String,
+    /// Which calls the template answers: without or with an upcoming reservation.
+    #[arg(long = "type", value_parser = parse_template_type, value_name = "MISSED_CALL|MISSED_CALL_WITH_RESERVATION")]
+    pub template_type: TemplateType,
+    /// The template's name at Meta.
+    #[arg(long, value_name = "META_NAME")]
+    pub name: String,
+    /// The template's language code at Meta, like fr or en_US.
+    #[arg(long, value_name = "CODE")]
+    pub language: String,
+    /// The template's review status at Meta; only APPROVED templates are sent.
+    #[arg(long, value_enum, default_value = "APPROVED")]
+    pub status: TemplateStatus,
+    /// Variables of the body parameters, in order.
+    #[arg(long, value_delimiter = ',', value_name = "VAR,VAR,…")]
+    pub body_params: Vec<String>,
+    /// Variable of the URL button.
+    #[arg(long, value_name = "VAR")]
+    pub button_param: Option<String>,
+    /// Used for customer_name when the customer has no name (default "there").
+    #[arg(long, value_name = "TEXT")]
+    pub name_fallback: Option<String>,
+    /// Whether the template is used; an inactive one is kept but not sent.
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set, default_value_t = true)]
+    pub active: bool,
+}
+
+pub(super) fn run(
+    conn: &Connection,
+    c: TemplateCommand,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    match c {
+        TemplateCommand::Set(args) => set(conn, args, p),
+        TemplateCommand::List(args) => list(conn, args, p),
+    }
+}
+
+fn set(conn: &Connection, args: SetArgs, p: &mut Printed) -> Result<(), CommandError> {
+    let SetArgs {
+        restaurant,
+        template_type,
+        name,
+        language,
+        status,
+        body_params,
+        button_param,
+        name_fallback,
+        active,
+    } = args;
+    let spec = TemplateSpec {
+        restaurant_id: restaurant,
+        template_type,
+        name,
+        language,
+        status: status.as_str().into(),
+        body_params: body_params
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .collect(),
+        button_param,
+        name_fallback,
+        active,
+    };
+    let replaced = set_template(conn, &spec)?;
+    p.say(format!(
+        "{template_type} template of restaurant {} {}: {} ({}), {}, {}",
+        spec.restaurant_id,
+        if replaced { "replaced" } else { "created" },
+        spec.name.trim(),
+        spec.language.trim(),
+        spec.status,
+        if spec.active { "active" } else { "inactive" },
+    ));
+    Ok(())
+}
+
+fn list(conn: &Connection, args: RestaurantList, p: &mut Printed) -> Result<(), CommandError> {
+    let list = list_templates(conn, &args.restaurant)?;
+    if args.json.json {
+        print_json(&mut p.out, list.iter().map(template_json).collect())?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|t| {
+            vec![
+                t.template_type.to_string(),
+                t.name.clone(),
+                t.language.clone(),
+                t.status.clone(),
+                if t.active { "active" } else { "inactive" }.to_string(),
+                t.body_params.join(","),
+                t.button_param.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut p.out,
+        &[
+            "TYPE", "NAME", "LANGUAGE", "STATUS", "ACTIVE", "BODY", "BUTTON",
+        ],
+        &rows,
+    )?;
+    p.say(count(list.len() as i64, "template"));
+    Ok(())
 }
 
 /// What `template set` was told.

@@ -1,14 +1,16 @@
 //! `ringback token …`: partner tokens, created with their plaintext shown once, listed without
 //! secrets, revoked.
 
+use std::io::Write;
+
 use clap::Subcommand;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::JsonFlag;
+use super::error::{AdminError, CommandError, failed};
+use super::output::{JsonFlag, Printed, count, print_json, write_table};
 use super::restaurants::require_restaurant;
 use crate::auth::{generate_token, hash_token};
-use crate::cli::error::{AdminError, failed};
 use crate::db::tokens::{self as table, TokenInfo};
 use crate::time::format_utc;
 
@@ -36,6 +38,85 @@ pub enum TokenCommand {
         /// The token's id (tok_…), as `token list` shows it.
         token_id: String,
     },
+}
+
+pub(super) fn run(conn: &Connection, c: TokenCommand, p: &mut Printed) -> Result<(), CommandError> {
+    match c {
+        TokenCommand::Create { restaurant, name } => create(conn, &restaurant, name, p),
+        TokenCommand::List { restaurant, json } => list(conn, restaurant, json, p),
+        TokenCommand::Revoke { token_id } => revoke(conn, &token_id, p),
+    }
+}
+
+fn create(
+    conn: &Connection,
+    restaurant: &str,
+    name: Option<String>,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let (id, token) = create_token(conn, restaurant, name.as_deref())?;
+    writeln!(p.out, "{token}")?;
+    p.say(format!(
+        "token {id} created for restaurant {restaurant}; it is shown only this once"
+    ));
+    Ok(())
+}
+
+fn list(
+    conn: &Connection,
+    restaurant: Option<String>,
+    json: JsonFlag,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let list = list_tokens(conn, restaurant.as_deref())?;
+    if json.json {
+        print_json(&mut p.out, list.iter().map(token_json).collect())?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.clone(),
+                t.restaurant_id.clone(),
+                t.name.clone().unwrap_or_else(|| "-".into()),
+                format_utc(t.created_at),
+                // Minute-grained: written at most once a minute (SPEC §6.2).
+                t.last_used_at.map_or_else(|| "never".into(), format_utc),
+                t.revoked_at.map_or_else(
+                    || "active".to_string(),
+                    |at| format!("revoked {}", format_utc(at)),
+                ),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut p.out,
+        &[
+            "ID",
+            "RESTAURANT",
+            "NAME",
+            "CREATED_AT",
+            "LAST_USED_AT",
+            "STATE",
+        ],
+        &rows,
+    )?;
+    p.say(count(list.len() as i64, "token"));
+    Ok(())
+}
+
+fn revoke(conn: &Connection, token_id: &str, p: &mut Printed) -> Result<(), CommandError> {
+    match revoke_token(conn, token_id)? {
+        Revoked::Now => p.say(format!(
+            "token {token_id} revoked: its reports are refused from now on"
+        )),
+        Revoked::Already(at) => p.say(format!(
+            "token {token_id} was already revoked at {}; nothing changed",
+            format_utc(at)
+        )),
+    }
+    Ok(())
 }
 
 /// Creates a token; returns `(token id, plaintext token)`. Only the hash is stored.

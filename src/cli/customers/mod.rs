@@ -1,15 +1,21 @@
 //! `ringback customer …`: a restaurant's customers, added one by one or imported from CSV,
-//! suppressed and unsuppressed, listed.
+//! suppressed and unsuppressed, forgotten, listed.
 
+mod forget;
+
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Subcommand;
 use rusqlite::Connection;
 
-use super::JsonFlag;
+pub(super) use forget::forget;
+
+use super::error::{AdminError, CommandError, fail, failed, usage};
+use super::import::{import_customers, open, print_import};
+use super::output::{Printed, RestaurantList, count, print_json, write_table};
 use super::restaurants::{phone_for, require_restaurant};
 use crate::bookings::rules;
-use crate::cli::error::{AdminError, failed, usage};
 use crate::db::customers::{self as table, Customer};
 
 #[derive(Debug, Subcommand)]
@@ -63,13 +69,109 @@ pub enum CustomerCommand {
         phone: String,
     },
     /// List the restaurant's customers.
-    List {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
+    List(RestaurantList),
+}
+
+pub(super) fn run(
+    conn: &Connection,
+    c: CustomerCommand,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    match c {
+        CustomerCommand::Add {
+            restaurant,
+            phone,
+            name,
+        } => add(conn, &restaurant, &phone, name, p),
+        CustomerCommand::Import { restaurant, file } => {
+            let report = import_customers(conn, &restaurant, open(&file)?)?;
+            print_import(&report, p);
+            Ok(())
+        }
+        CustomerCommand::Suppress { restaurant, phone } => {
+            suppress(conn, &restaurant, &phone, true, p)
+        }
+        CustomerCommand::Unsuppress { restaurant, phone } => {
+            suppress(conn, &restaurant, &phone, false, p)
+        }
+        CustomerCommand::Forget { .. } => Err(fail("customer forget runs on its own connection")),
+        CustomerCommand::List(args) => list(conn, args, p),
+    }
+}
+
+fn add(
+    conn: &Connection,
+    restaurant: &str,
+    phone: &str,
+    name: Option<String>,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let (customer, created) = add_or_rename_customer(conn, restaurant, phone, name.as_deref())?;
+    writeln!(p.out, "{}", customer.id)?;
+    let number = &customer.phone_e164;
+    p.say(match (created, &customer.name) {
+        (true, Some(n)) => format!("customer {} added: {number}, named {n:?}", customer.id),
+        (true, None) => format!("customer {} added: {number}", customer.id),
+        (false, Some(n)) if name.is_some() => {
+            format!(
+                "customer {} ({number}) already exists; its name is now {n:?}",
+                customer.id
+            )
+        }
+        (false, _) => format!(
+            "customer {} ({number}) already exists; nothing changed",
+            customer.id
+        ),
+    });
+    Ok(())
+}
+
+/// `customer suppress` and `customer unsuppress`.
+fn suppress(
+    conn: &Connection,
+    restaurant: &str,
+    phone: &str,
+    suppressed: bool,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let c = set_suppression(conn, restaurant, phone, suppressed)?;
+    let (done, so) = if suppressed {
+        ("suppressed", "no WhatsApp messages")
+    } else {
+        ("unsuppressed", "WhatsApp messages allowed again")
+    };
+    p.say(format!("customer {} ({}) {done}: {so}", c.id, c.phone_e164));
+    Ok(())
+}
+
+fn list(conn: &Connection, args: RestaurantList, p: &mut Printed) -> Result<(), CommandError> {
+    let list = list_customers(conn, &args.restaurant)?;
+    if args.json.json {
+        print_json(
+            &mut p.out,
+            list.iter().map(crate::views::customer_json).collect(),
+        )?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|c| {
+            let suppressed = match (c.whatsapp_suppressed, &c.suppression_reason) {
+                (false, _) => "-".to_string(),
+                (true, Some(reason)) => format!("suppressed ({})", reason.as_str()),
+                (true, None) => "suppressed".into(),
+            };
+            vec![
+                c.id.clone(),
+                c.phone_e164.clone(),
+                c.name.clone().unwrap_or_else(|| "-".into()),
+                suppressed,
+            ]
+        })
+        .collect();
+    write_table(&mut p.out, &["ID", "PHONE", "NAME", "WHATSAPP"], &rows)?;
+    p.say(count(list.len() as i64, "customer"));
+    Ok(())
 }
 
 /// Adds a customer, or updates the name of the one with this number. Returns its id.

@@ -1,11 +1,84 @@
 //! `reservation add`: one reservation, under the partner API's rules, each broken rule named by
 //! its flag.
 
+use std::io::Write;
+
+use clap::Args;
 use rusqlite::Connection;
 
+use super::reservation_json;
 use crate::bookings::{self, BookingError, BookingRequest, CustomerRequest};
-use crate::cli::error::{AdminError, failed, usage};
+use crate::cli::error::{AdminError, CommandError, failed, usage};
+use crate::cli::output::Printed;
 use crate::cli::restaurants::require_restaurant;
+use crate::db::reservations::find_restaurant_reservation;
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The restaurant's id (rst_…).
+    #[arg(long, value_name = "ID")]
+    pub restaurant: String,
+    /// The phone number, E.164 or national (read with the restaurant's country).
+    #[arg(long)]
+    pub phone: String,
+    /// RFC 3339, or the restaurant's local time without an offset.
+    #[arg(long, value_name = "DATETIME")]
+    pub start: String,
+    /// How many guests.
+    #[arg(long, value_name = "N")]
+    pub party_size: i64,
+    /// The reservation's status, like CONFIRMED or PENDING.
+    #[arg(long, default_value = crate::bookings::rules::DEFAULT_STATUS)]
+    pub status: String,
+    /// The guest's name; sets the customer's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The booking system's id for it, unique per restaurant.
+    #[arg(long, value_name = "X")]
+    pub external_id: Option<String>,
+}
+
+pub(super) fn add(
+    conn: &Connection,
+    args: AddArgs,
+    window_days: i64,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let AddArgs {
+        restaurant,
+        phone,
+        start,
+        party_size,
+        status,
+        name,
+        external_id,
+    } = args;
+    let id = add_reservation(
+        conn,
+        &ReservationSpec {
+            restaurant_id: &restaurant,
+            phone: &phone,
+            start: &start,
+            party_size,
+            status: &status,
+            name: name.as_deref(),
+            external_id: external_id.as_deref(),
+        },
+        window_days,
+    )?;
+    writeln!(p.out, "{id}")?;
+    if let Some(r) = find_restaurant_reservation(conn, &restaurant, &id)? {
+        let v = reservation_json(conn, &r)?;
+        p.say(format!(
+            "reservation {id} added: {}, party of {}, {}, for {}",
+            v["start_at"].as_str().unwrap_or_default(),
+            v["party_size"],
+            v["status"].as_str().unwrap_or_default(),
+            v["customer"]["phone_number"].as_str().unwrap_or("-"),
+        ));
+    }
+    Ok(())
+}
 
 /// What `reservation add` was told.
 pub struct ReservationSpec<'a> {

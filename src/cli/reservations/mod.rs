@@ -9,12 +9,13 @@ use clap::Subcommand;
 use rusqlite::Connection;
 use serde_json::Value;
 
-pub use add::{ReservationSpec, add_reservation};
+pub use add::{AddArgs, ReservationSpec, add_reservation};
 
-use super::JsonFlag;
+use super::error::{AdminError, CommandError, failed};
+use super::import::{import_reservations, open, print_import};
+use super::output::{Printed, RestaurantList, count, print_json, write_table};
 use super::restaurants::require_restaurant;
 use crate::bookings::rules;
-use crate::cli::error::{AdminError, failed};
 use crate::db::customers::find_customer;
 use crate::db::reservations::{self as table, Reservation};
 use crate::views::reservation_json as reservation_json_view;
@@ -23,29 +24,7 @@ use add::command_error;
 #[derive(Debug, Subcommand)]
 pub enum ReservationCommand {
     /// Add a reservation; prints its id.
-    Add {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        /// The phone number, E.164 or national (read with the restaurant's country).
-        #[arg(long)]
-        phone: String,
-        /// RFC 3339, or the restaurant's local time without an offset.
-        #[arg(long, value_name = "DATETIME")]
-        start: String,
-        /// How many guests.
-        #[arg(long, value_name = "N")]
-        party_size: i64,
-        /// The reservation's status, like CONFIRMED or PENDING.
-        #[arg(long, default_value = crate::bookings::rules::DEFAULT_STATUS)]
-        status: String,
-        /// The guest's name; sets the customer's name.
-        #[arg(long)]
-        name: Option<String>,
-        /// The booking system's id for it, unique per restaurant.
-        #[arg(long, value_name = "X")]
-        external_id: Option<String>,
-    },
+    Add(AddArgs),
     /// Import reservations from a CSV file with an
     /// `external_id,phone,name,start,party_size,status` header.
     Import {
@@ -65,13 +44,65 @@ pub enum ReservationCommand {
         status: String,
     },
     /// List the restaurant's reservations.
-    List {
-        /// The restaurant's id (rst_…).
-        #[arg(long, value_name = "ID")]
-        restaurant: String,
-        #[command(flatten)]
-        json: JsonFlag,
-    },
+    List(RestaurantList),
+}
+
+/// `window_days`: `missed_calls.conversion_window_days`, for the conversion a new reservation
+/// may be.
+pub(super) fn run(
+    conn: &Connection,
+    c: ReservationCommand,
+    window_days: i64,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    match c {
+        ReservationCommand::Add(args) => add::add(conn, args, window_days, p),
+        ReservationCommand::Import { restaurant, file } => {
+            let report = import_reservations(conn, &restaurant, open(&file)?, window_days)?;
+            print_import(&report, p);
+            Ok(())
+        }
+        ReservationCommand::Update { id, status } => {
+            update_reservation(conn, &id, &status)?;
+            p.say(format!("reservation {id}: status {status}"));
+            Ok(())
+        }
+        ReservationCommand::List(args) => list(conn, args, p),
+    }
+}
+
+fn list(conn: &Connection, args: RestaurantList, p: &mut Printed) -> Result<(), CommandError> {
+    let list = list_reservations(conn, &args.restaurant)?;
+    let views = list
+        .iter()
+        .map(|r| reservation_json(conn, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.json.json {
+        print_json(&mut p.out, Value::Array(views))?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            vec![
+                v["id"].as_str().unwrap_or_default().to_string(),
+                v["start_at"].as_str().unwrap_or_default().to_string(),
+                v["party_size"].to_string(),
+                v["status"].as_str().unwrap_or_default().to_string(),
+                v["customer"]["phone_number"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string(),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut p.out,
+        &["ID", "START_AT", "PARTY", "STATUS", "PHONE"],
+        &rows,
+    )?;
+    p.say(count(views.len() as i64, "reservation"));
+    Ok(())
 }
 
 pub fn update_reservation(conn: &Connection, id: &str, status: &str) -> Result<(), AdminError> {

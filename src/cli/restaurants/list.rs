@@ -3,9 +3,82 @@
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::cli::error::AdminError;
+use crate::cli::error::{AdminError, CommandError};
+use crate::cli::output::{JsonFlag, Printed, count, print_json, write_table};
+use crate::config::Config;
 use crate::db::restaurants::{self as table, Restaurant};
 use crate::time::format_utc;
+use crate::vault::Vault;
+
+pub(super) fn list(
+    conn: &Connection,
+    json: JsonFlag,
+    config: &Config,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let list = list_restaurants(conn)?;
+    let vault = Vault::load(&config.database.key_path());
+    // A token the key file cannot open is no WhatsApp integration (SPEC §8.2): the list
+    // says so, and why, rather than "on".
+    let mut problems = Vec::new();
+    let whatsapp: Vec<&str> = list
+        .iter()
+        .map(|r| match &r.whatsapp {
+            None => "off",
+            Some(account) => match vault.open(&r.id, &account.access_token) {
+                Ok(_) => "on",
+                Err(problem) => {
+                    problems.push((r.id.clone(), problem));
+                    "unreadable"
+                }
+            },
+        })
+        .collect();
+    if json.json {
+        print_json(
+            &mut p.out,
+            list.iter()
+                .zip(&whatsapp)
+                .map(|(r, w)| restaurant_json(r, *w == "on"))
+                .collect(),
+        )?;
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .zip(&whatsapp)
+            .map(|(r, whatsapp)| {
+                vec![
+                    r.id.clone(),
+                    r.name.clone(),
+                    r.country.clone(),
+                    r.timezone.clone(),
+                    if r.missed_calls_enabled { "on" } else { "off" }.to_string(),
+                    whatsapp.to_string(),
+                ]
+            })
+            .collect();
+        write_table(
+            &mut p.out,
+            &[
+                "ID",
+                "NAME",
+                "COUNTRY",
+                "TIMEZONE",
+                "MISSED_CALLS",
+                "WHATSAPP",
+            ],
+            &rows,
+        )?;
+        p.say(count(list.len() as i64, "restaurant"));
+    }
+    for (id, problem) in problems {
+        p.say(format!(
+            "restaurant {id}: its WhatsApp access token cannot be decrypted ({problem}); \
+             it sends nothing until the right key file is back or the token is set again"
+        ));
+    }
+    Ok(())
+}
 
 pub fn list_restaurants(conn: &Connection) -> Result<Vec<Restaurant>, AdminError> {
     Ok(table::list_restaurants(conn)?)

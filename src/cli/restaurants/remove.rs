@@ -1,10 +1,45 @@
 //! `restaurant remove`: what a restaurant takes with it, and its removal in short transactions.
 
+use clap::Args;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::require_restaurant;
-use crate::cli::error::{AdminError, failed};
+use crate::cli::error::{AdminError, CommandError, fail, failed};
+use crate::cli::output::{Printed, count};
 use crate::db::restaurants::{self as table, Restaurant};
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The restaurant's id (rst_…).
+    pub id: String,
+    /// Really delete; without it, only say what would go.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// Without `--yes`, only says what would go, and fails.
+pub(super) fn remove(
+    conn: &Connection,
+    args: RemoveArgs,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let RemoveArgs { id, yes } = args;
+    if yes {
+        let rows = remove_restaurant(conn, &id)?;
+        p.say(format!(
+            "restaurant {id} removed, with {}",
+            describe_rows(&rows)
+        ));
+        Ok(())
+    } else {
+        let (restaurant, rows) = removal_of(conn, &id)?;
+        Err(fail(format!(
+            "restaurant {id} was not removed: pass --yes to delete {} and its {}",
+            restaurant.name,
+            describe_rows(&rows)
+        )))
+    }
+}
 
 /// What removing a restaurant takes with it: `(row name, count)` per scoped table.
 pub type ScopedRows = Vec<(&'static str, i64)>;
@@ -55,4 +90,15 @@ pub fn remove_restaurant(conn: &Connection, id: &str) -> Result<ScopedRows, Admi
         }
     }
     Ok(removed)
+}
+
+/// `3 calls, 1 reservation, 2 customers, 2 templates and 1 token`.
+fn describe_rows(rows: &ScopedRows) -> String {
+    let mut parts: Vec<String> = rows.iter().map(|(row, n)| count(*n, row)).collect();
+    let last = parts.pop().unwrap_or_default();
+    if parts.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", parts.join(", "))
+    }
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use rusqlite::TransactionBehavior;
 
-use super::{CommandError, fail};
+use crate::cli::error::{CommandError, fail};
+use crate::cli::output::count;
 use crate::cli::restaurants::{phone_for, require_restaurant};
 use crate::db::{self, Access, erasure};
 use crate::phone::mask;
@@ -19,7 +20,7 @@ const CHECKPOINT_AGAIN: Duration = Duration::from_millis(20);
 /// `owns_wal`: no replication reads the WAL (`database.replication = "none"`), so the erasure may
 /// empty it; under Litestream only a passive checkpoint runs, and Litestream empties the WAL
 /// once it has shipped it (SPEC §8.1).
-pub fn forget(
+pub(in crate::cli) fn forget(
     database: &Path,
     restaurant_id: &str,
     phone: &str,
@@ -62,9 +63,9 @@ pub fn forget(
             mask(number.as_str()),
             restaurant.id,
             forgotten.customer_id.as_deref().unwrap_or("(none)"),
-            super::count(forgotten.calls as i64, "call"),
+            count(forgotten.calls as i64, "call"),
             erasure::FORGOTTEN,
-            super::count(forgotten.reservations as i64, "reservation")
+            count(forgotten.reservations as i64, "reservation")
         );
         if !owns_wal {
             eprintln!(

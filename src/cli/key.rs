@@ -3,13 +3,22 @@
 //! there: the new key is written (`.new`) before anything is sealed with it, the re-seal is one
 //! transaction, and only then does the new key take the key file's name.
 
+use clap::Subcommand;
 use rusqlite::TransactionBehavior;
 
-use super::{CommandError, Printed, count, fail};
+use super::error::{CommandError, fail};
+use super::output::{Printed, count};
 use crate::config::Config;
 use crate::db::restaurants::{reseal_token, sealed_tokens};
 use crate::db::{self, Access};
 use crate::vault::{NEW, OLD, Rotation, Vault, companion};
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Seal every access token under a new key; the old key file is kept as ringback.key.old.
+    /// Safe while the server runs, which takes the new key at its next send.
+    Rotate,
+}
 
 pub(super) fn rotate(config: &Config, p: &mut Printed) -> Result<(), CommandError> {
     let key_path = config.database.key_path();
