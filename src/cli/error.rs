@@ -60,7 +60,7 @@ impl From<db::OpenError> for CommandError {
     fn from(e: db::OpenError) -> Self {
         // Run in the folder where the demo ran, with no --db: the demo's database is most
         // likely the one meant, and "ringback migrate" would make an empty one beside it.
-        let demo = crate::demo::DEMO_DB;
+        let demo = super::demo::DEMO_DB;
         let hint = match &e {
             db::OpenError::Missing(path)
                 if path.as_str() != demo && std::path::Path::new(demo).is_file() =>

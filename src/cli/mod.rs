@@ -1,9 +1,10 @@
-//! The command line (SPEC §6.2): the global flags, every command, and the dispatch that runs an
-//! admin command on the database (each command's flags and code are in its own module).
+//! The command line (SPEC §6.2): the global flags, every command, and the dispatch that runs
+//! one (each command's flags and code are in its own module).
 
 pub mod backup;
 pub mod calls;
 pub mod customers;
+pub mod demo;
 mod error;
 mod import;
 pub mod key;
@@ -12,6 +13,7 @@ mod output;
 pub mod reservations;
 pub mod restaurants;
 pub mod restore;
+pub mod serve;
 pub mod templates;
 pub mod tokens;
 pub mod users;
@@ -33,6 +35,7 @@ use output::Printed;
 use reservations::ReservationCommand;
 use restaurants::{RemoveArgs, RestaurantCommand};
 use restore::RestoreArgs;
+use serve::ServeArgs;
 use templates::TemplateCommand;
 use tokens::TokenCommand;
 use users::UserCommand;
@@ -61,18 +64,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the partner API, the console, the Telnyx and WhatsApp webhooks, health and metrics.
-    Serve {
-        /// Address and port; overrides server.listen.
-        #[arg(long, value_name = "ADDR")]
-        listen: Option<String>,
-    },
+    Serve(ServeArgs),
     /// Seed (or reuse) ringback-demo.db with a demo restaurant and serve it with the sandbox
     /// transport: prints its partner token, two ready-to-paste curl commands and the console.
-    Demo {
-        /// Address and port; overrides server.listen.
-        #[arg(long, value_name = "ADDR")]
-        listen: Option<String>,
-    },
+    Demo(ServeArgs),
     /// Create the database or bring it to this version's schema.
     Migrate,
     /// Restaurants: add, change, connect WhatsApp, remove, list.
@@ -108,7 +103,33 @@ pub enum Command {
     Key(KeyCommand),
 }
 
+impl Cli {
+    /// The configuration as the flags change it: `--db`, `--listen`, and for `demo` its own
+    /// database and the sandbox transport.
+    pub fn configure(&self, mut config: Config) -> Config {
+        if let Some(db) = &self.db {
+            config.database.path = db.clone();
+            config.set_by_flag("database.path");
+        }
+        if let Command::Serve(ServeArgs { listen: Some(addr) })
+        | Command::Demo(ServeArgs { listen: Some(addr) }) = &self.command
+        {
+            config.server.listen = addr.clone();
+            config.set_by_flag("server.listen");
+        }
+        if let Command::Demo(_) = &self.command {
+            config = demo::demo_config(config, self.db.clone());
+        }
+        config
+    }
+}
+
 impl Command {
+    /// `serve` and `demo`: a server, whose panics and last word go to its log.
+    pub fn is_server(&self) -> bool {
+        matches!(self, Command::Serve(_) | Command::Demo(_))
+    }
+
     /// Commands that only read: they open the database read-only, so they never take its write
     /// lock nor migrate it.
     pub fn is_read_only(&self) -> bool {
@@ -127,6 +148,16 @@ impl Command {
     }
 }
 
+/// Runs the command: `serve` and `demo` serve until Ctrl-C or SIGTERM; any other command runs
+/// against the configured database.
+pub fn run(command: Command, config: Config) -> Result<(), CommandError> {
+    match command {
+        Command::Serve(_) => serve::serve(config, None),
+        Command::Demo(_) => demo::serve_demo(config),
+        admin => run_admin(admin, &config),
+    }
+}
+
 /// Runs an admin command (anything but `serve` and `demo`) against the configured database.
 ///
 /// Only `migrate` creates the database; every other command needs one already there. A command
@@ -134,7 +165,7 @@ impl Command {
 /// that writes is one transaction, taken for writing from the start so that a running server's
 /// writer and the command queue behind each other instead of failing. Imports commit in chunks
 /// instead (see `import`), so that a server keeps answering reports during a long one.
-pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
+fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
     let path = &config.database.path;
     let mut printed = Printed::default();
     match command {
@@ -150,7 +181,7 @@ pub fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> 
         }
         // A password is read and hashed before the database is touched.
         Command::User(c) => users::run(path, c, &mut printed)?,
-        Command::Serve { .. } | Command::Demo { .. } => {
+        Command::Serve(_) | Command::Demo(_) => {
             return Err(fail("serve and demo are not admin commands"));
         }
         command => {
@@ -217,7 +248,7 @@ fn run_command(
         | Command::Backup(_)
         | Command::Restore(_)
         | Command::User(_)
-        | Command::Serve { .. }
-        | Command::Demo { .. } => Err(fail("not a command that runs in a transaction")),
+        | Command::Serve(_)
+        | Command::Demo(_) => Err(fail("not a command that runs in a transaction")),
     }
 }

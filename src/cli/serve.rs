@@ -1,11 +1,20 @@
-//! `serve` and `demo`: the runtime, the listener, and the signals that stop them.
+//! `ringback serve` (and `demo`, which serves the same way): the runtime, the listener, and the
+//! signals that stop them.
 
 use std::io::Write;
 
+use clap::Args;
+
+use super::error::{CommandError, fail};
 use crate::app::App;
-use crate::cli::{CommandError, fail};
 use crate::config::Config;
-use crate::demo;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port; overrides server.listen.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
 
 /// Text printed once the server's address is known (the demo's token and curl commands), from
 /// its scheme and address.
@@ -65,16 +74,4 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// Seeds the demo database, prints the token and two curl commands, and serves.
-pub fn serve_demo(config: Config) -> Result<(), CommandError> {
-    let seed = demo::prepare(&config)?;
-    let database = config.database.path.clone();
-    serve(
-        config,
-        Some(Box::new(move |scheme, addr| {
-            demo::banner(&seed, scheme, addr, &database)
-        })),
-    )
 }
