@@ -1,5 +1,4 @@
-//! `ringback backup FILE` (SPEC §8): a consistent copy taken while the server runs, and the
-//! copying and checking that `restore` shares.
+//! `ringback backup FILE` (SPEC §8): a consistent, checked copy, taken while the server runs.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,5 +1,4 @@
-//! How a command fails: what the operations behind it return (a value it cannot take, or a
-//! command that could not be carried out), and the exit code and message the process ends with.
+//! How a command fails: its operations' errors, and the exit code and message it ends with.
 
 use crate::db::{self, DbError};
 
@@ -21,11 +20,11 @@ impl From<rusqlite::Error> for AdminError {
     }
 }
 
-pub(crate) fn usage(message: impl Into<String>) -> AdminError {
+pub(super) fn usage(message: impl Into<String>) -> AdminError {
     AdminError::Usage(message.into())
 }
 
-pub(crate) fn failed(message: impl Into<String>) -> AdminError {
+pub(super) fn failed(message: impl Into<String>) -> AdminError {
     AdminError::Failed(message.into())
 }
 

@@ -1,7 +1,4 @@
-//! CSV imports for a first load: customers (`phone,name`) and reservations
-//! (`external_id,phone,name,start,party_size,status`). A bad row is reported with its line and
-//! reason and skipped; the import never stops at it. Rows are committed in chunks, so a server
-//! running beside the import keeps answering. On a terminal, progress is shown.
+//! `customer import` and `reservation import`: CSV files for a first load.
 
 use std::io::{IsTerminal, Read, Write};
 
@@ -17,6 +14,11 @@ use crate::bookings::{
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_reservation_by_external_id;
 use crate::db::restaurants::Restaurant;
+
+// Customers come as `phone,name`, reservations as `external_id,phone,name,start,party_size,
+// status`. A bad row is reported with its line and reason and skipped; the import never stops at
+// it. Rows are committed in chunks, so a server running beside the import keeps answering. On a
+// terminal, progress is shown.
 
 /// How an import went: counts, and each rejected line with its reason.
 #[derive(Debug, Default)]

@@ -1,5 +1,4 @@
-//! `ringback migrate`: creates the database or brings it to this version's schema, and makes
-//! or checks the key file that seals the access tokens.
+//! `ringback migrate`: the database created or brought to this version's schema, and its key.
 
 use super::error::CommandError;
 use super::output::{Printed, count};

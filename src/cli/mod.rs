@@ -1,5 +1,4 @@
-//! The command line (SPEC §6.2): the global flags, every command, and the dispatch that runs
-//! one (each command's flags and code are in its own module).
+//! The command line (SPEC §6.2): the global flags, every command, and the dispatch that runs it.
 
 pub mod backup;
 pub mod calls;
@@ -184,47 +183,56 @@ fn run_admin(command: Command, config: &Config) -> Result<(), CommandError> {
         Command::Serve(_) | Command::Demo(_) => {
             return Err(fail("serve and demo are not admin commands"));
         }
-        command => {
-            // A secret is read (from stdin, maybe) before the database is touched.
-            let command = restaurants::with_access_token(command)?;
-            let access = if command.is_read_only() {
-                Access::Read
-            } else {
-                Access::Write
-            };
-            if access == Access::Write {
-                // Loaded before the write lock is taken: a command that parses a number must
-                // not hold a running server's writer for as long as the metadata takes to load.
-                crate::phone::warm_up();
-            }
-            let mut conn = db::open_existing(path, access)?;
-            // Imports and a restaurant's removal commit in chunks: a running server waits for
-            // the write lock no longer than one of them.
-            let commits_in_chunks = matches!(
-                &command,
-                Command::Customer(CustomerCommand::Import { .. })
-                    | Command::Reservation(ReservationCommand::Import { .. })
-                    | Command::Restaurant(RestaurantCommand::Remove(RemoveArgs { yes: true, .. }))
-            );
-            if commits_in_chunks {
-                // Chunks already committed stay: what was said about them is printed even when
-                // a later chunk fails.
-                if let Err(e) = run_command(&conn, command, config, &mut printed) {
-                    printed.write()?;
-                    return Err(e);
-                }
-            } else {
-                let behaviour = match access {
-                    Access::Read => TransactionBehavior::Deferred,
-                    Access::Write => TransactionBehavior::Immediate,
-                };
-                let tx = conn.transaction_with_behavior(behaviour)?;
-                run_command(&tx, command, config, &mut printed)?;
-                tx.commit()?;
-            }
-        }
+        command => run_in_database(command, config, &mut printed)?,
     }
     printed.write()
+}
+
+/// A command run on a connection of its own: read-only, or one write transaction, or for imports
+/// and a restaurant's removal, chunks that each commit.
+fn run_in_database(
+    command: Command,
+    config: &Config,
+    printed: &mut Printed,
+) -> Result<(), CommandError> {
+    // A secret is read (from stdin, maybe) before the database is touched.
+    let command = restaurants::with_access_token(command)?;
+    let access = if command.is_read_only() {
+        Access::Read
+    } else {
+        Access::Write
+    };
+    if access == Access::Write {
+        // Loaded before the write lock is taken: a command that parses a number must
+        // not hold a running server's writer for as long as the metadata takes to load.
+        crate::phone::warm_up();
+    }
+    let mut conn = db::open_existing(&config.database.path, access)?;
+    // Imports and a restaurant's removal commit in chunks: a running server waits for
+    // the write lock no longer than one of them.
+    let commits_in_chunks = matches!(
+        &command,
+        Command::Customer(CustomerCommand::Import { .. })
+            | Command::Reservation(ReservationCommand::Import { .. })
+            | Command::Restaurant(RestaurantCommand::Remove(RemoveArgs { yes: true, .. }))
+    );
+    if commits_in_chunks {
+        // Chunks already committed stay: what was said about them is printed even when
+        // a later chunk fails.
+        if let Err(e) = run_command(&conn, command, config, printed) {
+            std::mem::take(printed).write()?;
+            return Err(e);
+        }
+    } else {
+        let behaviour = match access {
+            Access::Read => TransactionBehavior::Deferred,
+            Access::Write => TransactionBehavior::Immediate,
+        };
+        let tx = conn.transaction_with_behavior(behaviour)?;
+        run_command(&tx, command, config, printed)?;
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 fn run_command(

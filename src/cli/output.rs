@@ -1,5 +1,4 @@
-//! What a command prints: its `--json` flag, the lines it gathers while it runs, and the table
-//! and JSON shapes of its listings.
+//! What a command prints: `--json`, the lines it gathers while it runs, tables and JSON.
 
 use std::io::Write;
 
@@ -28,7 +27,7 @@ pub struct RestaurantList {
 /// What a command prints, gathered while it runs and written once its transaction has ended:
 /// a reader that stops reading (`ringback calls list | less`) must not hold the database.
 #[derive(Debug, Default)]
-pub(crate) struct Printed {
+pub(super) struct Printed {
     /// stdout: the new id of a creation, or a listing; nothing for a change.
     pub out: Vec<u8>,
     /// stderr: what a change did, one line each.
@@ -55,7 +54,7 @@ impl Printed {
     }
 }
 
-pub(crate) fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<()> {
+pub(super) fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<()> {
     writeln!(
         out,
         "{}",
@@ -65,7 +64,7 @@ pub(crate) fn print_json(out: &mut impl Write, value: Value) -> std::io::Result<
 
 /// A list as text: its header row, then one line per row, columns aligned by two spaces (the
 /// last one left ragged, as it often holds free text).
-pub(crate) fn write_table(
+pub(super) fn write_table(
     out: &mut impl Write,
     header: &[&str],
     rows: &[Vec<String>],
@@ -94,6 +93,6 @@ pub(crate) fn write_table(
 }
 
 /// `1 token`, `2 tokens`.
-pub(crate) fn count(n: i64, what: &str) -> String {
+pub(super) fn count(n: i64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

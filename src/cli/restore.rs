@@ -1,5 +1,4 @@
-//! `ringback restore FILE` (SPEC §8): a checked, atomic swap back to a backup while the server
-//! is stopped, the database it replaces kept beside it.
+//! `ringback restore FILE` (SPEC §8): a checked, atomic swap back while the server is stopped.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,4 @@
-//! `ringback serve` (and `demo`, which serves the same way): the runtime, the listener, and the
-//! signals that stop them.
+//! `ringback serve`, and `demo`'s serving: the runtime, the listener, the signals that stop it.
 
 use std::io::Write;
 

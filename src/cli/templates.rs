@@ -1,5 +1,4 @@
-//! `ringback template …`: the WhatsApp templates a restaurant sends, one per type, created or
-//! replaced by `template set`.
+//! `ringback template …`: the WhatsApp templates a restaurant sends, one per type.
 
 use clap::{Args, Subcommand, ValueEnum};
 use rusqlite::Connection;

@@ -1,5 +1,4 @@
-//! `ringback token …`: partner tokens, created with their plaintext shown once, listed without
-//! secrets, revoked.
+//! `ringback token …`: partner tokens, their plaintext shown once, listed without secrets.
 
 use std::io::Write;
 

@@ -1,6 +1,7 @@
-//! `ringback user add|list|passwd|update|remove`: who may sign in to the console (SPEC §9). A
-//! password never appears on the command line: it is read from stdin, twice and without echo on
-//! a terminal.
+//! `ringback user …`: who may sign in to the console (SPEC §9).
+
+// A password never appears on the command line: it is read from stdin, twice and without echo
+// on a terminal.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;

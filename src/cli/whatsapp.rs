@@ -1,5 +1,4 @@
-//! `ringback whatsapp check`: the restaurants' WhatsApp numbers at Meta, asked about without a
-//! message.
+//! `ringback whatsapp check`: a restaurant's WhatsApp number at Meta, asked without a message.
 
 use std::io::Write;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! `calls list`: the ledger's calls, newest first, a table in each restaurant's time or JSON.
+//! `calls list`: the ledger's calls, newest first, as a table in each restaurant's time or JSON.
 
 use std::cmp::Reverse;
 use std::io::Write;
@@ -39,47 +39,15 @@ pub struct ListArgs {
     pub json: JsonFlag,
 }
 
+/// A call as the list shows it: with its restaurant, whose zone its time is written in.
+type Listed<'a> = (CallRow, &'a Restaurant);
+
 pub(super) fn list(conn: &Connection, args: ListArgs, p: &mut Printed) -> Result<(), CommandError> {
-    let ListArgs {
-        restaurant,
-        outcome,
-        since,
-        until,
-        limit,
-        json,
-    } = args;
-    let restaurants = match &restaurant {
+    let restaurants = match &args.restaurant {
         Some(id) => vec![require_restaurant(conn, id)?],
         None => list_restaurants(conn)?,
     };
-    // Each restaurant's calls are walked along its index with the bounds in its own
-    // zone; the newest of them all are kept.
-    let mut rows: Vec<(CallRow, &Restaurant)> = Vec::new();
-    let mut total = 0i64;
-    for r in &restaurants {
-        let tz = r.time_zone();
-        let bound = |when: Option<When>, ms: fn(When, &TimeZone) -> Option<i64>| {
-            when.map(|w| ms(w, &tz).ok_or_else(|| usage("--since or --until is out of range")))
-                .transpose()
-        };
-        let filter = CallFilter {
-            outcomes: outcome.clone(),
-            from: bound(since, When::first_ms)?,
-            to: bound(until, When::last_ms)?,
-        };
-        // One more than shown says whether this restaurant's calls are cut; the rest of
-        // them are only counted.
-        let found = list_restaurant_calls(conn, &r.id, &filter, limit + 1)?;
-        if found.len() > limit as usize {
-            total += count_restaurant_calls(conn, &r.id, &filter)?;
-        } else {
-            total += found.len() as i64;
-        }
-        rows.extend(found.into_iter().map(|row| (row, r)));
-    }
-    // Stable: calls of the same instant keep their restaurant's newest-first order.
-    rows.sort_by_key(|(row, _)| Reverse(row.occurred_at));
-    rows.truncate(limit as usize);
+    let (rows, total) = newest_calls(conn, &restaurants, &args)?;
     let shown = rows.len() as i64;
     if total > shown {
         // --limit goes up to 100 000: past that, only narrowing shows the rest.
@@ -94,24 +62,62 @@ pub(super) fn list(conn: &Connection, args: ListArgs, p: &mut Printed) -> Result
             count(total, "call"),
             total - shown
         ));
-    } else if !json.json {
+    } else if !args.json.json {
         p.say(count(shown, "call"));
     }
-    if json.json {
+    if args.json.json {
         let views: Vec<CallView> = rows
             .iter()
             .map(|(row, _)| CallView::from_row(row))
             .collect();
         print_json(&mut p.out, serde_json::to_value(&views).unwrap_or_default())?;
     } else {
-        print_table(&rows, restaurant.is_none(), &mut p.out)?;
+        print_table(&rows, args.restaurant.is_none(), &mut p.out)?;
     }
     Ok(())
 }
 
+/// The newest calls of `restaurants` that the filters keep, `--limit` of them at most, and how
+/// many the filters keep in all. Each restaurant's calls are walked along its index with the
+/// bounds in its own zone; the newest of them all are kept.
+fn newest_calls<'a>(
+    conn: &Connection,
+    restaurants: &'a [Restaurant],
+    args: &ListArgs,
+) -> Result<(Vec<Listed<'a>>, i64), CommandError> {
+    let limit = args.limit;
+    let mut rows: Vec<Listed> = Vec::new();
+    let mut total = 0i64;
+    for r in restaurants {
+        let tz = r.time_zone();
+        let bound = |when: Option<When>, ms: fn(When, &TimeZone) -> Option<i64>| {
+            when.map(|w| ms(w, &tz).ok_or_else(|| usage("--since or --until is out of range")))
+                .transpose()
+        };
+        let filter = CallFilter {
+            outcomes: args.outcome.clone(),
+            from: bound(args.since, When::first_ms)?,
+            to: bound(args.until, When::last_ms)?,
+        };
+        // One more than shown says whether this restaurant's calls are cut; the rest of
+        // them are only counted.
+        let found = list_restaurant_calls(conn, &r.id, &filter, limit + 1)?;
+        if found.len() > limit as usize {
+            total += count_restaurant_calls(conn, &r.id, &filter)?;
+        } else {
+            total += found.len() as i64;
+        }
+        rows.extend(found.into_iter().map(|row| (row, r)));
+    }
+    // Stable: calls of the same instant keep their restaurant's newest-first order.
+    rows.sort_by_key(|(row, _)| Reverse(row.occurred_at));
+    rows.truncate(limit as usize);
+    Ok((rows, total))
+}
+
 /// One row a call, under a header, its time in its restaurant's zone, the reason last.
 fn print_table(
-    rows: &[(CallRow, &Restaurant)],
+    rows: &[Listed],
     with_restaurant: bool,
     out: &mut impl Write,
 ) -> std::io::Result<()> {

@@ -1,5 +1,4 @@
-//! `ringback calls …`: the call ledger, every reported call and what became of it: `calls list`
-//! with its filters, `calls show`.
+//! `ringback calls …`: the call ledger, every reported call and what became of it.
 
 mod list;
 mod show;

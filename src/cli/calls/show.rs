@@ -1,5 +1,4 @@
-//! `calls show`: one call whole, its times in its restaurant's zone and in UTC, and what its
-//! message was sent with.
+//! `calls show`: one call whole, and what its message was sent with.
 
 use std::io::Write;
 
@@ -40,6 +39,17 @@ fn print_call(
     sent_with: Option<&str>,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
+    for (name, value) in call_fields(row, restaurant)
+        .into_iter()
+        .chain(message_fields(sent_with))
+    {
+        writeln!(out, "{name:<21}{value}")?;
+    }
+    Ok(())
+}
+
+/// The call's own fields, its times in its restaurant's zone and in UTC.
+fn call_fields(row: &CallRow, restaurant: Option<&Restaurant>) -> [(&'static str, String); 19] {
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let both_times = |ms: i64| match restaurant {
         Some(r) => format!("{} ({})", format_local(ms, &r.time_zone()), format_utc(ms)),
@@ -52,7 +62,7 @@ fn print_call(
             Some(message) => format!("{code}: {message}"),
             None => code.clone(),
         });
-    let fields = [
+    [
         ("id", row.id.clone()),
         (
             "restaurant",
@@ -87,10 +97,11 @@ fn print_call(
             row.next_attempt_at.map_or_else(|| "-".into(), both_times),
         ),
         ("debited_cents", row.debited_cents.to_string()),
-    ];
-    for (name, value) in fields {
-        writeln!(out, "{name:<21}{value}")?;
-    }
+    ]
+}
+
+/// What the message was sent with.
+fn message_fields(sent_with: Option<&str>) -> [(&'static str, String); 4] {
     // As the claim stored it: rows from before this was kept, or a forgotten caller's, have none.
     let message: serde_json::Value = sent_with
         .and_then(|m| serde_json::from_str(m).ok())
@@ -106,13 +117,10 @@ fn print_call(
                 .join(", ")
         },
     );
-    for (name, value) in [
+    [
         ("template", text("template")),
         ("template_language", text("language")),
         ("parameters", parameters),
         ("booking_link", text("booking_link")),
-    ] {
-        writeln!(out, "{name:<21}{value}")?;
-    }
-    Ok(())
+    ]
 }

@@ -1,5 +1,4 @@
-//! `customer forget` (SPEC §8): an erasure request. The customer's name and number leave every
-//! table, and their bytes leave the database file and its `-wal`, even while a server runs.
+//! `customer forget` (SPEC §8): an erasure request.
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,6 +16,9 @@ use crate::phone::mask;
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(10);
 const CHECKPOINT_AGAIN: Duration = Duration::from_millis(20);
 
+/// The customer's name and number leave every table, and their bytes leave the database file and
+/// its `-wal`, even while a server runs.
+///
 /// `owns_wal`: no replication reads the WAL (`database.replication = "none"`), so the erasure may
 /// empty it; under Litestream only a passive checkpoint runs, and Litestream empties the WAL
 /// once it has shipped it (SPEC §8.1).

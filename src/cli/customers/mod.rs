@@ -1,5 +1,4 @@
-//! `ringback customer …`: a restaurant's customers, added one by one or imported from CSV,
-//! suppressed and unsuppressed, forgotten, listed.
+//! `ringback customer …`: a restaurant's customers, and who gets no messages.
 
 mod forget;
 

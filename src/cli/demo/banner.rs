@@ -1,5 +1,4 @@
-//! What `ringback demo` prints before it serves: its partner token, two ready-to-paste curl
-//! commands, the console and how to reach it from the LAN.
+//! What `ringback demo` prints before it serves: its token, two curl commands, the console.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -26,23 +25,7 @@ pub fn banner(seed: &DemoSeed, scheme: &str, addr: SocketAddr, database: &Path) 
         )
     };
     let db = database.display();
-    let lan = lan_address();
-    let lan_line = match (addr.ip().is_unspecified(), &lan) {
-        (true, Some(ip)) => {
-            format!("From another machine on the LAN: {scheme}://{ip}:{port}/console/")
-        }
-        (true, None) => format!(
-            "From another machine on the LAN: {scheme}://<this machine's address>:{port}/console/"
-        ),
-        (false, _) => format!(
-            "From another machine on the LAN: start it with --listen 0.0.0.0:{port}, then open \
-             {scheme}://{}:{port}/console/",
-            lan.map_or_else(
-                || "<this machine's address>".to_string(),
-                |ip| ip.to_string()
-            )
-        ),
-    };
+    let lan_line = lan_line(scheme, addr);
     format!(
         "ringback demo: {NAME} ({}), sandbox transport (nothing leaves this machine), \
          database {db}\n\
@@ -61,6 +44,28 @@ pub fn banner(seed: &DemoSeed, scheme: &str, addr: SocketAddr, database: &Path) 
         seed.guest_name,
         curl(&seed.guest_phone, &format!("demo-{run}-2")),
     )
+}
+
+/// How another machine on the LAN reaches the console.
+fn lan_line(scheme: &str, addr: SocketAddr) -> String {
+    let port = addr.port();
+    let lan = lan_address();
+    match (addr.ip().is_unspecified(), &lan) {
+        (true, Some(ip)) => {
+            format!("From another machine on the LAN: {scheme}://{ip}:{port}/console/")
+        }
+        (true, None) => format!(
+            "From another machine on the LAN: {scheme}://<this machine's address>:{port}/console/"
+        ),
+        (false, _) => format!(
+            "From another machine on the LAN: start it with --listen 0.0.0.0:{port}, then open \
+             {scheme}://{}:{port}/console/",
+            lan.map_or_else(
+                || "<this machine's address>".to_string(),
+                |ip| ip.to_string()
+            )
+        ),
+    }
 }
 
 /// This machine's address on the LAN: the source address of the default route, found without

@@ -75,9 +75,24 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
         None => create_restaurant(conn, vault)?,
     };
     let token = partner_token(conn, &restaurant_id, vault)?;
-    let guests = crate::db::customers::list_customers(conn, &restaurant_id)?.len();
+    let (guest_name, guest_phone) = book_guest(conn, &restaurant_id)?;
+    add_console_user(conn, &restaurant_id)?;
+    let unknown_caller = fresh_number(conn, &restaurant_id, "07 8")?;
+    Ok(DemoSeed {
+        restaurant_id,
+        token,
+        unknown_caller,
+        guest_name,
+        guest_phone,
+    })
+}
+
+/// Books the next of `GUESTS` for tomorrow at 20:00, on a number the restaurant has never seen;
+/// returns the guest's name and number.
+fn book_guest(conn: &Connection, restaurant_id: &str) -> Result<(String, String), AdminError> {
+    let guests = crate::db::customers::list_customers(conn, restaurant_id)?.len();
     let guest_name = GUESTS[guests % GUESTS.len()].to_string();
-    let guest_phone = fresh_number(conn, &restaurant_id, "06 4")?;
+    let guest_phone = fresh_number(conn, restaurant_id, "06 4")?;
     let now =
         Zoned::now().with_time_zone(crate::time::zone(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
     let tomorrow = now
@@ -87,7 +102,7 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
     reservations::add_reservation(
         conn,
         &reservations::ReservationSpec {
-            restaurant_id: &restaurant_id,
+            restaurant_id,
             phone: &guest_phone,
             start: &start,
             party_size: 2,
@@ -97,6 +112,11 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
         },
         crate::config::MissedCallsConfig::default().conversion_window_days,
     )?;
+    Ok((guest_name, guest_phone))
+}
+
+/// The console's demo user, the first time.
+fn add_console_user(conn: &Connection, restaurant_id: &str) -> Result<(), AdminError> {
     if crate::db::users::find_login(conn, CONSOLE_USER)?.is_none() {
         let hash = crate::console::password::hash_password(CONSOLE_PASSWORD)
             .map_err(|e| AdminError::Failed(e.to_string()))?;
@@ -104,19 +124,12 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
             conn,
             CONSOLE_USER,
             &hash,
-            Some(&restaurant_id),
+            Some(restaurant_id),
             None,
             crate::time::now_ms(),
         )?;
     }
-    let unknown_caller = fresh_number(conn, &restaurant_id, "07 8")?;
-    Ok(DemoSeed {
-        restaurant_id,
-        token,
-        unknown_caller,
-        guest_name,
-        guest_phone,
-    })
+    Ok(())
 }
 
 /// The demo's partner token: derived from its key file, so that every run prints the same one

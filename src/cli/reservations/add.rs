@@ -1,5 +1,4 @@
-//! `reservation add`: one reservation, under the partner API's rules, each broken rule named by
-//! its flag.
+//! `reservation add`: one reservation, under the partner API's rules, named by their flags.
 
 use std::io::Write;
 

@@ -1,5 +1,4 @@
-//! `ringback reservation …`: a restaurant's reservations, entered by the operator or imported:
-//! added, their status changed, listed.
+//! `ringback reservation …`: a restaurant's reservations: added, imported, changed, listed.
 
 mod add;
 

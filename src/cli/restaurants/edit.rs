@@ -1,5 +1,4 @@
-//! `restaurant add` and `restaurant update`: a restaurant's name, country, zone, booking page,
-//! features, balance and Telnyx number, each checked before it is written.
+//! `restaurant add` and `update`: a restaurant's settings, each checked before it is written.
 
 use std::io::Write;
 

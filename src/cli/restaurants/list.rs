@@ -43,33 +43,7 @@ pub(super) fn list(
                 .collect(),
         )?;
     } else {
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .zip(&whatsapp)
-            .map(|(r, whatsapp)| {
-                vec![
-                    r.id.clone(),
-                    r.name.clone(),
-                    r.country.clone(),
-                    r.timezone.clone(),
-                    if r.missed_calls_enabled { "on" } else { "off" }.to_string(),
-                    whatsapp.to_string(),
-                ]
-            })
-            .collect();
-        write_table(
-            &mut p.out,
-            &[
-                "ID",
-                "NAME",
-                "COUNTRY",
-                "TIMEZONE",
-                "MISSED_CALLS",
-                "WHATSAPP",
-            ],
-            &rows,
-        )?;
-        p.say(count(list.len() as i64, "restaurant"));
+        print_table(&list, &whatsapp, p)?;
     }
     for (id, problem) in problems {
         p.say(format!(
@@ -77,6 +51,42 @@ pub(super) fn list(
              it sends nothing until the right key file is back or the token is set again"
         ));
     }
+    Ok(())
+}
+
+/// One row a restaurant, under a header, and on stderr how many there are.
+fn print_table(
+    list: &[Restaurant],
+    whatsapp: &[&str],
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .zip(whatsapp)
+        .map(|(r, whatsapp)| {
+            vec![
+                r.id.clone(),
+                r.name.clone(),
+                r.country.clone(),
+                r.timezone.clone(),
+                if r.missed_calls_enabled { "on" } else { "off" }.to_string(),
+                whatsapp.to_string(),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut p.out,
+        &[
+            "ID",
+            "NAME",
+            "COUNTRY",
+            "TIMEZONE",
+            "MISSED_CALLS",
+            "WHATSAPP",
+        ],
+        &rows,
+    )?;
+    p.say(count(list.len() as i64, "restaurant"));
     Ok(())
 }
 

@@ -1,5 +1,4 @@
-//! `ringback restaurant …`: the restaurants a box serves, and the lookups every other command
-//! makes through them.
+//! `ringback restaurant …`: the restaurants a box serves, and the lookups every command makes.
 
 mod edit;
 mod list;

@@ -1,6 +1,4 @@
-//! `restaurant whatsapp`: the restaurant's WhatsApp Business number, its access token read from
-//! stdin or the environment rather than the command line, and sealed before it reaches the
-//! database.
+//! `restaurant whatsapp`: the restaurant's WhatsApp Business number and its sealed token.
 
 use std::io::Read;
 
