@@ -6,16 +6,13 @@
 
 #![forbid(unsafe_code)]
 
-pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod bookings;
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod console;
 pub mod db;
-pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod jobs;
@@ -27,7 +24,6 @@ pub mod phone;
 pub mod rate_limit;
 pub mod routes;
 pub mod secret;
-pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod time;

@@ -6,58 +6,27 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use ringback::cli::{Cli, Command};
-use ringback::commands::{self, CommandError};
+use ringback::cli::{self, Cli, CommandError, fail};
 use ringback::config::{Config, LogFormat};
-use ringback::{demo, server, telemetry};
+use ringback::telemetry;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut config = match Config::load(cli.config.as_deref(), std::env::vars()) {
-        Ok(c) => c,
-        Err(e) => {
-            return exit(CommandError {
-                exit_code: 1,
-                message: e.to_string(),
-            });
-        }
+    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(c) => cli.configure(c),
+        Err(e) => return exit(fail(e.to_string())),
     };
-    if let Some(db) = &cli.db {
-        config.database.path = db.clone();
-        config.set_by_flag("database.path");
-    }
-    if let Command::Serve { listen: Some(addr) } | Command::Demo { listen: Some(addr) } =
-        &cli.command
-    {
-        config.server.listen = addr.clone();
-        config.set_by_flag("server.listen");
-    }
-    if let Command::Demo { .. } = &cli.command {
-        config = demo::demo_config(config, cli.db.clone());
-    }
     // A server's log starts before its configuration is checked, so that with JSON logs even a
     // bad value is reported as a JSON event.
     let log = config.log.clone();
-    let is_server = matches!(cli.command, Command::Serve { .. } | Command::Demo { .. });
+    let is_server = cli.command.is_server();
     telemetry::init(&log);
     if is_server {
         telemetry::log_panics(&log);
     }
-    if let Err(e) = config.validate() {
-        let e = CommandError {
-            exit_code: 1,
-            message: e.to_string(),
-        };
-        if is_server && log.format == LogFormat::Json {
-            telemetry::fatal(&e.message);
-            return code(&e);
-        }
-        return exit(e);
-    }
-    let result = match cli.command {
-        Command::Serve { .. } => server::serve(config, None),
-        Command::Demo { .. } => server::serve_demo(config),
-        admin => commands::run_admin(admin, &config),
+    let result = match config.validate() {
+        Ok(()) => cli::run(cli.command, config),
+        Err(e) => Err(fail(e.to_string())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ringback::admin::{restaurants, templates, tokens};
+use ringback::cli::{restaurants, templates, tokens};
 use ringback::db::restaurants::RestaurantChanges;
 use ringback::domain::TemplateType;
 use rusqlite::{Connection, params};

@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signer, SigningKey};
 use hmac::{Hmac, Mac};
-use ringback::admin::restaurants::update_restaurant;
+use ringback::cli::restaurants::update_restaurant;
 use ringback::db::restaurants::RestaurantChanges;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};

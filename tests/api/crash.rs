@@ -24,7 +24,7 @@ async fn a_dispatch_killed_mid_flight_reads_failed_after_restart_and_a_retry_sen
     let restaurant = {
         let conn = ringback::db::open(&db).expect("db");
         let seeded = seed_restaurant(&conn, "Chez Crash", "FR", "Europe/Paris");
-        ringback::admin::restaurants::update_restaurant(
+        ringback::cli::restaurants::update_restaurant(
             &conn,
             &seeded.id,
             RestaurantChanges {

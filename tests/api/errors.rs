@@ -106,8 +106,8 @@ async fn a_missing_or_bad_token_is_401_with_www_authenticate() {
     let app = spawn_app().await;
     let revoked = {
         let (id, token) =
-            ringback::admin::tokens::create_token(&app.db(), &app.restaurant.id, None).expect("t");
-        ringback::admin::tokens::revoke_token(&app.db(), &id).expect("revoke");
+            ringback::cli::tokens::create_token(&app.db(), &app.restaurant.id, None).expect("t");
+        ringback::cli::tokens::revoke_token(&app.db(), &id).expect("revoke");
         token
     };
     let unknown = format!("rbk_{}", "a".repeat(40));

@@ -1,7 +1,7 @@
 //! SPEC §1 step 7: each gate, their order, and the reservation lookup of §4.3.
 
-use ringback::admin::customers::set_suppression;
-use ringback::admin::restaurants::set_whatsapp;
+use ringback::cli::customers::set_suppression;
+use ringback::cli::restaurants::set_whatsapp;
 use ringback::db::restaurants::RestaurantChanges;
 use ringback::domain::TemplateType;
 use serde_json::{Value, json};

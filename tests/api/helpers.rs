@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use reqwest::Response;
-use ringback::admin::{customers, restaurants, templates, tokens};
 use ringback::app::App;
+use ringback::cli::{customers, restaurants, templates, tokens};
 use ringback::config::Config;
 use ringback::db::Writer;
 use ringback::db::restaurants::RestaurantChanges;
@@ -297,9 +297,9 @@ impl TestApp {
             .checked_add(jiff::SignedDuration::from_mins(minutes_from_now))
             .expect("time")
             .to_string();
-        ringback::admin::reservations::add_reservation(
+        ringback::cli::reservations::add_reservation(
             &self.db(),
-            &ringback::admin::reservations::ReservationSpec {
+            &ringback::cli::reservations::ReservationSpec {
                 restaurant_id: &self.restaurant.id,
                 phone,
                 start: &start,

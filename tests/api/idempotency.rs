@@ -156,13 +156,8 @@ async fn a_retry_after_failed_evaluates_the_gates_afresh() {
     app.whatsapp.fail_with(503, 1);
     let report = json!({"caller_phone_number": "+33612345678", "external_call_id": "again"});
     app.report_json(report.clone()).await;
-    ringback::admin::customers::set_suppression(
-        &app.db(),
-        &app.restaurant.id,
-        "+33612345678",
-        true,
-    )
-    .expect("suppress");
+    ringback::cli::customers::set_suppression(&app.db(), &app.restaurant.id, "+33612345678", true)
+        .expect("suppress");
 
     let (_, retried) = app.report_json(report).await;
 

@@ -91,14 +91,14 @@ async fn an_access_token_set_again_leaves_no_trace_of_the_old_one() {
     let old = "EAAGoldtokenthatleaves0123456789";
     let db = app.db();
     let vault = vault_of(&db);
-    ringback::admin::restaurants::set_whatsapp(
+    ringback::cli::restaurants::set_whatsapp(
         &db,
         &app.restaurant.id,
         Some((PHONE_NUMBER_ID, old)),
         &vault,
     )
     .expect("set");
-    ringback::admin::restaurants::set_whatsapp(
+    ringback::cli::restaurants::set_whatsapp(
         &db,
         &app.restaurant.id,
         Some((PHONE_NUMBER_ID, ACCESS_TOKEN)),

@@ -89,9 +89,9 @@ async fn the_cloud_request_has_the_exact_shape_of_the_spec() {
 async fn a_caller_with_an_upcoming_booking_gets_the_reservation_template_in_restaurant_time() {
     let app = spawn_app().await;
     app.add_customer("+33612345678", Some("Camille"));
-    let reservation = ringback::admin::reservations::add_reservation(
+    let reservation = ringback::cli::reservations::add_reservation(
         &app.db(),
-        &ringback::admin::reservations::ReservationSpec {
+        &ringback::cli::reservations::ReservationSpec {
             restaurant_id: &app.restaurant.id,
             phone: "+33612345678",
             start: "2099-07-14T19:30:00Z",
@@ -290,9 +290,9 @@ async fn the_sandbox_transport_records_a_send_without_calling_whatsapp() {
 
 /// A template whose body is the booking link.
 fn link_template(app: &TestApp) {
-    ringback::admin::templates::set_template(
+    ringback::cli::templates::set_template(
         &app.db(),
-        &ringback::admin::templates::TemplateSpec {
+        &ringback::cli::templates::TemplateSpec {
             restaurant_id: app.restaurant.id.clone(),
             template_type: ringback::domain::TemplateType::MissedCall,
             name: "missed_call_link".into(),

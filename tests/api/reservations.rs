@@ -291,7 +291,7 @@ async fn attaching_another_restaurants_customer_is_not_found() {
     let app = spawn_app().await;
     let other = app.other_restaurant("Autre", "FR", "Europe/Paris");
     let foreign =
-        ringback::admin::customers::add_customer(&app.db(), &other.id, "+33612345678", None)
+        ringback::cli::customers::add_customer(&app.db(), &other.id, "+33612345678", None)
             .expect("customer");
     let id = created_id(&app, booking("2099-07-14T20:30")).await;
 

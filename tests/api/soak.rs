@@ -56,7 +56,7 @@ async fn a_soak_of_mixed_load_with_random_whatsapp_failures_keeps_the_invariants
     });
     let unlimited = app.other_restaurant("Sans Limite", "FR", "Europe/Paris");
     let off = app.other_restaurant("Fermé", "FR", "Europe/Paris");
-    ringback::admin::restaurants::update_restaurant(
+    ringback::cli::restaurants::update_restaurant(
         &app.db(),
         &off.id,
         RestaurantChanges {

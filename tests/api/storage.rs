@@ -37,7 +37,7 @@ async fn a_disk_that_fills_mid_load_loses_nothing_acknowledged_and_sends_nothing
         ..Default::default()
     });
     let quiet = app.other_restaurant("Chez Charge", "FR", "Europe/Paris");
-    ringback::admin::restaurants::update_restaurant(
+    ringback::cli::restaurants::update_restaurant(
         &app.db(),
         &quiet.id,
         RestaurantChanges {

@@ -25,7 +25,7 @@ impl Station {
         let restaurant = {
             let conn = ringback::db::open(&db).expect("db");
             let seeded = seed_restaurant(&conn, "Chez Crash", "FR", "Europe/Paris");
-            ringback::admin::restaurants::update_restaurant(
+            ringback::cli::restaurants::update_restaurant(
                 &conn,
                 &seeded.id,
                 ringback::db::restaurants::RestaurantChanges {
@@ -64,7 +64,7 @@ impl Station {
     }
 
     fn keep_a_balance(&self, cents: i64, cost: i64) {
-        ringback::admin::restaurants::update_restaurant(
+        ringback::cli::restaurants::update_restaurant(
             &ringback::db::open(&self.db).expect("db"),
             &self.restaurant.id,
             ringback::db::restaurants::RestaurantChanges {

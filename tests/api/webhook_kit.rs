@@ -207,7 +207,7 @@ impl TestApp {
 
     /// Ties the Telnyx number to the test restaurant.
     pub fn tie_telnyx_number(&self, restaurant_id: &str, number: &str) {
-        ringback::admin::restaurants::update_restaurant(
+        ringback::cli::restaurants::update_restaurant(
             &self.db(),
             restaurant_id,
             ringback::db::restaurants::RestaurantChanges {

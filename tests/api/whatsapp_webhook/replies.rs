@@ -113,7 +113,7 @@ async fn a_stop_from_a_number_with_no_customer_creates_the_customer_suppressed()
 #[tokio::test]
 async fn a_stop_keeps_the_operator_s_reason_on_a_customer_the_operator_suppressed() {
     let app = whatsapp_app().await;
-    ringback::admin::customers::set_suppression(&app.db(), &app.restaurant.id, CALLER, true)
+    ringback::cli::customers::set_suppression(&app.db(), &app.restaurant.id, CALLER, true)
         .expect("operator suppression");
 
     deliver(&app, &text_reply("wamid.IN1", CALLER_WA_ID, "STOP")).await;
@@ -148,7 +148,7 @@ async fn start_or_reprendre_after_a_stop_lifts_the_suppression_and_the_next_call
 #[tokio::test]
 async fn a_start_does_not_lift_an_operator_s_suppression() {
     let app = whatsapp_app().await;
-    ringback::admin::customers::set_suppression(&app.db(), &app.restaurant.id, CALLER, true)
+    ringback::cli::customers::set_suppression(&app.db(), &app.restaurant.id, CALLER, true)
         .expect("operator suppression");
 
     deliver(&app, &text_reply("wamid.IN1", CALLER_WA_ID, "START")).await;

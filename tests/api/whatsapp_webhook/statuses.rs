@@ -116,7 +116,7 @@ async fn a_status_naming_another_restaurant_s_number_leaves_this_restaurant_s_ca
     let app = whatsapp_app().await;
     let (call_id, message_id) = sent_call(&app, CALLER).await;
     let other = app.other_restaurant("Chez Autre", "FR", "Europe/Paris");
-    ringback::admin::restaurants::set_whatsapp(
+    ringback::cli::restaurants::set_whatsapp(
         &app.db(),
         &other.id,
         Some(("109999999999999", ACCESS_TOKEN)),

@@ -1,13 +1,12 @@
-//! CSV imports for a first load: customers (`phone,name`) and reservations
-//! (`external_id,phone,name,start,party_size,status`). A bad row is reported with its line and
-//! reason and skipped; the import never stops at it. Rows are committed in chunks, so a server
-//! running beside the import keeps answering. On a terminal, progress is shown.
+//! `customer import` and `reservation import`: CSV files for a first load.
 
 use std::io::{IsTerminal, Read, Write};
 
 use rusqlite::Connection;
 
-use super::{AdminError, failed, phone_for, require_restaurant, usage};
+use super::error::{AdminError, CommandError, fail, failed, usage};
+use super::output::Printed;
+use super::restaurants::{phone_for, require_restaurant};
 use crate::bookings::{
     self, BookingError, BookingPatch, BookingRequest, CustomerChange, CustomerRequest, NewBooking,
     rules,
@@ -15,6 +14,11 @@ use crate::bookings::{
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_reservation_by_external_id;
 use crate::db::restaurants::Restaurant;
+
+// Customers come as `phone,name`, reservations as `external_id,phone,name,start,party_size,
+// status`. A bad row is reported with its line and reason and skipped; the import never stops at
+// it. Rows are committed in chunks, so a server running beside the import keeps answering. On a
+// terminal, progress is shown.
 
 /// How an import went: counts, and each rejected line with its reason.
 #[derive(Debug, Default)]
@@ -251,4 +255,22 @@ fn parse_row(
         ref_token: non_empty(get(6)),
     };
     request.check(restaurant).map_err(|e| e.to_string())
+}
+
+/// The CSV file an import reads.
+pub(super) fn open(file: &std::path::Path) -> Result<std::fs::File, CommandError> {
+    std::fs::File::open(file).map_err(|e| fail(format!("cannot open {}: {e}", file.display())))
+}
+
+/// Each rejected row, then the counts, on stderr: an import creates no one id to print.
+pub(super) fn print_import(report: &ImportReport, p: &mut Printed) {
+    for (line, reason) in &report.rejected {
+        p.say(format!("line {line}: rejected: {reason}"));
+    }
+    p.say(format!(
+        "added {}, updated {}, rejected {}",
+        report.added,
+        report.updated,
+        report.rejected.len()
+    ));
 }

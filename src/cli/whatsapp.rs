@@ -1,54 +1,26 @@
-//! WhatsApp credentials on the command line: the access token read from stdin or the
-//! environment rather than the command line, and `whatsapp check`.
+//! `ringback whatsapp check`: a restaurant's WhatsApp number at Meta, asked without a message.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Duration;
 
-use super::{CommandError, Printed, fail};
-use crate::admin::{require_restaurant, usage};
-use crate::cli::{Command, RestaurantCommand, WhatsappCommand};
-use crate::config::{ACCESS_TOKEN_VAR, Config};
+use clap::Subcommand;
+
+use super::error::{CommandError, fail};
+use super::output::Printed;
+use super::restaurants::require_restaurant;
+use crate::config::Config;
 use crate::db::{self, Access};
 use crate::vault::Vault;
 use crate::whatsapp::cloud::Cloud;
 
-/// `restaurant whatsapp ID --phone-number-id X` gets its token from `--access-token TOKEN`,
-/// from stdin with `--access-token -`, or else from `RINGBACK_ACCESS_TOKEN`, so that a secret
-/// never needs the command line (where `ps` and the shell history show it). Every other
-/// command is returned as it is.
-pub(super) fn with_access_token(command: Command) -> Result<Command, CommandError> {
-    let Command::Restaurant(RestaurantCommand::Whatsapp {
-        id,
-        phone_number_id: Some(number),
-        access_token,
-        disable,
-    }) = command
-    else {
-        return Ok(command);
-    };
-    let token = match access_token.as_deref() {
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| fail(format!("cannot read the access token from stdin: {e}")))?;
-            let line = text.strip_suffix('\n').unwrap_or(&text);
-            line.strip_suffix('\r').unwrap_or(line).to_string()
-        }
-        Some(token) => token.to_string(),
-        None => std::env::var(ACCESS_TOKEN_VAR).map_err(|_| {
-            usage(format!(
-                "--phone-number-id needs an access token: --access-token - reads it from \
-                 stdin, or set {ACCESS_TOKEN_VAR}"
-            ))
-        })?,
-    };
-    Ok(Command::Restaurant(RestaurantCommand::Whatsapp {
-        id,
-        phone_number_id: Some(number),
-        access_token: Some(token),
-        disable,
-    }))
+#[derive(Debug, Subcommand)]
+pub enum WhatsappCommand {
+    /// Ask the Cloud API about the restaurant's number: tests its credentials without a message.
+    Check {
+        /// The restaurant's id (rst_…).
+        #[arg(long, value_name = "ID")]
+        restaurant: String,
+    },
 }
 
 /// `whatsapp check --restaurant ID`: reads the restaurant's number and token, lets go of the

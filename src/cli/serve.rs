@@ -1,11 +1,19 @@
-//! `serve` and `demo`: the runtime, the listener, and the signals that stop them.
+//! `ringback serve`, and `demo`'s serving: the runtime, the listener, the signals that stop it.
 
 use std::io::Write;
 
+use clap::Args;
+
+use super::error::{CommandError, fail};
 use crate::app::App;
-use crate::commands::{CommandError, fail};
 use crate::config::Config;
-use crate::demo;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port; overrides server.listen.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
 
 /// Text printed once the server's address is known (the demo's token and curl commands), from
 /// its scheme and address.
@@ -65,16 +73,4 @@ pub fn serve(config: Config, banner: Option<Banner>) -> Result<(), CommandError>
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// Seeds the demo database, prints the token and two curl commands, and serves.
-pub fn serve_demo(config: Config) -> Result<(), CommandError> {
-    let seed = demo::prepare(&config)?;
-    let database = config.database.path.clone();
-    serve(
-        config,
-        Some(Box::new(move |scheme, addr| {
-            demo::banner(&seed, scheme, addr, &database)
-        })),
-    )
 }

@@ -1,13 +1,13 @@
-//! `customer forget` (SPEC §8): an erasure request. The customer's name and number leave every
-//! table, and their bytes leave the database file and its `-wal`, even while a server runs.
+//! `customer forget` (SPEC §8): an erasure request.
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::TransactionBehavior;
 
-use super::{CommandError, fail};
-use crate::admin;
+use crate::cli::error::{CommandError, fail};
+use crate::cli::output::count;
+use crate::cli::restaurants::{phone_for, require_restaurant};
 use crate::db::{self, Access, erasure};
 use crate::phone::mask;
 
@@ -16,10 +16,13 @@ use crate::phone::mask;
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(10);
 const CHECKPOINT_AGAIN: Duration = Duration::from_millis(20);
 
+/// The customer's name and number leave every table, and their bytes leave the database file and
+/// its `-wal`, even while a server runs.
+///
 /// `owns_wal`: no replication reads the WAL (`database.replication = "none"`), so the erasure may
 /// empty it; under Litestream only a passive checkpoint runs, and Litestream empties the WAL
 /// once it has shipped it (SPEC §8.1).
-pub fn forget(
+pub(in crate::cli) fn forget(
     database: &Path,
     restaurant_id: &str,
     phone: &str,
@@ -32,8 +35,8 @@ pub fn forget(
     // The write connection overwrites what it frees (`secure_delete`, see `db`), so deleted
     // rows cannot be read back from free pages or from the slack inside a page.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let restaurant = admin::require_restaurant(&tx, restaurant_id)?;
-    let number = admin::phone_for(&restaurant, phone)?;
+    let restaurant = require_restaurant(&tx, restaurant_id)?;
+    let number = phone_for(&restaurant, phone)?;
     let forgotten = erasure::forget_number(
         &tx,
         &restaurant.id,
@@ -62,9 +65,9 @@ pub fn forget(
             mask(number.as_str()),
             restaurant.id,
             forgotten.customer_id.as_deref().unwrap_or("(none)"),
-            super::count(forgotten.calls as i64, "call"),
+            count(forgotten.calls as i64, "call"),
             erasure::FORGOTTEN,
-            super::count(forgotten.reservations as i64, "reservation")
+            count(forgotten.reservations as i64, "reservation")
         );
         if !owns_wal {
             eprintln!(

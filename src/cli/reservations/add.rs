@@ -1,13 +1,83 @@
-//! Reservations entered by the operator: added, their status changed, listed.
+//! `reservation add`: one reservation, under the partner API's rules, named by their flags.
 
+use std::io::Write;
+
+use clap::Args;
 use rusqlite::Connection;
-use serde_json::Value;
 
-use super::{AdminError, failed, require_restaurant, usage};
-use crate::bookings::{self, BookingError, BookingRequest, CustomerRequest, rules};
-use crate::db::customers::find_customer;
-use crate::db::reservations::{self as table, Reservation};
-use crate::views::reservation_json as reservation_json_view;
+use super::reservation_json;
+use crate::bookings::{self, BookingError, BookingRequest, CustomerRequest};
+use crate::cli::error::{AdminError, CommandError, failed, usage};
+use crate::cli::output::Printed;
+use crate::cli::restaurants::require_restaurant;
+use crate::db::reservations::find_restaurant_reservation;
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The restaurant's id (rst_…).
+    #[arg(long, value_name = "ID")]
+    pub restaurant: String,
+    /// The phone number, E.164 or national (read with the restaurant's country).
+    #[arg(long)]
+    pub phone: String,
+    /// RFC 3339, or the restaurant's local time without an offset.
+    #[arg(long, value_name = "DATETIME")]
+    pub start: String,
+    /// How many guests.
+    #[arg(long, value_name = "N")]
+    pub party_size: i64,
+    /// The reservation's status, like CONFIRMED or PENDING.
+    #[arg(long, default_value = crate::bookings::rules::DEFAULT_STATUS)]
+    pub status: String,
+    /// The guest's name; sets the customer's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The booking system's id for it, unique per restaurant.
+    #[arg(long, value_name = "X")]
+    pub external_id: Option<String>,
+}
+
+pub(super) fn add(
+    conn: &Connection,
+    args: AddArgs,
+    window_days: i64,
+    p: &mut Printed,
+) -> Result<(), CommandError> {
+    let AddArgs {
+        restaurant,
+        phone,
+        start,
+        party_size,
+        status,
+        name,
+        external_id,
+    } = args;
+    let id = add_reservation(
+        conn,
+        &ReservationSpec {
+            restaurant_id: &restaurant,
+            phone: &phone,
+            start: &start,
+            party_size,
+            status: &status,
+            name: name.as_deref(),
+            external_id: external_id.as_deref(),
+        },
+        window_days,
+    )?;
+    writeln!(p.out, "{id}")?;
+    if let Some(r) = find_restaurant_reservation(conn, &restaurant, &id)? {
+        let v = reservation_json(conn, &r)?;
+        p.say(format!(
+            "reservation {id} added: {}, party of {}, {}, for {}",
+            v["start_at"].as_str().unwrap_or_default(),
+            v["party_size"],
+            v["status"].as_str().unwrap_or_default(),
+            v["customer"]["phone_number"].as_str().unwrap_or("-"),
+        ));
+    }
+    Ok(())
+}
 
 /// What `reservation add` was told.
 pub struct ReservationSpec<'a> {
@@ -54,7 +124,7 @@ pub fn add_reservation(
 }
 
 /// A booking error as the command line says it: a broken rule names the flag (exit 2).
-fn command_error(e: BookingError) -> AdminError {
+pub(super) fn command_error(e: BookingError) -> AdminError {
     match e {
         BookingError::Invalid { field, message } => usage(format!("{}: {message}", flag(field))),
         BookingError::ExternalIdTaken { reservation_id } => failed(format!(
@@ -78,38 +148,13 @@ fn flag(field: &str) -> &str {
     }
 }
 
-pub fn update_reservation(conn: &Connection, id: &str, status: &str) -> Result<(), AdminError> {
-    rules::status(status).map_err(command_error)?;
-    if table::update_reservation_status(conn, id, status)? {
-        Ok(())
-    } else {
-        Err(failed(format!("no reservation with id {id}")))
-    }
-}
-
-pub fn list_reservations(
-    conn: &Connection,
-    restaurant_id: &str,
-) -> Result<Vec<Reservation>, AdminError> {
-    require_restaurant(conn, restaurant_id)?;
-    Ok(table::list_reservations(conn, restaurant_id)?)
-}
-
-/// The reservation object of the partner API, with its customer, in the restaurant's zone.
-pub fn reservation_json(conn: &Connection, r: &Reservation) -> Result<Value, AdminError> {
-    let restaurant = require_restaurant(conn, &r.restaurant_id)?;
-    let tz = restaurant.time_zone();
-    let customer = match &r.customer_id {
-        Some(id) => find_customer(conn, &r.restaurant_id, id)?,
-        None => None,
-    };
-    Ok(reservation_json_view(r, customer.as_ref(), &tz))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::restaurants::add_restaurant;
+    use crate::bookings::rules;
+    use crate::cli::restaurants::add_restaurant;
+    use crate::db::customers::find_customer;
+    use crate::db::reservations as table;
 
     fn database_with_a_restaurant() -> (Connection, String) {
         let mut conn = Connection::open_in_memory().expect("memory");

@@ -1,12 +1,16 @@
 //! `ringback demo`: a French demo restaurant with the sandbox transport, ready to curl.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+mod banner;
+
+use std::path::PathBuf;
 
 use jiff::{ToSpan, Zoned};
 use rusqlite::Connection;
 
-use crate::admin::{self, AdminError, reservations, restaurants, templates};
+pub use banner::banner;
+
+use super::error::{AdminError, CommandError};
+use super::{reservations, restaurants, serve, templates};
 use crate::config::{Config, TransportKind};
 use crate::db::{self, restaurants::RestaurantChanges};
 use crate::domain::TemplateType;
@@ -72,19 +76,34 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
         None => create_restaurant(conn, vault)?,
     };
     let token = partner_token(conn, &restaurant_id, vault)?;
-    let guests = crate::db::customers::list_customers(conn, &restaurant_id)?.len();
+    let (guest_name, guest_phone) = book_guest(conn, &restaurant_id)?;
+    add_console_user(conn, &restaurant_id)?;
+    let unknown_caller = fresh_number(conn, &restaurant_id, "07 8")?;
+    Ok(DemoSeed {
+        restaurant_id,
+        token,
+        unknown_caller,
+        guest_name,
+        guest_phone,
+    })
+}
+
+/// Books the next of `GUESTS` for tomorrow at 20:00, on a number the restaurant has never seen;
+/// returns the guest's name and number.
+fn book_guest(conn: &Connection, restaurant_id: &str) -> Result<(String, String), AdminError> {
+    let guests = crate::db::customers::list_customers(conn, restaurant_id)?.len();
     let guest_name = GUESTS[guests % GUESTS.len()].to_string();
-    let guest_phone = fresh_number(conn, &restaurant_id, "06 4")?;
+    let guest_phone = fresh_number(conn, restaurant_id, "06 4")?;
     let now =
         Zoned::now().with_time_zone(crate::time::zone(TIMEZONE).unwrap_or(jiff::tz::TimeZone::UTC));
     let tomorrow = now
         .checked_add(1.day())
-        .map_err(|e| admin::AdminError::Failed(e.to_string()))?;
+        .map_err(|e| AdminError::Failed(e.to_string()))?;
     let start = format!("{}T20:00:00", tomorrow.strftime("%Y-%m-%d"));
     reservations::add_reservation(
         conn,
         &reservations::ReservationSpec {
-            restaurant_id: &restaurant_id,
+            restaurant_id,
             phone: &guest_phone,
             start: &start,
             party_size: 2,
@@ -94,6 +113,11 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
         },
         crate::config::MissedCallsConfig::default().conversion_window_days,
     )?;
+    Ok((guest_name, guest_phone))
+}
+
+/// The console's demo user, the first time.
+fn add_console_user(conn: &Connection, restaurant_id: &str) -> Result<(), AdminError> {
     if crate::db::users::find_login(conn, CONSOLE_USER)?.is_none() {
         let hash = crate::console::password::hash_password(CONSOLE_PASSWORD)
             .map_err(|e| AdminError::Failed(e.to_string()))?;
@@ -101,19 +125,12 @@ pub fn seed(conn: &Connection, vault: &Vault) -> Result<DemoSeed, AdminError> {
             conn,
             CONSOLE_USER,
             &hash,
-            Some(&restaurant_id),
+            Some(restaurant_id),
             None,
             crate::time::now_ms(),
         )?;
     }
-    let unknown_caller = fresh_number(conn, &restaurant_id, "07 8")?;
-    Ok(DemoSeed {
-        restaurant_id,
-        token,
-        unknown_caller,
-        guest_name,
-        guest_phone,
-    })
+    Ok(())
 }
 
 /// The demo's partner token: derived from its key file, so that every run prints the same one
@@ -269,68 +286,14 @@ pub fn prepare(config: &Config) -> Result<DemoSeed, AdminError> {
     Ok(seed)
 }
 
-/// What the demo prints before it serves. `addr` is where it listens.
-pub fn banner(seed: &DemoSeed, scheme: &str, addr: SocketAddr, database: &Path) -> String {
-    // Fresh call ids per start, so the printed commands are not replays of an earlier run.
-    let run = crate::secret::random_alphanumeric(6).to_lowercase();
-    let port = addr.port();
-    // Listening on every address: the commands still go to this machine's loopback.
-    let local = if addr.ip().is_unspecified() {
-        format!("{scheme}://127.0.0.1:{port}")
-    } else {
-        format!("{scheme}://{addr}")
-    };
-    let curl = |phone: &str, call_id: &str| {
-        format!(
-            "curl -s -X POST {local}/api/partner/v1/missed-calls \\\n  \
-             -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\\n  \
-             -d '{{\"caller_phone_number\": \"{phone}\", \"external_call_id\": \"{call_id}\"}}'",
-            seed.token
-        )
-    };
-    let db = database.display();
-    let lan = lan_address();
-    let lan_line = match (addr.ip().is_unspecified(), &lan) {
-        (true, Some(ip)) => {
-            format!("From another machine on the LAN: {scheme}://{ip}:{port}/console/")
-        }
-        (true, None) => format!(
-            "From another machine on the LAN: {scheme}://<this machine's address>:{port}/console/"
-        ),
-        (false, _) => format!(
-            "From another machine on the LAN: start it with --listen 0.0.0.0:{port}, then open \
-             {scheme}://{}:{port}/console/",
-            lan.map_or_else(
-                || "<this machine's address>".to_string(),
-                |ip| ip.to_string()
-            )
-        ),
-    };
-    format!(
-        "ringback demo: {NAME} ({}), sandbox transport (nothing leaves this machine), \
-         database {db}\n\
-         Partner token: {}\n\n\
-         # A caller the restaurant does not know yet (answers SENT with the MISSED_CALL \
-         template):\n{}\n\n\
-         # {}, who has a booking tomorrow at 20:00 (answers SENT with \
-         MISSED_CALL_WITH_RESERVATION):\n{}\n\n\
-         Console: {local}/console/ (user {CONSOLE_USER}, password {CONSOLE_PASSWORD})\n\
-         Command line on this database: ringback --db {db} calls list\n  \
-         (from the source tree: cargo run --release -- --db {db} calls list)\n\
-         {lan_line}\n",
-        seed.restaurant_id,
-        seed.token,
-        curl(&seed.unknown_caller, &format!("demo-{run}-1")),
-        seed.guest_name,
-        curl(&seed.guest_phone, &format!("demo-{run}-2")),
+/// Seeds the demo database, prints the token and two curl commands, and serves.
+pub fn serve_demo(config: Config) -> Result<(), CommandError> {
+    let seed = prepare(&config)?;
+    let database = config.database.path.clone();
+    serve::serve(
+        config,
+        Some(Box::new(move |scheme, addr| {
+            banner(&seed, scheme, addr, &database)
+        })),
     )
-}
-
-/// This machine's address on the LAN: the source address of the default route, found without
-/// sending anything (a UDP socket's `connect` only picks the route).
-fn lan_address() -> Option<std::net::IpAddr> {
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
-    socket.connect("192.0.2.1:9").ok()?;
-    let ip = socket.local_addr().ok()?.ip();
-    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
