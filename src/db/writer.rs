@@ -311,32 +311,7 @@ fn run_batch(
     stats: &WriterStats,
 ) -> Result<(), String> {
     if let Err(e) = run(conn, "BEGIN IMMEDIATE") {
-        tracing::error!(db.error = %e, jobs = batch.len(), "could not open a write transaction");
-        stats.failed_batches.fetch_add(1, Ordering::SeqCst);
-        // Another process holding the lock past the busy timeout is a locked database, not a
-        // broken one: readiness is not told of a storage fault.
-        let busy = matches!(
-            e.sqlite_error_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        );
-        let reason = e.to_string();
-        if !busy {
-            stats
-                .last_storage_fault_ms
-                .store(crate::time::now_ms(), Ordering::SeqCst);
-        }
-        for job in batch {
-            job.abort(if busy {
-                DbError::Locked
-            } else {
-                DbError::Storage(reason.clone())
-            });
-        }
-        return if conn.is_autocommit() {
-            Ok(())
-        } else {
-            Err(reason)
-        };
+        return refuse_batch(conn, batch, stats, &e);
     }
     let mut answers: Vec<Deliver> = Vec::with_capacity(batch.len());
     let mut fault: Option<String> = None;
@@ -375,4 +350,40 @@ fn run_batch(
         answer(commit.clone());
     }
     stuck.map_or(Ok(()), Err)
+}
+
+/// A batch whose transaction could not begin: every job is answered with why. `Err` when a
+/// transaction is left open that nothing ends.
+fn refuse_batch(
+    conn: &Connection,
+    batch: Vec<Box<dyn Job>>,
+    stats: &WriterStats,
+    e: &rusqlite::Error,
+) -> Result<(), String> {
+    tracing::error!(db.error = %e, jobs = batch.len(), "could not open a write transaction");
+    stats.failed_batches.fetch_add(1, Ordering::SeqCst);
+    // Another process holding the lock past the busy timeout is a locked database, not a
+    // broken one: readiness is not told of a storage fault.
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    let reason = e.to_string();
+    if !busy {
+        stats
+            .last_storage_fault_ms
+            .store(crate::time::now_ms(), Ordering::SeqCst);
+    }
+    for job in batch {
+        job.abort(if busy {
+            DbError::Locked
+        } else {
+            DbError::Storage(reason.clone())
+        });
+    }
+    if conn.is_autocommit() {
+        Ok(())
+    } else {
+        Err(reason)
+    }
 }

@@ -53,29 +53,8 @@ pub(super) fn claim_call_row(
         },
     )?;
     if inserted.is_some() {
-        return Ok(Claimed::Run(CallRow {
-            id,
-            restaurant_id: restaurant.id.clone(),
-            external_call_id: report.external_call_id.clone(),
-            caller_raw: caller_raw.to_string(),
-            caller_e164: caller_e164.map(str::to_string),
-            customer_id: None,
-            reservation_id: None,
-            template_type: None,
-            occurred_at,
-            created_at: report.received_at,
-            outcome: Outcome::Dispatching,
-            message_id: None,
-            error_code: None,
-            error_message: None,
-            debited_cents: 0,
-            link_token: None,
-            source: report.source,
-            delivery_state: None,
-            attempts: 0,
-            next_attempt_at: None,
-            held_until: None,
-        }));
+        let row = new_row(id, restaurant, report, occurred_at);
+        return Ok(Claimed::Run(row));
     }
     // Not inserted: only the (restaurant, external_call_id) key can have been taken.
     let existing = report
@@ -85,6 +64,13 @@ pub(super) fn claim_call_row(
         .transpose()?
         .flatten()
         .ok_or_else(|| DbError::Task("the call was neither inserted nor found".into()))?;
+    claim_again(existing, report)
+}
+
+/// A report whose key was claimed before: another caller's is refused, a send in flight or held
+/// waits, a FAILED call runs again (unless it is ringback's own retry of a failure that changed
+/// since it was read), and any other is a replay of how the call ended.
+fn claim_again(existing: CallRow, report: &Report) -> Result<Claimed, PipelineError> {
     let existing_caller = existing
         .caller_e164
         .as_deref()
@@ -124,6 +110,37 @@ pub(super) fn claim_call_row(
             ..existing
         })),
         _ => Ok(Claimed::Replay(existing)),
+    }
+}
+
+/// The row a claim inserted, as it reads before the decision is written over it.
+fn new_row(id: String, restaurant: &Restaurant, report: &Report, occurred_at: i64) -> CallRow {
+    let (caller_raw, caller_e164) = match &report.caller {
+        Caller::Hidden(raw) => (raw.clone(), None),
+        Caller::Number(n) => (n.as_str().to_string(), Some(n.as_str().to_string())),
+    };
+    CallRow {
+        id,
+        restaurant_id: restaurant.id.clone(),
+        external_call_id: report.external_call_id.clone(),
+        caller_raw,
+        caller_e164,
+        customer_id: None,
+        reservation_id: None,
+        template_type: None,
+        occurred_at,
+        created_at: report.received_at,
+        outcome: Outcome::Dispatching,
+        message_id: None,
+        error_code: None,
+        error_message: None,
+        debited_cents: 0,
+        link_token: None,
+        source: report.source,
+        delivery_state: None,
+        attempts: 0,
+        next_attempt_at: None,
+        held_until: None,
     }
 }
 

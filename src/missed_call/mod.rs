@@ -348,20 +348,7 @@ fn decide(
             vault: &context.vault,
         },
     )?;
-    // Each claimed dispatch gets a link token; a retry keeps the one it had.
-    let link_token = match &gate {
-        Gate::Open(_) => Some(row.link_token.clone().unwrap_or_else(new_link_token)),
-        Gate::Skip(_) | Gate::Sealed(_) => row.link_token.clone(),
-    };
-    let prepared = match &gate {
-        Gate::Open(send) => {
-            let token = link_token.as_deref().unwrap_or_default();
-            let vars = variables(&restaurant, guest.as_ref(), &context.public_url, token);
-            let sent_with = sent_with(&send.template, &vars);
-            Some((vars, sent_with))
-        }
-        Gate::Skip(_) | Gate::Sealed(_) => None,
-    };
+    let (link_token, prepared) = prepare(&gate, &row, &restaurant, guest.as_ref(), context);
     let decided = Decided {
         guest: guest.as_ref(),
         gate: &gate,
@@ -377,6 +364,24 @@ fn decide(
         })),
         _ => Decision::Done(row),
     })
+}
+
+/// For an open gate: the link token (a retry keeps the one it had) and the template's variables
+/// with what the message is sent with; a closed gate keeps the row's token, if any.
+fn prepare(
+    gate: &Gate,
+    row: &CallRow,
+    restaurant: &Restaurant,
+    guest: Option<&Guest>,
+    context: &Context,
+) -> (Option<String>, Option<(Variables, String)>) {
+    let Gate::Open(send) = gate else {
+        return (row.link_token.clone(), None);
+    };
+    let token = row.link_token.clone().unwrap_or_else(new_link_token);
+    let vars = variables(restaurant, guest, &context.public_url, &token);
+    let sent_with = sent_with(&send.template, &vars);
+    (Some(token), Some((vars, sent_with)))
 }
 
 /// What steps 4 to 7 decided for a call, to be written over its row.

@@ -168,15 +168,7 @@ fn apply_status(
     s: StatusItem<'_>,
     now: i64,
 ) -> Result<Effect, DbError> {
-    // By the message id; else by the call id WhatsApp echoes, for a send whose own answer has
-    // not been stored (in flight, or interrupted by a crash). Only this restaurant's calls.
-    let by_message = calls::find_call_by_message_id(conn, &restaurant.id, s.message_id)?;
-    let call: Option<CallRow> = match (by_message, s.call_id) {
-        (Some(call), _) => Some(call),
-        (None, Some(id)) => calls::find_call(conn, &restaurant.id, id)?,
-        (None, None) => None,
-    };
-    let Some(call) = call else {
+    let Some(call) = call_of_status(conn, restaurant, &s)? else {
         return Ok(Effect::UnknownMessage);
     };
     let mut reconciled = false;
@@ -209,7 +201,41 @@ fn apply_status(
         return Ok(Effect::Ignored);
     }
     let state = statuses::refresh_delivery_state(conn, &call.id, s.message_id)?;
-    // A forgotten caller has no number left to suppress, and must not be given one back.
+    suppress_if_stopped(conn, &call, &s)?;
+    Ok(if reconciled {
+        Effect::Reconciled { call_id: call.id }
+    } else {
+        Effect::Delivery {
+            call_id: call.id,
+            state,
+        }
+    })
+}
+
+/// The call a status is of: by the message id; else by the call id WhatsApp echoes, for a send
+/// whose own answer has not been stored (in flight, or interrupted by a crash). Only this
+/// restaurant's calls.
+fn call_of_status(
+    conn: &Connection,
+    restaurant: &Restaurant,
+    s: &StatusItem<'_>,
+) -> rusqlite::Result<Option<CallRow>> {
+    match calls::find_call_by_message_id(conn, &restaurant.id, s.message_id)? {
+        Some(call) => Ok(Some(call)),
+        None => match s.call_id {
+            Some(id) => calls::find_call(conn, &restaurant.id, id),
+            None => Ok(None),
+        },
+    }
+}
+
+/// A failed status with 131050 (the user stopped marketing messages) suppresses the number. A
+/// forgotten caller has no number left to suppress, and must not be given one back.
+fn suppress_if_stopped(
+    conn: &Connection,
+    call: &CallRow,
+    s: &StatusItem<'_>,
+) -> rusqlite::Result<()> {
     if s.status == DeliveryState::Failed
         && s.error_codes.iter().any(|c| c == STOPPED_MARKETING_CODE)
         && let Some(number) = call.number()
@@ -221,14 +247,7 @@ fn apply_status(
             Suppression::StoppedMarketing,
         )?;
     }
-    Ok(if reconciled {
-        Effect::Reconciled { call_id: call.id }
-    } else {
-        Effect::Delivery {
-            call_id: call.id,
-            state,
-        }
-    })
+    Ok(())
 }
 
 fn apply_reply(
