@@ -15,10 +15,7 @@ use crate::db::customers::Customer;
 use crate::db::reservations::{CLOSED_STATUSES, Reservation, UPCOMING_STATUSES};
 use crate::db::restaurants::Restaurant;
 use crate::db::tokens::TokenInfo;
-use crate::domain::Outcome;
-use crate::domain::Suppression;
-use crate::domain::TemplateType;
-use crate::domain::{DeliveryState, Source};
+use crate::domain::{DeliveryState, Outcome, Source, Suppression, TemplateType};
 use crate::time::{format_local, format_utc};
 use crate::vault::KeyProblem;
 

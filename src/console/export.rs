@@ -20,8 +20,7 @@ use super::rows::Shown;
 use super::session::ConsoleUser;
 use super::words::{reason, status_label, template_label};
 use crate::db::{self, ReadPool};
-use crate::domain::Outcome;
-use crate::domain::TemplateType;
+use crate::domain::{Outcome, TemplateType};
 use crate::error::ApiError;
 use crate::time::format_local;
 

@@ -7,9 +7,8 @@ use rusqlite::Connection;
 
 use super::language::Words;
 use super::queries::{LogRow, cooldown_cause};
-use crate::domain::Outcome;
-use crate::domain::Source;
-use crate::domain::TemplateType;
+use crate::db::calls::CallRow;
+use crate::domain::{Outcome, Source, TemplateType};
 use crate::time::now_ms;
 use crate::vault::KeyProblem;
 
@@ -63,36 +62,7 @@ pub fn reason(
     let duration = |ms: i64| hours(words, ms);
     Ok(Some(match call.outcome {
         Outcome::Sent => return Ok(None),
-        Outcome::SkippedCooldown => match cooldown_cause(conn, call, limits.cooldown_ms)? {
-            Some((other_at, sent_at)) => {
-                let (day, time) = day_and_time(words, sent_at, tz);
-                let (this_day, _) = day_and_time(words, call.occurred_at, tz);
-                let which = if other_at <= call.occurred_at {
-                    "earlier"
-                } else {
-                    "later"
-                };
-                if day == this_day {
-                    words.format(
-                        "reason-cooldown-today",
-                        &[("time", time.into()), ("which", which.into())],
-                    )
-                } else {
-                    words.format(
-                        "reason-cooldown-day",
-                        &[
-                            ("day", day.into()),
-                            ("time", time.into()),
-                            ("which", which.into()),
-                        ],
-                    )
-                }
-            }
-            None => words.format(
-                "reason-cooldown",
-                &[("duration", duration(limits.cooldown_ms).into())],
-            ),
-        },
+        Outcome::SkippedCooldown => cooldown_reason(conn, words, call, tz, limits)?,
         Outcome::SkippedStale => words.format(
             "reason-stale",
             &[
@@ -109,42 +79,8 @@ pub fn reason(
             call.error_code.as_deref(),
             call.error_message.as_deref(),
         ),
-        Outcome::Failed => {
-            let why = failure(
-                words,
-                call.error_code.as_deref(),
-                call.error_message.as_deref(),
-            );
-            // What happens next depends on who retries: the PBX its reports, ringback the
-            // calls it detected itself.
-            let next = match (call.source, call.next_attempt_at) {
-                (Source::Partner, _) => words.get("retry-partner"),
-                (Source::Telnyx, Some(at)) => {
-                    let (day, time) = day_and_time(words, at, tz);
-                    let (today, _) = day_and_time(words, now_ms(), tz);
-                    if day == today {
-                        words.format("retry-today", &[("time", time.into())])
-                    } else {
-                        words.format("retry-day", &[("day", day.into()), ("time", time.into())])
-                    }
-                }
-                (Source::Telnyx, None) => words.get("retry-too-old"),
-            };
-            words.format(
-                "reason-failed",
-                &[("why", why.into()), ("next", next.into())],
-            )
-        }
-        Outcome::SkippedNoWhatsapp => match (call.error_code.as_deref(), &call.error_message) {
-            (Some(KeyProblem::CODE), Some(message)) => match KeyProblem::from_message(message) {
-                Some(problem) => words.format(
-                    &format!("reason-key-file-{}", problem.kind()),
-                    &[("file", problem.path().display().to_string().into())],
-                ),
-                None => words.get("reason-SKIPPED_NO_WHATSAPP"),
-            },
-            _ => words.get("reason-SKIPPED_NO_WHATSAPP"),
-        },
+        Outcome::Failed => failed_reason(words, call, tz),
+        Outcome::SkippedNoWhatsapp => no_whatsapp_reason(words, call),
         Outcome::SkippedFeatureDisabled => words.get("reason-SKIPPED_FEATURE_DISABLED"),
         Outcome::SkippedHiddenNumber => words.get("reason-SKIPPED_HIDDEN_NUMBER"),
         Outcome::SkippedSuppressed => words.get("reason-SKIPPED_SUPPRESSED"),
@@ -153,6 +89,90 @@ pub fn reason(
         // Never stored: a replay adds no row.
         Outcome::SkippedDuplicate => return Ok(None),
     }))
+}
+
+/// Why a cooldown held a message back: the message that caused it, when it is still known.
+fn cooldown_reason(
+    conn: &Connection,
+    words: &Words,
+    call: &CallRow,
+    tz: &TimeZone,
+    limits: Limits,
+) -> rusqlite::Result<String> {
+    let duration = |ms: i64| hours(words, ms);
+    Ok(match cooldown_cause(conn, call, limits.cooldown_ms)? {
+        Some((other_at, sent_at)) => {
+            let (day, time) = day_and_time(words, sent_at, tz);
+            let (this_day, _) = day_and_time(words, call.occurred_at, tz);
+            let which = if other_at <= call.occurred_at {
+                "earlier"
+            } else {
+                "later"
+            };
+            if day == this_day {
+                words.format(
+                    "reason-cooldown-today",
+                    &[("time", time.into()), ("which", which.into())],
+                )
+            } else {
+                words.format(
+                    "reason-cooldown-day",
+                    &[
+                        ("day", day.into()),
+                        ("time", time.into()),
+                        ("which", which.into()),
+                    ],
+                )
+            }
+        }
+        None => words.format(
+            "reason-cooldown",
+            &[("duration", duration(limits.cooldown_ms).into())],
+        ),
+    })
+}
+
+/// Why a send failed, and what happens next: that depends on who retries — the PBX its
+/// reports, ringback the calls it detected itself.
+fn failed_reason(words: &Words, call: &CallRow, tz: &TimeZone) -> String {
+    let why = failure(
+        words,
+        call.error_code.as_deref(),
+        call.error_message.as_deref(),
+    );
+    // What happens next depends on who retries: the PBX its reports, ringback the
+    // calls it detected itself.
+    let next = match (call.source, call.next_attempt_at) {
+        (Source::Partner, _) => words.get("retry-partner"),
+        (Source::Telnyx, Some(at)) => {
+            let (day, time) = day_and_time(words, at, tz);
+            let (today, _) = day_and_time(words, now_ms(), tz);
+            if day == today {
+                words.format("retry-today", &[("time", time.into())])
+            } else {
+                words.format("retry-day", &[("day", day.into()), ("time", time.into())])
+            }
+        }
+        (Source::Telnyx, None) => words.get("retry-too-old"),
+    };
+    words.format(
+        "reason-failed",
+        &[("why", why.into()), ("next", next.into())],
+    )
+}
+
+/// No usable WhatsApp: the key file's problem when the skip recorded one.
+fn no_whatsapp_reason(words: &Words, call: &CallRow) -> String {
+    match (call.error_code.as_deref(), &call.error_message) {
+        (Some(KeyProblem::CODE), Some(message)) => match KeyProblem::from_message(message) {
+            Some(problem) => words.format(
+                &format!("reason-key-file-{}", problem.kind()),
+                &[("file", problem.path().display().to_string().into())],
+            ),
+            None => words.get("reason-SKIPPED_NO_WHATSAPP"),
+        },
+        _ => words.get("reason-SKIPPED_NO_WHATSAPP"),
+    }
 }
 
 /// WhatsApp error codes a manager meets most, said in words; others quote WhatsApp.

@@ -3,9 +3,7 @@
 use rusqlite::{Connection, Row, params};
 
 use super::optional;
-use crate::domain::Outcome;
-use crate::domain::TemplateType;
-use crate::domain::{DeliveryState, Source};
+use crate::domain::{DeliveryState, Outcome, Source, TemplateType};
 
 mod listing;
 

@@ -12,8 +12,7 @@ use super::input::{check_length, parse_object, path_id, read_body, required, str
 use crate::auth::Authenticated;
 use crate::db::restaurants::Restaurant;
 use crate::db::{self, calls::find_call};
-use crate::domain::Outcome;
-use crate::domain::Source;
+use crate::domain::{Outcome, Source};
 use crate::error::ApiError;
 use crate::error::responses;
 use crate::missed_call::{Handled, Report};

@@ -12,9 +12,7 @@ use crate::db::customers::{
 };
 use crate::db::restaurants::{Restaurant, restaurants_by_phone_number_id};
 use crate::db::statuses::{self, NewStatus};
-use crate::domain::DeliveryState;
-use crate::domain::Outcome;
-use crate::domain::Suppression;
+use crate::domain::{DeliveryState, Outcome, Suppression};
 use crate::missed_call::status_proves_the_send;
 use crate::phone::{mask, normalise};
 use crate::webhooks::replies::Reply;
