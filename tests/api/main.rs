@@ -75,6 +75,7 @@ mod fake_whatsapp;
 mod forget;
 mod forget_races;
 mod gates;
+mod house;
 mod idempotency;
 mod invariants;
 mod key_file;

@@ -1,0 +1,190 @@
+//! The house's shape (STYLE, docs/architecture.md): read from the crate's own source, the
+//! top-level modules import one another without a circle, and each imports only rooms on the
+//! floors below its own, as the room map in docs/architecture.md draws them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Each top-level module of the library and the other top-level modules it names as
+/// `crate::name` anywhere in its files (a `use`, a path in code, a `crate::{a, b}` group).
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let rooms: BTreeSet<String> = std::fs::read_dir(&src)
+        .expect("src")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let room = name.strip_suffix(".rs").unwrap_or(&name).to_string();
+            (e.path().is_dir() || name.ends_with(".rs")).then_some(room)
+        })
+        .filter(|room| room != "main" && room != "lib")
+        .collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> =
+        rooms.iter().map(|r| (r.clone(), BTreeSet::new())).collect();
+    for room in &rooms {
+        let mut files = Vec::new();
+        rust_files(&src.join(room), &mut files);
+        rust_files(&src.join(format!("{room}.rs")), &mut files);
+        for file in files {
+            let text = without_comments(&std::fs::read_to_string(&file).expect("read"));
+            for named in named_rooms(&text) {
+                if named != *room && rooms.contains(&named) {
+                    graph.get_mut(room).expect("room").insert(named);
+                }
+            }
+        }
+    }
+    graph
+}
+
+fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
+        out.push(path.to_path_buf());
+    } else if path.is_dir() {
+        for entry in std::fs::read_dir(path).expect("dir").filter_map(|e| e.ok()) {
+            rust_files(&entry.path(), out);
+        }
+    }
+}
+
+/// The text with `//` comments removed, so that a doc comment naming a module is no import.
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find("//") {
+            // A `//` inside a string (a URL) is kept; only a line's comment part is dropped.
+            Some(at) if !line[..at].contains('"') => &line[..at],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every first segment after `crate::`, including each member of a `crate::{…}` group.
+fn named_rooms(text: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut named = Vec::new();
+    for (at, _) in text.match_indices("crate::") {
+        let rest = &text[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let inner = group.split('}').next().unwrap_or_default();
+            named.extend(inner.split(',').map(|m| ident(m.trim())));
+        } else {
+            named.push(ident(rest));
+        }
+    }
+    named
+}
+
+/// A circle in `graph`, if any, as the path that closes it.
+fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn walk(
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        room: &str,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|r| r == room) {
+            let mut found = path[at..].to_vec();
+            found.push(room.to_string());
+            return Some(found);
+        }
+        if done.contains(room) {
+            return None;
+        }
+        path.push(room.to_string());
+        for next in graph.get(room).into_iter().flatten() {
+            if let Some(found) = walk(graph, next, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.insert(room.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|room| walk(graph, room, &mut Vec::new(), &mut done))
+}
+
+/// The floors of docs/architecture.md's room map, from the ground up: lines of the form
+/// `floor N: room, room, …`, inside its marked block.
+fn floors() -> BTreeMap<String, usize> {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .expect("docs/architecture.md");
+    let mut floors = BTreeMap::new();
+    for line in doc.lines() {
+        let Some((floor, rooms)) = line
+            .trim()
+            .strip_prefix("floor ")
+            .and_then(|l| l.split_once(':'))
+        else {
+            continue;
+        };
+        let floor: usize = floor.trim().parse().expect("a floor's number");
+        for room in rooms.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            let room = room.trim_end_matches('/').to_string();
+            assert!(
+                floors.insert(room.clone(), floor).is_none(),
+                "{room} is on two floors"
+            );
+        }
+    }
+    floors
+}
+
+#[test]
+fn no_two_top_level_modules_import_each_other_even_through_others() {
+    let graph = imports();
+    assert!(graph.len() > 20, "{} top-level modules read", graph.len());
+    assert!(
+        graph["db"].contains("domain") && graph["missed_call"].contains("db"),
+        "the reading finds imports: {graph:?}"
+    );
+    if let Some(found) = circle(&graph) {
+        panic!("an import circle: {}", found.join(" → "));
+    }
+}
+
+#[test]
+fn the_circle_check_finds_a_circle_when_there_is_one() {
+    let mut graph = imports();
+    graph
+        .get_mut("db")
+        .expect("db")
+        .insert("missed_call".to_string());
+    let found = circle(&graph).expect("a circle");
+    assert_eq!(found.first(), found.last());
+}
+
+#[test]
+fn every_module_is_on_a_floor_of_the_room_map_and_imports_only_rooms_below_it() {
+    let graph = imports();
+    let floors = floors();
+    let rooms: BTreeSet<&String> = graph.keys().collect();
+    let drawn: BTreeSet<&String> = floors.keys().collect();
+    assert_eq!(
+        rooms, drawn,
+        "docs/architecture.md's room map and src/ differ"
+    );
+    let up: Vec<String> = graph
+        .iter()
+        .flat_map(|(room, named)| named.iter().map(move |n| (room, n)))
+        .filter(|(room, named)| floors[*named] >= floors[*room])
+        .map(|(room, named)| {
+            format!(
+                "{room} (floor {}) → {named} (floor {})",
+                floors[room], floors[named]
+            )
+        })
+        .collect();
+    assert!(
+        up.is_empty(),
+        "imports that do not go down a floor: {up:#?}"
+    );
+}
