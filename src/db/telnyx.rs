@@ -47,13 +47,7 @@ pub fn store_event(conn: &Connection, e: &TelnyxEvent) -> rusqlite::Result<bool>
 
 /// One stored event of a session, as the fold reads it.
 pub struct SessionEvent {
-    pub event_type: String,
-    pub leg_id: Option<String>,
-    pub direction: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub started_at: Option<i64>,
-    pub received_at: i64,
+    pub event: TelnyxEvent,
     /// It rang one of the restaurants' Telnyx numbers.
     pub to_known_number: bool,
 }
@@ -61,20 +55,25 @@ pub struct SessionEvent {
 /// Every stored event of the session, in the order they arrived.
 pub fn session_events(conn: &Connection, session_id: &str) -> rusqlite::Result<Vec<SessionEvent>> {
     conn.prepare_cached(
-        "SELECT event_type, leg_id, direction, from_number, to_number, started_at, received_at,
+        "SELECT id, event_type, leg_id, direction, from_number, to_number, started_at,
+                received_at,
                 to_number IN (SELECT telnyx_number FROM restaurants WHERE telnyx_number IS NOT NULL)
          FROM telnyx_events WHERE session_id = ?1 ORDER BY received_at, id",
     )?
     .query_map([session_id], |r| {
         Ok(SessionEvent {
-            event_type: r.get(0)?,
-            leg_id: r.get(1)?,
-            direction: r.get(2)?,
-            from: r.get(3)?,
-            to: r.get(4)?,
-            started_at: r.get(5)?,
-            received_at: r.get(6)?,
-            to_known_number: r.get::<_, Option<bool>>(7)?.unwrap_or(false),
+            event: TelnyxEvent {
+                id: r.get(0)?,
+                session_id: session_id.to_string(),
+                event_type: r.get(1)?,
+                leg_id: r.get(2)?,
+                direction: r.get(3)?,
+                from: r.get(4)?,
+                to: r.get(5)?,
+                started_at: r.get(6)?,
+                received_at: r.get(7)?,
+            },
+            to_known_number: r.get::<_, Option<bool>>(8)?.unwrap_or(false),
         })
     })?
     .collect()

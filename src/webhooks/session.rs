@@ -38,36 +38,40 @@ pub fn fold_session(conn: &Connection, session_id: &str, now: i64) -> rusqlite::
     let legs_initiated = |direction: &str| -> Vec<&str> {
         events
             .iter()
-            .filter(|e| e.event_type == INITIATED && e.direction.as_deref() == Some(direction))
-            .filter_map(|e| e.leg_id.as_deref())
+            .filter(|e| {
+                e.event.event_type == INITIATED && e.event.direction.as_deref() == Some(direction)
+            })
+            .filter_map(|e| e.event.leg_id.as_deref())
             .collect()
     };
     let (incoming_legs, outgoing_legs) = (legs_initiated("incoming"), legs_initiated("outgoing"));
-    let of_legs =
-        |e: &SessionEvent, legs: &[&str]| e.leg_id.as_deref().is_some_and(|l| legs.contains(&l));
+    let of_legs = |e: &SessionEvent, legs: &[&str]| {
+        e.event.leg_id.as_deref().is_some_and(|l| legs.contains(&l))
+    };
     // A leg that says, or whose `call.initiated` said, it is outgoing is never the incoming
     // one, whatever number it rang.
     let is_incoming = |e: &SessionEvent| {
-        let outgoing = e.direction.as_deref() == Some("outgoing") || of_legs(e, &outgoing_legs);
+        let outgoing =
+            e.event.direction.as_deref() == Some("outgoing") || of_legs(e, &outgoing_legs);
         !outgoing
-            && (e.direction.as_deref() == Some("incoming")
+            && (e.event.direction.as_deref() == Some("incoming")
                 || of_legs(e, &incoming_legs)
                 || (incoming_legs.is_empty() && e.to_known_number))
     };
     let mut session = Session::default();
     for e in events.iter().filter(|e| is_incoming(e)) {
-        session.from = session.from.take().or_else(|| e.from.clone());
-        session.to = session.to.take().or_else(|| e.to.clone());
-        session.started_at = session.started_at.or(e.started_at);
-        if e.event_type == HANGUP {
+        session.from = session.from.take().or_else(|| e.event.from.clone());
+        session.to = session.to.take().or_else(|| e.event.to.clone());
+        session.started_at = session.started_at.or(e.event.started_at);
+        if e.event.event_type == HANGUP {
             session.hangup_at = Some(
                 session
                     .hangup_at
-                    .map_or(e.received_at, |h| h.min(e.received_at)),
+                    .map_or(e.event.received_at, |h| h.min(e.event.received_at)),
             );
         }
     }
-    session.answered = events.iter().any(|e| e.event_type == ANSWERED);
+    session.answered = events.iter().any(|e| e.event.event_type == ANSWERED);
     session.settled =
         telnyx::save_session(conn, session_id, session.hangup_at, session.answered, now)?;
     Ok(session)
