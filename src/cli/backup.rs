@@ -74,7 +74,7 @@ pub fn backup(database: &Path, file: &Path) -> Result<(), CommandError> {
 
 /// Writes every page of `source` into a new private file at `target`.
 pub(super) fn copy_database(source: &Connection, target: &Path) -> Result<(), CommandError> {
-    let mut copy = db::open_write_connection(target)
+    let mut copy = db::open_copy_target(target)
         .map_err(|e| fail(format!("cannot create {}: {e}", target.display())))?;
     {
         let backup =

@@ -204,12 +204,25 @@ pub fn open_write_connection(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
+/// Opens `path`, created private (0600), as the target of a copy made with SQLite's backup API:
+/// no WAL and no page size of its own, so that the copy takes the source's pages — 4 KiB in a
+/// database an earlier release made — which a WAL target of another page size would refuse.
+pub fn open_copy_target(path: &Path) -> Result<Connection, DbError> {
+    create_private(path)?;
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
 fn set_up_for_writing(conn: &Connection) -> Result<(), DbError> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // synchronous = FULL: a report answered 201 survives a power cut. secure_delete: what a
     // write frees (the old version of an updated row, an index entry, a page) is overwritten
     // with zeros, so that `customer forget` finds no stale copy of a number or a name in free
-    // space; it costs no extra I/O but for pages freed whole.
+    // space; it costs no extra I/O but for pages freed whole. page_size = 1024 (before WAL, so
+    // that it holds for a new database; an existing one keeps its own): each commit writes every
+    // page it changed whole, once to the WAL and again at the checkpoint, and a report changes a
+    // few bytes in each of a dozen indexes, so smaller pages halve the bytes written per report.
     conn.execute_batch(
         "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
          PRAGMA secure_delete = ON;",

@@ -262,24 +262,12 @@ fn serve(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &Writer
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         take_waiting(queue, &mut batch);
-        if batch.len() > 1 {
-            let deadline = std::time::Instant::now() + LINGER;
-            while batch.len() < LINGER_UNTIL {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                match queue.recv_timeout(left) {
-                    Ok(job) if !left.is_zero() => {
-                        batch.push(job);
-                        take_waiting(queue, &mut batch);
-                    }
-                    Ok(job) => {
-                        batch.push(job);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-        }
+        // Taken jobs leave the queue's count at once, so that a linger does not refuse work
+        // early nor show a deeper queue than there is.
         stats.pending.fetch_sub(batch.len(), Ordering::SeqCst);
+        if batch.len() > 1 {
+            linger(queue, &mut batch, stats);
+        }
         stats.taken.fetch_add(batch.len() as u64, Ordering::SeqCst);
         if let Some(observe) = stats.batch_observer.0.get() {
             observe(batch.len());
@@ -293,8 +281,6 @@ fn serve(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &Writer
     }
 }
 
-/// Runs one batch in one transaction, counts it, and answers its jobs. An `Err` means the
-/// transaction could not be ended, and the connection cannot be used any more.
 /// Adds the jobs already queued to `batch`, up to `MAX_BATCH`.
 fn take_waiting(queue: &mpsc::Receiver<Box<dyn Job>>, batch: &mut Vec<Box<dyn Job>>) {
     while batch.len() < MAX_BATCH {
@@ -305,6 +291,35 @@ fn take_waiting(queue: &mpsc::Receiver<Box<dyn Job>>, batch: &mut Vec<Box<dyn Jo
     }
 }
 
+/// Waits up to `LINGER` for more jobs, until `LINGER_UNTIL` are in the batch: under load the
+/// next jobs are a fraction of a millisecond away, and each commit then carries more of them.
+fn linger(
+    queue: &mpsc::Receiver<Box<dyn Job>>,
+    batch: &mut Vec<Box<dyn Job>>,
+    stats: &WriterStats,
+) {
+    let deadline = std::time::Instant::now() + LINGER;
+    while batch.len() < LINGER_UNTIL {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(job) = queue.recv_timeout(left) else {
+            return;
+        };
+        let before = batch.len();
+        batch.push(job);
+        if !left.is_zero() {
+            take_waiting(queue, batch);
+        }
+        stats
+            .pending
+            .fetch_sub(batch.len() - before, Ordering::SeqCst);
+        if left.is_zero() {
+            return;
+        }
+    }
+}
+
+/// Runs one batch in one transaction, counts it, and answers its jobs. An `Err` means the
+/// transaction could not be ended, and the connection cannot be used any more.
 fn run_batch(
     conn: &Connection,
     batch: Vec<Box<dyn Job>>,

@@ -1,5 +1,5 @@
-//! The pipeline's ledger steps: claiming the row (SPEC §3), recording how a dispatch ended, and
-//! recovering rows a crash left in flight.
+//! The pipeline's ledger steps: claiming the row (SPEC §3) and recording how a dispatch ended;
+//! the hold of a send that may have left, and recovery after a crash, are `reconcile.rs`'s.
 
 use rusqlite::Connection;
 

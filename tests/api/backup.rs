@@ -358,3 +358,41 @@ async fn a_stale_wal_beside_the_database_is_never_replayed_onto_the_restored_cop
         .expect("integrity");
     assert_eq!(integrity, "ok");
 }
+
+/// A database as a release before 1 KiB pages made it: 4 KiB pages, WAL, then the schema.
+fn database_with_4_kib_pages(path: &Path) -> String {
+    {
+        let conn = Connection::open(path).expect("create");
+        conn.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
+            .expect("pages");
+    }
+    let conn = ringback::db::open(path).expect("migrate");
+    seed_restaurant(&conn, "Older", "FR", "Europe/Paris").id
+}
+
+fn page_size(path: &Path) -> i64 {
+    read_only(path)
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .expect("page size")
+}
+
+#[tokio::test]
+async fn a_database_with_the_4_kib_pages_of_an_earlier_release_is_backed_up_and_restored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ringback.db");
+    let id = database_with_4_kib_pages(&db);
+    assert_eq!(page_size(&db), 4096);
+    let backup = dir.path().join("backup.db");
+
+    let backed_up = ringback(&db, &["backup", backup.to_str().expect("utf-8")]);
+    let restored = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
+
+    assert!(backed_up.status.success(), "{}", stderr(&backed_up));
+    assert_eq!(
+        page_size(&backup),
+        4096,
+        "the copy keeps the pages it copied"
+    );
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    assert_eq!(restaurant_ids(&db), vec![id]);
+}

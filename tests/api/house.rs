@@ -27,7 +27,8 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         rust_files(&src.join(format!("{room}.rs")), &mut files);
         for file in files {
             let text = without_comments(&std::fs::read_to_string(&file).expect("read"));
-            for named in named_rooms(&text) {
+            let depth = module_depth(&src, &file);
+            for named in named_rooms(&text, depth) {
                 if named != *room && rooms.contains(&named) {
                     graph.get_mut(room).expect("room").insert(named);
                 }
@@ -59,21 +60,71 @@ fn without_comments(text: &str) -> String {
         .join("\n")
 }
 
-/// Every first segment after `crate::`, including each member of a `crate::{…}` group.
-fn named_rooms(text: &str) -> Vec<String> {
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect()
-    };
+/// How deep the file's module is below the crate root: `db.rs` and `db/mod.rs` are 1,
+/// `db/calls.rs` 2.
+fn module_depth(src: &Path, file: &Path) -> usize {
+    let relative = file.strip_prefix(src).expect("under src");
+    let parts = relative.components().count();
+    if relative.ends_with("mod.rs") {
+        parts - 1
+    } else {
+        parts
+    }
+}
+
+fn ident(s: &str) -> String {
+    s.trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The top-level members of a `{…}` group (nested groups skipped over), each's first segment.
+fn group_members(group: &str) -> Vec<String> {
+    let (mut members, mut depth, mut start) = (Vec::new(), 0, 0);
+    for (at, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                members.push(ident(&group[start..at]));
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                members.push(ident(&group[start..at]));
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    members
+}
+
+/// The top-level modules a file at `depth` names: every first segment after `crate::` (each
+/// member of a `crate::{…}` group, nested groups included), and after a `super::` chain that
+/// climbs to the crate root.
+fn named_rooms(text: &str, depth: usize) -> Vec<String> {
     let mut named = Vec::new();
+    let mut after_root = |rest: &str| match rest.strip_prefix('{') {
+        Some(group) => named.extend(group_members(group)),
+        None => named.push(ident(rest)),
+    };
     for (at, _) in text.match_indices("crate::") {
-        let rest = &text[at + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let inner = group.split('}').next().unwrap_or_default();
-            named.extend(inner.split(',').map(|m| ident(m.trim())));
-        } else {
-            named.push(ident(rest));
+        after_root(&text[at + "crate::".len()..]);
+    }
+    for (at, _) in text.match_indices("super::") {
+        // Only the start of a chain: a `super::` right after another is part of it.
+        if text[..at].ends_with("super::") {
+            continue;
+        }
+        let mut rest = &text[at..];
+        let mut climbed = 0;
+        while let Some(next) = rest.strip_prefix("super::") {
+            rest = next;
+            climbed += 1;
+        }
+        if climbed >= depth {
+            after_root(rest);
         }
     }
     named
@@ -111,8 +162,8 @@ fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
         .find_map(|room| walk(graph, room, &mut Vec::new(), &mut done))
 }
 
-/// The floors of docs/architecture.md's room map, from the ground up: lines of the form
-/// `floor N: room, room, …`, inside its marked block.
+/// The floors of docs/architecture.md's room map, from the ground up: its lines of the form
+/// `floor N: room, room, …`.
 fn floors() -> BTreeMap<String, usize> {
     let doc =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
@@ -149,6 +200,15 @@ fn no_two_top_level_modules_import_each_other_even_through_others() {
     if let Some(found) = circle(&graph) {
         panic!("an import circle: {}", found.join(" → "));
     }
+}
+
+#[test]
+fn an_import_is_read_through_nested_groups_and_super_chains_that_reach_the_root() {
+    let text = "use crate::{db::{self, DbError}, jobs::timers::Timers};\n\
+                use super::super::super::webhooks::session;\n\
+                use super::reconcile;";
+    let named = named_rooms(text, 3);
+    assert_eq!(named, ["db", "jobs", "webhooks"]);
 }
 
 #[test]
