@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,16 +11,19 @@ use axum::Router;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio::sync::oneshot::error::RecvError;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, Replication, TransportKind};
+use crate::config::{Config, Replication, ServerConfig, TransportKind};
 use crate::console::ConsoleState;
 use crate::db::lock::{DatabaseLock, LockError};
+use crate::db::token_use::TokenUse;
 use crate::db::{self, Checkpointer, DbError, ReadPool, Stopped, Writer};
 use crate::jobs;
 use crate::jobs::timers::Timers;
 use crate::listener::{self, Limits};
-use crate::missed_call::{Pipeline, recover_interrupted};
+use crate::missed_call::{Fatal, Pipeline, recover_interrupted};
 use crate::ops::health::{self, Readiness};
 use crate::ops::openapi;
 use crate::rate_limit::RateLimit;
@@ -61,7 +65,7 @@ pub struct App {
     /// Settles Telnyx sessions, retries failed Telnyx calls, ends holds (SPEC §10).
     timers: Timers,
     /// The partner tokens' last use, written once a minute and at shutdown.
-    token_use: Arc<db::token_use::TokenUse>,
+    token_use: Arc<TokenUse>,
     started: Started,
     /// Held while the app lives: `restore` refuses, and a second server does not start.
     _lock: DatabaseLock,
@@ -154,6 +158,89 @@ fn open_storage(config: &Config) -> Result<Storage, DbError> {
     })
 }
 
+/// `open_storage` on a blocking thread, after warming the phone metadata and the password hasher.
+async fn open_storage_off_runtime(config: &Config) -> Result<Storage, StartError> {
+    let db_error = |source| StartError::Database {
+        path: config.database.path.display().to_string(),
+        source,
+    };
+    let open_config = config.clone();
+    tokio::task::spawn_blocking(move || {
+        crate::phone::warm_up();
+        crate::console::password::warm_up();
+        open_storage(&open_config)
+    })
+    .await
+    .map_err(|e| db_error(DbError::Task(e.to_string())))?
+    .map_err(db_error)
+}
+
+/// The TLS acceptor when `server.tls_cert` is set; `None` serves plain HTTP.
+fn tls_acceptor(server: &ServerConfig) -> Result<Option<listener::TlsAcceptor>, StartError> {
+    if server.tls_cert.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    let (cert, key) = (&server.tls_cert, &server.tls_key);
+    listener::tls_acceptor(cert, key)
+        .map(Some)
+        .map_err(StartError::Tls)
+}
+
+/// The missed-call pipeline, on a writer whose batches `metrics` counts.
+fn start_pipeline(
+    config: &Config,
+    storage: &Storage,
+    metrics: &Metrics,
+    transport: Arc<dyn Transport>,
+) -> Pipeline {
+    let batches = metrics.clone();
+    storage
+        .writer
+        .observe_batches(move |jobs| batches.write_batch(jobs));
+    Pipeline::new(
+        metrics.clone(),
+        storage.writer.clone(),
+        transport,
+        &config.whatsapp,
+        config.missed_calls.clone(),
+        &config.server.public_url,
+        Arc::clone(&storage.vault),
+    )
+}
+
+/// The listener's limits; warns first if the descriptor limit is below `max_connections`.
+fn limits(server: &ServerConfig) -> Limits {
+    listener::check_descriptor_limit(server.max_connections);
+    Limits {
+        header_timeout: Duration::from_millis(server.header_timeout_ms),
+        idle_timeout: Duration::from_millis(server.idle_timeout_ms),
+        max_connections: server.max_connections,
+        max_connections_per_address: server.max_connections_per_address,
+    }
+}
+
+impl Started {
+    fn new(config: &Config, storage: &Storage, tls: bool) -> Started {
+        Started {
+            database: config.database.path.display().to_string(),
+            transport: config.whatsapp.transport,
+            restaurants_enabled: storage.restaurants_enabled,
+            tls,
+            webhooks: match (
+                !config.telnyx.public_key.is_empty(),
+                config.whatsapp.webhook_on(),
+            ) {
+                (true, true) => "telnyx,whatsapp",
+                (true, false) => "telnyx",
+                (false, true) => "whatsapp",
+                (false, false) => "none",
+            },
+            replication: config.database.replication,
+            key_file: storage.vault.path().display().to_string(),
+        }
+    }
+}
+
 /// The one route table. The console, the webhooks and operations each answer with their own
 /// state beside the shared handles (`RoomState`); the partner API with the shared handles alone.
 fn routes(state: AppState, rooms: Rooms) -> Router {
@@ -240,69 +327,30 @@ impl App {
         config: Config,
         transport: Arc<dyn Transport>,
     ) -> Result<App, StartError> {
-        let path = config.database.path.clone();
-        let db_error = |source| StartError::Database {
-            path: path.display().to_string(),
-            source,
-        };
-        let lock = DatabaseLock::acquire(&path)?;
-        let open_config = config.clone();
-        let storage = tokio::task::spawn_blocking(move || {
-            crate::phone::warm_up();
-            crate::console::password::warm_up();
-            open_storage(&open_config)
-        })
-        .await
-        .map_err(|e| db_error(DbError::Task(e.to_string())))?
-        .map_err(db_error)?;
-
-        let tls = if config.server.tls_cert.as_os_str().is_empty() {
-            None
-        } else {
-            let (cert, key) = (&config.server.tls_cert, &config.server.tls_key);
-            Some(listener::tls_acceptor(cert, key).map_err(StartError::Tls)?)
-        };
+        let lock = DatabaseLock::acquire(&config.database.path)?;
+        let storage = open_storage_off_runtime(&config).await?;
+        let tls = tls_acceptor(&config.server)?;
         let addr = config.server.listen.clone();
         let listener =
             listener::bind(&addr).map_err(|source| StartError::Listen { addr, source })?;
+        Ok(App::assemble(
+            config, transport, storage, lock, tls, listener,
+        ))
+    }
+
+    /// Wires the opened storage and the bound listener into the app; nothing here can fail.
+    fn assemble(
+        config: Config,
+        transport: Arc<dyn Transport>,
+        storage: Storage,
+        lock: DatabaseLock,
+        tls: Option<listener::TlsAcceptor>,
+        listener: TcpListener,
+    ) -> App {
         let metrics = Metrics::new();
-        let batches = metrics.clone();
-        storage
-            .writer
-            .observe_batches(move |jobs| batches.write_batch(jobs));
-        let pipeline = Pipeline::new(
-            metrics.clone(),
-            storage.writer.clone(),
-            transport,
-            &config.whatsapp,
-            config.missed_calls.clone(),
-            &config.server.public_url,
-            Arc::clone(&storage.vault),
-        );
-        listener::check_descriptor_limit(config.server.max_connections);
-        let limits = Limits {
-            header_timeout: Duration::from_millis(config.server.header_timeout_ms),
-            idle_timeout: Duration::from_millis(config.server.idle_timeout_ms),
-            max_connections: config.server.max_connections,
-            max_connections_per_address: config.server.max_connections_per_address,
-        };
-        let started = Started {
-            database: path.display().to_string(),
-            transport: config.whatsapp.transport,
-            restaurants_enabled: storage.restaurants_enabled,
-            tls: tls.is_some(),
-            webhooks: match (
-                !config.telnyx.public_key.is_empty(),
-                config.whatsapp.webhook_on(),
-            ) {
-                (true, true) => "telnyx,whatsapp",
-                (true, false) => "telnyx",
-                (false, true) => "whatsapp",
-                (false, false) => "none",
-            },
-            replication: config.database.replication,
-            key_file: storage.vault.path().display().to_string(),
-        };
+        let pipeline = start_pipeline(&config, &storage, &metrics, transport);
+        let limits = limits(&config.server);
+        let started = Started::new(&config, &storage, tls.is_some());
         let config_retention_days = config.missed_calls.retention_days;
         let rate_limit = RateLimit::new(config.server.rate_limit_per_minute);
         let webhooks = Webhooks::new(&config);
@@ -315,7 +363,7 @@ impl App {
             max_running: config.whatsapp.dispatch_threads,
             wake: Arc::clone(&webhooks.timers),
         };
-        let token_use = Arc::<db::token_use::TokenUse>::default();
+        let token_use = Arc::<TokenUse>::default();
         let state = AppState {
             pipeline: pipeline.clone(),
             writer: storage.writer.clone(),
@@ -332,7 +380,7 @@ impl App {
             console: ConsoleState::new(tls.is_some()),
             webhooks,
         };
-        Ok(App {
+        App {
             listener,
             router: routes(state, rooms),
             pipeline,
@@ -346,7 +394,7 @@ impl App {
             _lock: lock,
             writer_stopped: storage.writer_stopped,
             checkpointer_stopped: storage.checkpointer_stopped,
-        })
+        }
     }
 
     /// The app's single writer: for tests that need to reach the database thread itself.
@@ -372,17 +420,13 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let jobs_stop = CancellationToken::new();
-        let retention = tokio::spawn(jobs::retention::run(
-            self.writer.clone(),
+        let watched = start_jobs(
+            &self.writer,
             self.retention_days,
-            jobs_stop.clone(),
-        ));
-        let timers = tokio::spawn(jobs::timers::run(self.timers, jobs_stop.clone()));
-        tokio::spawn(jobs::token_use::run(
-            self.writer.clone(),
-            Arc::clone(&self.token_use),
-            jobs_stop.clone(),
-        ));
+            self.timers,
+            &self.token_use,
+            &jobs_stop,
+        );
         let stop_jobs_now = jobs_stop.clone();
         let _stop_jobs = jobs_stop.drop_guard();
         let stopping = Arc::new(Notify::new());
@@ -399,32 +443,12 @@ impl App {
             },
         );
         let mut serve = std::pin::pin!(serve);
-        let (writer_stopped, checkpointer_stopped) =
-            (self.writer_stopped, self.checkpointer_stopped);
-        let fatal = self.pipeline.fatal().clone();
-        let died = async move {
-            let retention_died = async {
-                match retention.await {
-                    // Finished (kept forever, or stopping): nothing to watch any more.
-                    Ok(()) => std::future::pending().await,
-                    Err(e) => Ok(format!("the retention job failed: {e}")),
-                }
-            };
-            let timers_died = async {
-                match timers.await {
-                    Ok(()) => std::future::pending().await,
-                    Err(e) => Ok(format!("the timers job failed: {e}")),
-                }
-            };
-            let reason = tokio::select! {
-                r = writer_stopped => r,
-                r = checkpointer_stopped => r,
-                r = retention_died => r,
-                r = timers_died => r,
-                r = fatal.stopped() => Ok(r),
-            };
-            reason.unwrap_or_else(|_| "a database thread ended".into())
-        };
+        let died = must_stop(
+            self.writer_stopped,
+            self.checkpointer_stopped,
+            watched,
+            self.pipeline.fatal().clone(),
+        );
         // `serve` ends once shutdown was asked for and every connection closed; a report whose
         // PBX hung up, or a result still being stored, may outlive both, so the drain below
         // runs whichever finished first.
@@ -442,30 +466,95 @@ impl App {
         };
         // No new settle or retry starts once stopping: the drain waits only for what runs.
         stop_jobs_now.cancel();
-        let in_flight = self.pipeline.in_flight().clone();
-        let (token_use, writer) = (Arc::clone(&self.token_use), self.writer.clone());
-        let drain = async move {
-            if !served {
-                serve.await;
-            }
-            in_flight.close();
-            in_flight.wait().await;
-            token_use.flush(&writer).await;
-        };
-        // A result that cannot be stored in any way while draining still means a row for
-        // start-up recovery: the exit says so.
-        let fatal = self.pipeline.fatal().clone();
-        tokio::select! {
-            drained = tokio::time::timeout(DRAIN_TIMEOUT, drain) => {
-                if drained.is_err() {
-                    tracing::warn!("in-flight dispatches did not finish within 30 s; stopping anyway");
-                }
-            }
-            reason = fatal.stopped() => {
-                tracing::error!(reason = %reason, "stopping: a result could not be stored");
-                return Err(std::io::Error::other(reason));
+        drain(serve, served, &self.pipeline, &self.token_use, &self.writer).await
+    }
+}
+
+/// The jobs whose failure stops the process.
+struct WatchedJobs {
+    retention: JoinHandle<()>,
+    timers: JoinHandle<()>,
+}
+
+/// Spawns the retention, timers and token-use jobs, which run until `stop` is cancelled.
+fn start_jobs(
+    writer: &Writer,
+    retention_days: i64,
+    timers: Timers,
+    token_use: &Arc<TokenUse>,
+    stop: &CancellationToken,
+) -> WatchedJobs {
+    let retention = tokio::spawn(jobs::retention::run(
+        writer.clone(),
+        retention_days,
+        stop.clone(),
+    ));
+    let timers = tokio::spawn(jobs::timers::run(timers, stop.clone()));
+    tokio::spawn(jobs::token_use::run(
+        writer.clone(),
+        Arc::clone(token_use),
+        stop.clone(),
+    ));
+    WatchedJobs { retention, timers }
+}
+
+/// Why the process must stop: a database thread ended, a job failed, or a result went unstored.
+async fn must_stop(
+    writer_stopped: Stopped,
+    checkpointer_stopped: Stopped,
+    jobs: WatchedJobs,
+    fatal: Fatal,
+) -> String {
+    let reason = tokio::select! {
+        r = writer_stopped => r,
+        r = checkpointer_stopped => r,
+        r = job_failed(jobs.retention, "retention") => r,
+        r = job_failed(jobs.timers, "timers") => r,
+        r = fatal.stopped() => Ok(r),
+    };
+    reason.unwrap_or_else(|_| "a database thread ended".into())
+}
+
+/// Resolves only if `job` failed.
+async fn job_failed(job: JoinHandle<()>, name: &str) -> Result<String, RecvError> {
+    match job.await {
+        // Finished (kept forever, or stopping): nothing to watch any more.
+        Ok(()) => std::future::pending().await,
+        Err(e) => Ok(format!("the {name} job failed: {e}")),
+    }
+}
+
+/// Lets connections, dispatches and the tokens' last use finish, for up to `DRAIN_TIMEOUT`.
+async fn drain(
+    serve: Pin<&mut impl Future<Output = ()>>,
+    served: bool,
+    pipeline: &Pipeline,
+    token_use: &Arc<TokenUse>,
+    writer: &Writer,
+) -> std::io::Result<()> {
+    let in_flight = pipeline.in_flight().clone();
+    let (token_use, writer) = (Arc::clone(token_use), writer.clone());
+    let drain = async move {
+        if !served {
+            serve.await;
+        }
+        in_flight.close();
+        in_flight.wait().await;
+        token_use.flush(&writer).await;
+    };
+    // A result that cannot be stored in any way while draining still means a row for
+    // start-up recovery: the exit says so.
+    let fatal = pipeline.fatal().clone();
+    tokio::select! {
+        drained = tokio::time::timeout(DRAIN_TIMEOUT, drain) => {
+            if drained.is_err() {
+                tracing::warn!("in-flight dispatches did not finish within 30 s; stopping anyway");
             }
         }
-        Ok(())
+        reason = fatal.stopped() => {
+            tracing::error!(reason = %reason, "stopping: a result could not be stored");
+            return Err(std::io::Error::other(reason));
+        }
     }
+    Ok(())
 }

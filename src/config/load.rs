@@ -175,33 +175,7 @@ fn apply_env(
         let Some(rest) = var.strip_prefix("RINGBACK_") else {
             continue;
         };
-        let rest = rest.to_ascii_lowercase();
-        let unknown = || ConfigError::Env {
-            var: var.clone(),
-            message: "no such configuration key".into(),
-        };
-        let (section, key) = SECTIONS
-            .iter()
-            .find_map(|s| {
-                rest.strip_prefix(s)
-                    .and_then(|k| k.strip_prefix('_'))
-                    .map(|k| (*s, k.to_string()))
-            })
-            .ok_or_else(unknown)?;
-        let default = defaults
-            .get(section)
-            .and_then(|s| s.get(&key))
-            .ok_or_else(unknown)?;
-        let value = match default {
-            Value::String(_) => Value::String(raw.clone()),
-            _ => toml::from_str::<Table>(&format!("v = {raw}"))
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .ok_or_else(|| ConfigError::Env {
-                    var: var.clone(),
-                    message: format!("{raw:?} is not a valid value"),
-                })?,
-        };
+        let (section, key, value) = env_setting(&var, rest, &raw, &defaults)?;
         let entry = table
             .entry(section)
             .or_insert_with(|| Value::Table(Table::new()));
@@ -219,4 +193,41 @@ fn apply_env(
         }
     }
     Ok(set)
+}
+
+/// What `RINGBACK_<rest>` sets: its section, key, and value read as the key's default's type.
+fn env_setting(
+    var: &str,
+    rest: &str,
+    raw: &str,
+    defaults: &Table,
+) -> Result<(&'static str, String, Value), ConfigError> {
+    let rest = rest.to_ascii_lowercase();
+    let unknown = || ConfigError::Env {
+        var: var.to_string(),
+        message: "no such configuration key".into(),
+    };
+    let (section, key) = SECTIONS
+        .iter()
+        .find_map(|s| {
+            rest.strip_prefix(s)
+                .and_then(|k| k.strip_prefix('_'))
+                .map(|k| (*s, k.to_string()))
+        })
+        .ok_or_else(unknown)?;
+    let default = defaults
+        .get(section)
+        .and_then(|s| s.get(&key))
+        .ok_or_else(unknown)?;
+    let value = match default {
+        Value::String(_) => Value::String(raw.to_string()),
+        _ => toml::from_str::<Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .ok_or_else(|| ConfigError::Env {
+                var: var.to_string(),
+                message: format!("{raw:?} is not a valid value"),
+            })?,
+    };
+    Ok((section, key, value))
 }

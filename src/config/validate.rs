@@ -17,78 +17,107 @@ pub fn parse_telnyx_public_key(base64_key: &str) -> Option<VerifyingKey> {
 impl Config {
     /// Checks every value that the types alone do not; the error names the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, message: &str| Err(self.invalid(key, message));
+        // In this order: with several bad values, the first is the one reported.
+        self.validate_server_limits()?;
+        self.validate_database()?;
+        self.validate_whatsapp()?;
+        self.validate_telnyx()?;
+        self.validate_tls_and_rate_limit()?;
+        self.validate_log()?;
+        self.validate_retention()?;
+        self.validate_public_url()?;
+        self.validate_missed_call_durations()
+    }
+
+    /// The listen address, the body size, the timeouts and the connection caps.
+    fn validate_server_limits(&self) -> Result<(), ConfigError> {
         if self.server.listen.parse::<SocketAddr>().is_err() {
-            return invalid(
+            return Err(self.invalid(
                 "server.listen",
                 "must be an address and port, like 127.0.0.1:8080",
-            );
+            ));
         }
         if !(256..=10 * 1024 * 1024).contains(&self.server.max_body_bytes) {
-            return invalid("server.max_body_bytes", "must be between 256 and 10485760");
+            return Err(self.invalid("server.max_body_bytes", "must be between 256 and 10485760"));
         }
         for (key, value) in [
             ("server.header_timeout_ms", self.server.header_timeout_ms),
             ("server.idle_timeout_ms", self.server.idle_timeout_ms),
         ] {
             if !(100..=3_600_000).contains(&value) {
-                return invalid(key, "must be between 100 and 3600000");
+                return Err(self.invalid(key, "must be between 100 and 3600000"));
             }
         }
         if !(1..=65_536).contains(&self.server.max_connections) {
-            return invalid("server.max_connections", "must be between 1 and 65536");
+            return Err(self.invalid("server.max_connections", "must be between 1 and 65536"));
         }
         if self.server.max_connections_per_address > 65_536 {
-            return invalid(
+            return Err(self.invalid(
                 "server.max_connections_per_address",
                 "must be between 0 (no cap) and 65536",
-            );
+            ));
         }
+        Ok(())
+    }
+
+    fn validate_database(&self) -> Result<(), ConfigError> {
         if !(1..=1_000_000).contains(&self.database.max_pending_writes) {
-            return invalid(
+            return Err(self.invalid(
                 "database.max_pending_writes",
                 "must be between 1 and 1000000",
-            );
+            ));
         }
         if self.database.path.as_os_str().is_empty() {
-            return invalid("database.path", "must not be empty");
+            return Err(self.invalid("database.path", "must not be empty"));
         }
-        let base = &self.whatsapp.api_base;
-        if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() < 10 {
-            return invalid("whatsapp.api_base", "must be an http:// or https:// URL");
-        }
-        if !(1..=600_000).contains(&self.whatsapp.timeout_ms) {
-            return invalid("whatsapp.timeout_ms", "must be between 1 and 600000");
-        }
-        if !(1..=256).contains(&self.whatsapp.dispatch_threads) {
-            return invalid("whatsapp.dispatch_threads", "must be between 1 and 256");
-        }
+        Ok(())
+    }
+
+    fn validate_whatsapp(&self) -> Result<(), ConfigError> {
         let wa = &self.whatsapp;
+        let base = &wa.api_base;
+        if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() < 10 {
+            return Err(self.invalid("whatsapp.api_base", "must be an http:// or https:// URL"));
+        }
+        if !(1..=600_000).contains(&wa.timeout_ms) {
+            return Err(self.invalid("whatsapp.timeout_ms", "must be between 1 and 600000"));
+        }
+        if !(1..=256).contains(&wa.dispatch_threads) {
+            return Err(self.invalid("whatsapp.dispatch_threads", "must be between 1 and 256"));
+        }
         if wa.app_secret.is_empty() != wa.verify_token.is_empty() {
             let key = if wa.app_secret.is_empty() {
                 "whatsapp.app_secret"
             } else {
                 "whatsapp.verify_token"
             };
-            return invalid(
+            return Err(self.invalid(
                 key,
                 "the WhatsApp webhook needs both app_secret and verify_token, or neither",
-            );
+            ));
         }
         if !(0..=86_400).contains(&wa.reconcile_seconds) {
-            return invalid("whatsapp.reconcile_seconds", "must be between 0 and 86400");
+            return Err(self.invalid("whatsapp.reconcile_seconds", "must be between 0 and 86400"));
         }
+        Ok(())
+    }
+
+    fn validate_telnyx(&self) -> Result<(), ConfigError> {
         if !self.telnyx.public_key.is_empty()
             && parse_telnyx_public_key(&self.telnyx.public_key).is_none()
         {
-            return invalid(
+            return Err(self.invalid(
                 "telnyx.public_key",
                 "must be the base64 Ed25519 public key shown in the Telnyx portal (32 bytes)",
-            );
+            ));
         }
         if !(0..=3_600).contains(&self.telnyx.settle_seconds) {
-            return invalid("telnyx.settle_seconds", "must be between 0 and 3600");
+            return Err(self.invalid("telnyx.settle_seconds", "must be between 0 and 3600"));
         }
+        Ok(())
+    }
+
+    fn validate_tls_and_rate_limit(&self) -> Result<(), ConfigError> {
         let server = &self.server;
         if server.tls_cert.as_os_str().is_empty() != server.tls_key.as_os_str().is_empty() {
             let key = if server.tls_cert.as_os_str().is_empty() {
@@ -96,43 +125,60 @@ impl Config {
             } else {
                 "server.tls_key"
             };
-            return invalid(key, "tls_cert and tls_key are set together, or neither is");
+            return Err(self.invalid(key, "tls_cert and tls_key are set together, or neither is"));
         }
         if server.rate_limit_per_minute > 1_000_000 {
-            return invalid(
+            return Err(self.invalid(
                 "server.rate_limit_per_minute",
                 "must be between 0 (off) and 1000000",
-            );
+            ));
         }
+        Ok(())
+    }
+
+    fn validate_log(&self) -> Result<(), ConfigError> {
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return invalid(
+            return Err(self.invalid(
                 "log.level",
                 "must be a level (error, warn, info, debug, trace) or tracing directives",
-            );
+            ));
         }
+        Ok(())
+    }
+
+    /// How long the ledger keeps rows, and how long after a message a booking counts for it.
+    fn validate_retention(&self) -> Result<(), ConfigError> {
         if !(0..=36_500).contains(&self.missed_calls.retention_days) {
-            return invalid(
+            return Err(self.invalid(
                 "missed_calls.retention_days",
                 "must be between 0 (keep forever) and 36500",
-            );
+            ));
         }
         if !(1..=365).contains(&self.missed_calls.conversion_window_days) {
-            return invalid(
+            return Err(self.invalid(
                 "missed_calls.conversion_window_days",
                 "must be between 1 and 365",
-            );
+            ));
         }
-        let url = server.public_url.trim_end_matches('/');
+        Ok(())
+    }
+
+    fn validate_public_url(&self) -> Result<(), ConfigError> {
+        let url = self.server.public_url.trim_end_matches('/');
         if !url.is_empty()
             && (!(url.starts_with("https://") || url.starts_with("http://"))
                 || url.len() < 10
                 || url.contains(['?', '#', ' ']))
         {
-            return invalid(
+            return Err(self.invalid(
                 "server.public_url",
                 "must be empty or an http:// or https:// URL without a query, like https://ringback.example.com",
-            );
+            ));
         }
+        Ok(())
+    }
+
+    fn validate_missed_call_durations(&self) -> Result<(), ConfigError> {
         let mc = &self.missed_calls;
         for (key, value) in [
             ("missed_calls.cooldown_minutes", mc.cooldown_minutes),
@@ -147,7 +193,7 @@ impl Config {
             ),
         ] {
             if !(0..=10 * 365 * 24 * 60 * 60).contains(&value) {
-                return invalid(key, "must be zero or a positive number of a sane size");
+                return Err(self.invalid(key, "must be zero or a positive number of a sane size"));
             }
         }
         Ok(())

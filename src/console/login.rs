@@ -16,7 +16,7 @@ use super::pages::{escape_html, login_page};
 use super::password::verify_password;
 use super::session::{LIMITS, clear_cookie, new_session_value, session_cookies, set_cookie};
 use crate::auth::hash_token;
-use crate::db::users::{delete_session, find_login, insert_session};
+use crate::db::users::{User, delete_session, find_login, insert_session};
 use crate::db::{self, DbError};
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::routes::input::read_bytes;
@@ -155,37 +155,58 @@ async fn sign_in(
         .begin(&counted_as, address, Instant::now())
         .map_err(|retry_after_secs| fail(ApiError::LoginThrottled { retry_after_secs }))?;
 
-    let username = creds.username.clone();
+    let found = check_password(state, creds.username.clone(), creds.password)
+        .await
+        .map_err(fail)?;
+    let Some(user) = found else {
+        attempt.failed(Instant::now());
+        tracing::info!(client.address = %peer.ip(), "console sign-in failed");
+        return Err(fail(ApiError::InvalidCredentials));
+    };
+    attempt.succeeded();
+    start_session(state, headers, &user, form)
+        .await
+        .map_err(fail)
+}
+
+/// The user, if the password is theirs; a wrong username takes as long as a wrong password.
+async fn check_password(
+    state: &ConsoleApp,
+    username: String,
+    password: String,
+) -> Result<Option<User>, ApiError> {
     let found = db::read(&state.reads, move |conn| {
         find_login(conn, &username).map_err(ApiError::from)
     })
-    .await
-    .map_err(fail)?;
+    .await?;
     // Argon2 is memory-hard: a bounded number at once, off the runtime.
-    let permit = console
+    let permit = state
+        .room
         .verifications
         .clone()
         .acquire_owned()
         .await
-        .map_err(|e| fail(ApiError::Internal(e.to_string())))?;
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let stored = found.as_ref().map(|(_, hash)| hash.clone());
-    let password = creds.password;
     let ok = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         verify_password(&password, stored.as_deref())
     })
     .await
-    .map_err(|e| fail(ApiError::Internal(e.to_string())))?;
-    let user = match (ok, found) {
-        (true, Some((user, _))) => user,
-        _ => {
-            attempt.failed(Instant::now());
-            tracing::info!(client.address = %peer.ip(), "console sign-in failed");
-            return Err(fail(ApiError::InvalidCredentials));
-        }
-    };
-    attempt.succeeded();
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(match (ok, found) {
+        (true, Some((user, _))) => Some(user),
+        _ => None,
+    })
+}
 
+/// Stores a new session for `user` and answers with its cookie.
+async fn start_session(
+    state: &ConsoleApp,
+    headers: &HeaderMap,
+    user: &User,
+    form: bool,
+) -> Result<Response, ApiError> {
     let value = new_session_value();
     let hash = hash_token(&value);
     let user_id = user.id.clone();
@@ -194,7 +215,7 @@ async fn sign_in(
         .writer
         .run(move |conn| insert_session(conn, &hash, &user_id, now, LIMITS).map_err(DbError::from))
         .await
-        .map_err(|e| fail(ApiError::from(e)))?;
+        .map_err(ApiError::from)?;
     tracing::info!(user.id = %user.id, "console sign-in");
     let mut response = if form {
         Redirect::to("/console/").into_response()

@@ -71,12 +71,7 @@ pub fn forget_number(
     e164: &str,
     national: &str,
 ) -> rusqlite::Result<Forgotten> {
-    let customer: Option<(String, Option<String>)> = super::optional(conn.query_row(
-        "SELECT id, name FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2",
-        params![restaurant_id, e164],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    ))?;
-    let (customer_id, name) = customer.unzip();
+    let (customer_id, name) = find_customer(conn, restaurant_id, e164)?.unzip();
     let name = name.flatten();
     let quotes = |text: &str| quotes_number(text, national) || quotes_name(text, name.as_deref());
     erase_quotes(
@@ -89,6 +84,45 @@ pub fn forget_number(
     )?;
     // Telnyx's events name the caller too: in this restaurant's sessions (those of its detected
     // calls, and any to or from its Telnyx number), never another restaurant's.
+    forget_in_telnyx_events(conn, restaurant_id, e164, customer_id.as_deref())?;
+    // A forgotten caller is not sent anything more: no planned retry goes to `forgotten`.
+    let calls = conn.execute(
+        "UPDATE calls SET caller_raw = ?3, caller_e164 = CASE WHEN caller_e164 IS NULL \
+         THEN NULL ELSE ?3 END, customer_id = NULL, next_attempt_at = NULL, message = NULL \
+         WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?4)",
+        params![restaurant_id, e164, FORGOTTEN, customer_id],
+    )?;
+    let mut reservations = 0;
+    if let Some(id) = &customer_id {
+        reservations = forget_customer(conn, restaurant_id, id, &quotes)?;
+    }
+    Ok(Forgotten {
+        customer_id,
+        calls,
+        reservations,
+    })
+}
+
+/// The id and name of `restaurant_id`'s customer with the number `e164`, if there is one.
+fn find_customer(
+    conn: &Connection,
+    restaurant_id: &str,
+    e164: &str,
+) -> rusqlite::Result<Option<(String, Option<String>)>> {
+    super::optional(conn.query_row(
+        "SELECT id, name FROM customers WHERE restaurant_id = ?1 AND phone_e164 = ?2",
+        params![restaurant_id, e164],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    ))
+}
+
+/// Replaces the number `e164` with [`FORGOTTEN`] in `restaurant_id`'s Telnyx sessions.
+fn forget_in_telnyx_events(
+    conn: &Connection,
+    restaurant_id: &str,
+    e164: &str,
+    customer_id: Option<&str>,
+) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE telnyx_events
             SET from_number = CASE WHEN from_number = ?2 THEN ?3 ELSE from_number END,
@@ -103,34 +137,30 @@ pub fn forget_number(
                                       OR e.from_number = r.telnyx_number))",
         params![restaurant_id, e164, FORGOTTEN, customer_id],
     )?;
-    // A forgotten caller is not sent anything more: no planned retry goes to `forgotten`.
-    let calls = conn.execute(
-        "UPDATE calls SET caller_raw = ?3, caller_e164 = CASE WHEN caller_e164 IS NULL \
-         THEN NULL ELSE ?3 END, customer_id = NULL, next_attempt_at = NULL, message = NULL \
-         WHERE restaurant_id = ?1 AND (caller_e164 = ?2 OR customer_id = ?4)",
-        params![restaurant_id, e164, FORGOTTEN, customer_id],
+    Ok(())
+}
+
+/// Deletes customer `id` after erasing its reservations' quotes and detaching them: how many.
+fn forget_customer(
+    conn: &Connection,
+    restaurant_id: &str,
+    id: &str,
+    quotes: &dyn Fn(&str) -> bool,
+) -> rusqlite::Result<usize> {
+    erase_quotes(
+        conn,
+        "reservations",
+        "cancel_reason",
+        "restaurant_id = ?1 AND customer_id = ?2",
+        params![restaurant_id, id],
+        quotes,
     )?;
-    let mut reservations = 0;
-    if let Some(id) = &customer_id {
-        erase_quotes(
-            conn,
-            "reservations",
-            "cancel_reason",
-            "restaurant_id = ?1 AND customer_id = ?2",
-            params![restaurant_id, id],
-            &quotes,
-        )?;
-        reservations = conn.execute(
-            "UPDATE reservations SET customer_id = NULL WHERE restaurant_id = ?1 AND customer_id = ?2",
-            params![restaurant_id, id],
-        )?;
-        conn.execute("DELETE FROM customers WHERE id = ?1", [id])?;
-    }
-    Ok(Forgotten {
-        customer_id,
-        calls,
-        reservations,
-    })
+    let reservations = conn.execute(
+        "UPDATE reservations SET customer_id = NULL WHERE restaurant_id = ?1 AND customer_id = ?2",
+        params![restaurant_id, id],
+    )?;
+    conn.execute("DELETE FROM customers WHERE id = ?1", [id])?;
+    Ok(reservations)
 }
 
 /// Replaces with [`ERASED`] each `column` of the `table` rows matching `filter` whose text

@@ -57,24 +57,7 @@ impl From<rusqlite::Error> for OpenError {
 /// Opens the ringback database at `path` for a command; never creates one.
 pub fn open_existing(path: &Path, access: Access) -> Result<Connection, OpenError> {
     let shown = path.display().to_string();
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(dir) = dir
-        && !dir.is_dir()
-    {
-        return Err(OpenError::NoDirectory {
-            dir: dir.display().to_string(),
-            path: shown,
-        });
-    }
-    if path.is_dir() {
-        return Err(OpenError::NotRingback {
-            path: shown,
-            why: "it is a directory".into(),
-        });
-    }
-    if !path.exists() {
-        return Err(OpenError::Missing(shown));
-    }
+    check_file(path, &shown)?;
     let flags = match access {
         Access::Read => OpenFlags::SQLITE_OPEN_READ_ONLY,
         Access::Write => OpenFlags::SQLITE_OPEN_READ_WRITE,
@@ -96,36 +79,58 @@ pub fn open_existing(path: &Path, access: Access) -> Result<Connection, OpenErro
         }
         Err(e) => return Err(cannot_open(e)),
     };
-    let known = latest_schema_version();
-    match found {
-        (0, 0) => return Err(OpenError::Missing(shown)),
-        (0, _) => {
-            return Err(OpenError::NotRingback {
-                path: shown,
-                why: "an SQLite database without ringback's schema".into(),
-            });
-        }
-        (version, _) if version > known => {
-            return Err(DbError::SchemaTooNew {
-                found: version,
-                known,
-            }
-            .into());
-        }
-        (version, _) if version < known && access == Access::Read => {
-            return Err(OpenError::SchemaTooOld {
-                path: shown,
-                found: version,
-                known,
-            });
-        }
-        _ => {}
-    }
+    check_schema(found, access, &shown)?;
     if access == Access::Write {
         set_up_for_writing(&conn)?;
         migrate(&mut conn)?;
     }
     Ok(conn)
+}
+
+/// A file is at `path` (shown as `shown`), in a directory that exists.
+fn check_file(path: &Path, shown: &str) -> Result<(), OpenError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir
+        && !dir.is_dir()
+    {
+        return Err(OpenError::NoDirectory {
+            dir: dir.display().to_string(),
+            path: shown.into(),
+        });
+    }
+    if path.is_dir() {
+        return Err(OpenError::NotRingback {
+            path: shown.into(),
+            why: "it is a directory".into(),
+        });
+    }
+    if !path.exists() {
+        return Err(OpenError::Missing(shown.into()));
+    }
+    Ok(())
+}
+
+/// The schema `found` (version, tables) is ringback's, and one that `access` can work with.
+fn check_schema(found: (i64, i64), access: Access, shown: &str) -> Result<(), OpenError> {
+    let known = latest_schema_version();
+    match found {
+        (0, 0) => Err(OpenError::Missing(shown.into())),
+        (0, _) => Err(OpenError::NotRingback {
+            path: shown.into(),
+            why: "an SQLite database without ringback's schema".into(),
+        }),
+        (version, _) if version > known => Err(DbError::SchemaTooNew {
+            found: version,
+            known,
+        }
+        .into()),
+        (version, _) if version < known && access == Access::Read => Err(OpenError::SchemaTooOld {
+            path: shown.into(),
+            found: version,
+            known,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `(PRAGMA user_version, number of tables)`.

@@ -120,20 +120,7 @@ pub async fn serve(
             close,
         };
         connections.spawn(async move {
-            match tls {
-                None => serve_connection(stream, peer, router, watch).await,
-                Some(tls) => {
-                    // Made room for before it is done: it gives up its slot at once.
-                    let handshake = handshake(&tls, stream, limits.header_timeout);
-                    let stream = tokio::select! {
-                        stream = handshake => stream,
-                        () = watch.close.cancelled() => None,
-                    };
-                    if let Some(stream) = stream {
-                        serve_connection(stream, peer, router, watch).await;
-                    }
-                }
-            }
+            serve_accepted(stream, peer, router, tls, watch).await;
             drop(registered);
             drop(slot);
         });
@@ -175,6 +162,30 @@ struct Watch {
     close: CancellationToken,
 }
 
+/// Serves one accepted connection, after its TLS handshake when the listener has TLS.
+async fn serve_accepted(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    watch: Watch,
+) {
+    match tls {
+        None => serve_connection(stream, peer, router, watch).await,
+        Some(tls) => {
+            // Made room for before it is done: it gives up its slot at once.
+            let handshake = handshake(&tls, stream, watch.limits.header_timeout);
+            let stream = tokio::select! {
+                stream = handshake => stream,
+                () = watch.close.cancelled() => None,
+            };
+            if let Some(stream) = stream {
+                serve_connection(stream, peer, router, watch).await;
+            }
+        }
+    }
+}
+
 /// The TLS handshake, which like a request head must be done within `server.header_timeout_ms`:
 /// a client that opens a connection and stalls holds its slot no longer than one that sends
 /// half a head.
@@ -207,20 +218,7 @@ where
         close,
     } = watch;
     let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
-    let service_activity = Arc::clone(&activity);
-    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let in_request = InRequest::start(&service_activity);
-        let mut router = router.clone();
-        let request =
-            request.map(|b| Body::new(Deadline::new(Body::new(b), limits.header_timeout)));
-        let response = router.call(request);
-        async move {
-            // The request counts until its response's last byte, or until this is dropped.
-            let response = response.await?;
-            Ok::<_, Infallible>(response.map(|body| Body::new(Responding::new(body, in_request))))
-        }
-    });
+    let service = service(peer, router, Arc::clone(&activity), limits.header_timeout);
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         // The head timeout is ours (below): hyper's would also cut idle keep-alive connections.
@@ -232,12 +230,7 @@ where
         .serve_connection(io, service);
     let mut connection = std::pin::pin!(connection);
     let mut stopping = false;
-    // The timeouts are checked on a tick, a quarter of the shorter one: a connection closes at
-    // most that late, and a request re-arms no timer.
-    let tick = (limits.header_timeout.min(limits.idle_timeout) / 4)
-        .clamp(Duration::from_millis(10), Duration::from_secs(1));
-    let mut ticks = tokio::time::interval_at(Instant::now() + tick, tick);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = timeout_ticks(limits);
     loop {
         tokio::select! {
             result = connection.as_mut() => {
@@ -269,4 +262,41 @@ where
             }
         }
     }
+}
+
+/// The router as hyper's service: each request with the client's address and a body deadline.
+fn service(
+    peer: SocketAddr,
+    router: Router,
+    activity: Arc<Activity>,
+    header_timeout: Duration,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = hyper::Response<Body>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<hyper::Response<Body>, Infallible>> + Send,
+> + Send {
+    hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let in_request = InRequest::start(&activity);
+        let mut router = router.clone();
+        let request = request.map(|b| Body::new(Deadline::new(Body::new(b), header_timeout)));
+        let response = router.call(request);
+        async move {
+            // The request counts until its response's last byte, or until this is dropped.
+            let response = response.await?;
+            Ok::<_, Infallible>(response.map(|body| Body::new(Responding::new(body, in_request))))
+        }
+    })
+}
+
+/// The tick on which a connection's timeouts are checked.
+fn timeout_ticks(limits: Limits) -> tokio::time::Interval {
+    // A quarter of the shorter timeout: a connection closes at most that late, and a request
+    // re-arms no timer.
+    let tick = (limits.header_timeout.min(limits.idle_timeout) / 4)
+        .clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut ticks = tokio::time::interval_at(Instant::now() + tick, tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks
 }

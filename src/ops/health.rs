@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use tokio::time::error::Elapsed;
 
 use crate::db::{self, DbError};
 use crate::state::RoomState;
@@ -68,7 +69,21 @@ async fn probe(state: &OpsApp) -> (StatusCode, Value) {
         .run(|conn| -> Result<(), DbError> { Ok(db::touch_readiness_probe(conn, now_ms())?) });
     // Both at once: an answer within about a second, whichever check is the slow one.
     let (read, write) = tokio::join!(read, tokio::time::timeout(DEADLINE, write));
-    let (database, migrations) = match read {
+    let (database, migrations) = read_checks(read);
+    let writer = writer_check(state, write);
+    answer_from([
+        ("database", database),
+        ("migrations", migrations),
+        ("writer", writer),
+    ])
+}
+
+/// A check's outcome: `Err` says why it fails.
+type Check = Result<(), String>;
+
+/// The `database` and `migrations` checks, from the read of the schema version.
+fn read_checks(read: Result<Result<i64, DbError>, Elapsed>) -> (Check, Check) {
+    match read {
         Ok(Ok(version)) if version == db::latest_schema_version() => (Ok(()), Ok(())),
         Ok(Ok(version)) => (
             Ok(()),
@@ -82,14 +97,18 @@ async fn probe(state: &OpsApp) -> (StatusCode, Value) {
             Err("no read within 1 s".to_string()),
             Err("unknown".to_string()),
         ),
-    };
+    }
+}
+
+/// The `writer` check, from the probe's commit and the writer's last storage fault.
+fn writer_check(state: &OpsApp, write: Result<Result<(), DbError>, Elapsed>) -> Check {
     let fault_ms = state
         .writer
         .stats()
         .last_storage_fault_ms
         .load(std::sync::atomic::Ordering::SeqCst);
     let since_fault = now_ms() - fault_ms;
-    let writer = match write {
+    match write {
         // A clock stepped backwards makes `since_fault` negative: not counted as recent.
         Ok(Ok(())) if fault_ms > 0 && (0..RECENT_FAULT_MS).contains(&since_fault) => Err(format!(
             "a write could not be stored {since_fault} ms ago (disk full or I/O error)"
@@ -97,12 +116,11 @@ async fn probe(state: &OpsApp) -> (StatusCode, Value) {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the writer did not commit within 1 s".to_string()),
-    };
-    let checks = [
-        ("database", database),
-        ("migrations", migrations),
-        ("writer", writer),
-    ];
+    }
+}
+
+/// `200` when every check passes, else `503` naming the failing ones; each check's detail.
+fn answer_from(checks: [(&str, Check); 3]) -> (StatusCode, Value) {
     let ready = checks.iter().all(|(_, r)| r.is_ok());
     let failing: Vec<&str> = checks
         .iter()

@@ -32,13 +32,6 @@ pub enum Item {
 /// `None` when it is not one. Anything else in it is left alone.
 pub fn parse_payload(body: &[u8]) -> Option<Vec<Item>> {
     let json: Value = serde_json::from_slice(body).ok()?;
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let list = |v: &Value, key: &str| {
-        v.get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
     let mut items = Vec::new();
     for entry in json.get("entry")?.as_array()? {
         for change in list(entry, "changes") {
@@ -51,56 +44,82 @@ pub fn parse_payload(body: &[u8]) -> Option<Vec<Item>> {
             else {
                 continue;
             };
-            for s in list(value, "statuses") {
-                let (Some(message_id), Some(status)) = (
-                    text(&s, "id"),
-                    text(&s, "status").and_then(|st| DeliveryState::parse(&st)),
-                ) else {
-                    continue;
-                };
-                items.push(Item::Status {
-                    phone_number_id: phone_number_id.clone(),
-                    message_id,
-                    status,
-                    call_id: text(&s, "biz_opaque_callback_data"),
-                    at: text(&s, "timestamp")
-                        .and_then(|t| t.parse::<i64>().ok())
-                        .map(|secs| secs.saturating_mul(1000)),
-                    error_codes: list(&s, "errors")
-                        .iter()
-                        .filter_map(|e| e.get("code"))
-                        .map(|c| {
-                            c.as_i64().map_or_else(
-                                || c.as_str().unwrap_or("").to_string(),
-                                |n| n.to_string(),
-                            )
-                        })
-                        .collect(),
-                });
-            }
-            for m in list(value, "messages") {
-                let (Some(message_id), Some(from)) = (text(&m, "id"), text(&m, "from")) else {
-                    continue;
-                };
-                let said = m
-                    .get("text")
-                    .and_then(|t| text(t, "body"))
-                    .or_else(|| m.get("button").and_then(|b| text(b, "text")))
-                    .or_else(|| {
-                        m.get("interactive")
-                            .and_then(|i| i.get("button_reply"))
-                            .and_then(|b| text(b, "title"))
-                    });
-                if let Some(reply) = said.as_deref().and_then(replies::classify) {
-                    items.push(Item::Reply {
-                        phone_number_id: phone_number_id.clone(),
-                        message_id,
-                        from,
-                        reply,
-                    });
-                }
-            }
+            let statuses = list(value, "statuses");
+            items.extend(
+                statuses
+                    .iter()
+                    .filter_map(|s| status_item(&phone_number_id, s)),
+            );
+            let messages = list(value, "messages");
+            items.extend(
+                messages
+                    .iter()
+                    .filter_map(|m| reply_item(&phone_number_id, m)),
+            );
         }
     }
     Some(items)
+}
+
+/// The string at `key`, if there is one.
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// The array at `key`; empty when there is none.
+fn list(v: &Value, key: &str) -> Vec<Value> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// One entry of `statuses`; `None` without an id or with a status ringback does not know.
+fn status_item(phone_number_id: &str, s: &Value) -> Option<Item> {
+    let (Some(message_id), Some(status)) = (
+        text(s, "id"),
+        text(s, "status").and_then(|st| DeliveryState::parse(&st)),
+    ) else {
+        return None;
+    };
+    Some(Item::Status {
+        phone_number_id: phone_number_id.to_string(),
+        message_id,
+        status,
+        call_id: text(s, "biz_opaque_callback_data"),
+        at: text(s, "timestamp")
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|secs| secs.saturating_mul(1000)),
+        error_codes: list(s, "errors")
+            .iter()
+            .filter_map(|e| e.get("code"))
+            .map(|c| {
+                c.as_i64()
+                    .map_or_else(|| c.as_str().unwrap_or("").to_string(), |n| n.to_string())
+            })
+            .collect(),
+    })
+}
+
+/// One entry of `messages`, if it is a STOP or START reply.
+fn reply_item(phone_number_id: &str, m: &Value) -> Option<Item> {
+    let (Some(message_id), Some(from)) = (text(m, "id"), text(m, "from")) else {
+        return None;
+    };
+    let said = m
+        .get("text")
+        .and_then(|t| text(t, "body"))
+        .or_else(|| m.get("button").and_then(|b| text(b, "text")))
+        .or_else(|| {
+            m.get("interactive")
+                .and_then(|i| i.get("button_reply"))
+                .and_then(|b| text(b, "title"))
+        });
+    let reply = said.as_deref().and_then(replies::classify)?;
+    Some(Item::Reply {
+        phone_number_id: phone_number_id.to_string(),
+        message_id,
+        from,
+        reply,
+    })
 }
