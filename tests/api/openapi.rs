@@ -37,7 +37,7 @@ async fn the_openapi_document_is_served_without_a_token() {
 
 /// The partner paths of the one route table (`app::routes()`), read from its source.
 fn routed_paths() -> BTreeSet<String> {
-    include_str!("../../src/app.rs")
+    include_str!("../../src/app/route_table.rs")
         .split('"')
         .filter(|s| s.starts_with(BASE))
         .map(str::to_string)
