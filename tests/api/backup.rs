@@ -388,6 +388,26 @@ async fn a_database_with_the_4_kib_pages_of_an_earlier_release_is_backed_up_and_
     let restored = ringback(&db, &["restore", backup.to_str().expect("utf-8")]);
 
     assert!(backed_up.status.success(), "{}", stderr(&backed_up));
+    // Checked before anything opens the copy: one private file, not in WAL mode (header bytes
+    // 18 and 19 are 1 for a rollback journal, 2 for WAL), nothing beside it.
+    let header = std::fs::read(&backup).expect("read the copy");
+    assert_eq!(
+        (header[18], header[19]),
+        (1, 1),
+        "the copy is no WAL database"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&backup)
+        .expect("mode")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    for suffix in ["-wal", "-shm", "-journal"] {
+        assert!(
+            !dir.path().join(format!("backup.db{suffix}")).exists(),
+            "{suffix}"
+        );
+    }
     assert_eq!(
         page_size(&backup),
         4096,
@@ -395,4 +415,9 @@ async fn a_database_with_the_4_kib_pages_of_an_earlier_release_is_backed_up_and_
     );
     assert!(restored.status.success(), "{}", stderr(&restored));
     assert_eq!(restaurant_ids(&db), vec![id]);
+    let server = ringback::db::open(&db).expect("the server opens the restored database");
+    let mode: String = server
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("journal mode");
+    assert_eq!(mode, "wal");
 }

@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Each top-level module of the library and the other top-level modules it names as
-/// `crate::name` anywhere in its files (a `use`, a path in code, a `crate::{a, b}` group).
+/// Each top-level module of the library and the other top-level modules it names anywhere in
+/// its files: as `crate::name` (a `use`, a path in code, a member of a `crate::{a, b}` group) or
+/// through a `super::` chain that climbs to the crate root.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let rooms: BTreeSet<String> = std::fs::read_dir(&src)
@@ -100,6 +101,20 @@ fn group_members(group: &str) -> Vec<String> {
     members
 }
 
+/// How many inline modules (`mod name {`) open before the end of `text`: each is one more
+/// level a `super::` chain after it must climb.
+fn inline_modules_before(text: &str) -> usize {
+    text.match_indices("mod ")
+        .filter(|(at, _)| {
+            let word_start =
+                !text[..*at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            let rest = &text[at + "mod ".len()..];
+            let name = ident(rest);
+            word_start && !name.is_empty() && rest[name.len()..].trim_start().starts_with('{')
+        })
+        .count()
+}
+
 /// The top-level modules a file at `depth` names: every first segment after `crate::` (each
 /// member of a `crate::{…}` group, nested groups included), and after a `super::` chain that
 /// climbs to the crate root.
@@ -123,7 +138,9 @@ fn named_rooms(text: &str, depth: usize) -> Vec<String> {
             rest = next;
             climbed += 1;
         }
-        if climbed >= depth {
+        // An inline module (`mod tests {`) before this point is one more level to climb.
+        let inline = inline_modules_before(&text[..at]);
+        if climbed >= depth + inline {
             after_root(rest);
         }
     }
@@ -209,6 +226,9 @@ fn an_import_is_read_through_nested_groups_and_super_chains_that_reach_the_root(
                 use super::reconcile;";
     let named = named_rooms(text, 3);
     assert_eq!(named, ["db", "jobs", "webhooks"]);
+    // Inside an inline module a chain must climb one level more to reach the root.
+    let in_tests = "mod tests {\n    use super::super::super::activity;\n}";
+    assert!(named_rooms(in_tests, 3).is_empty());
 }
 
 #[test]

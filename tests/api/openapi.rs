@@ -35,7 +35,7 @@ async fn the_openapi_document_is_served_without_a_token() {
     contract.check(Method::GET, OPENAPI_PATH, again).await;
 }
 
-/// The partner paths of the one route table (`app::routes()`), read from its source.
+/// The partner paths of the one route table (`app/route_table.rs`), read from its source.
 fn routed_paths() -> BTreeSet<String> {
     include_str!("../../src/app/route_table.rs")
         .split('"')

@@ -19,13 +19,12 @@ use tokio::sync::oneshot;
 
 use super::{DbError, Stopped, StorageFault, spawn_watched};
 
+mod gather;
+
+use gather::{linger, take_waiting};
+
 /// Jobs taken into one transaction at most; bounds the latency a long queue adds to its head.
 const MAX_BATCH: usize = 512;
-/// When more than one job was waiting (others are on their way), how long the writer waits for
-/// more before it commits, and up to how many. A commit costs about the same for one job as for
-/// thirty: each index's last page is written and synced once either way.
-const LINGER: std::time::Duration = std::time::Duration::from_micros(250);
-const LINGER_UNTIL: usize = 32;
 
 /// How a batch ended, as each of its jobs learns it.
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -276,43 +275,6 @@ fn serve(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, stats: &Writer
             // Going on would run every later job inside a transaction nobody can end: stop, so
             // that the process exits and its supervisor starts it afresh.
             tracing::error!(db.error = %reason, "the database writer cannot end a transaction; stopping");
-            return;
-        }
-    }
-}
-
-/// Adds the jobs already queued to `batch`, up to `MAX_BATCH`.
-fn take_waiting(queue: &mpsc::Receiver<Box<dyn Job>>, batch: &mut Vec<Box<dyn Job>>) {
-    while batch.len() < MAX_BATCH {
-        match queue.try_recv() {
-            Ok(job) => batch.push(job),
-            Err(_) => break,
-        }
-    }
-}
-
-/// Waits up to `LINGER` for more jobs, until `LINGER_UNTIL` are in the batch: under load the
-/// next jobs are a fraction of a millisecond away, and each commit then carries more of them.
-fn linger(
-    queue: &mpsc::Receiver<Box<dyn Job>>,
-    batch: &mut Vec<Box<dyn Job>>,
-    stats: &WriterStats,
-) {
-    let deadline = std::time::Instant::now() + LINGER;
-    while batch.len() < LINGER_UNTIL {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let Ok(job) = queue.recv_timeout(left) else {
-            return;
-        };
-        let before = batch.len();
-        batch.push(job);
-        if !left.is_zero() {
-            take_waiting(queue, batch);
-        }
-        stats
-            .pending
-            .fetch_sub(batch.len() - before, Ordering::SeqCst);
-        if left.is_zero() {
             return;
         }
     }
