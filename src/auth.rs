@@ -10,6 +10,7 @@ use crate::db::restaurants::Restaurant;
 use crate::db::tokens::{TokenInfo, find_active_token};
 use crate::db::{self};
 use crate::error::ApiError;
+use crate::missed_call::Reporter;
 use crate::secret::random_alphanumeric;
 use crate::state::AppState;
 
@@ -44,32 +45,138 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let (scheme, token) = header
-            .trim()
-            .split_once(' ')
-            .ok_or(ApiError::Unauthorized)?;
-        let token = token.trim();
-        if !scheme.eq_ignore_ascii_case("bearer") || !has_token_shape(token) {
-            return Err(ApiError::Unauthorized);
-        }
-        let hash = hash_token(token);
-        let found = db::read(&state.reads, move |conn| {
-            find_active_token(conn, &hash).map_err(ApiError::from)
+        let hash = hash_token(bearer(parts)?);
+        let auth = look_up(state, hash).await?.ok_or(ApiError::Unauthorized)?;
+        admit(state, &auth.token)?;
+        Ok(auth)
+    }
+}
+
+/// The bearer token of a request; anything without a token's shape is refused at once.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Unauthorized)?;
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || !has_token_shape(token) {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(token)
+}
+
+/// The live token with this hash and its restaurant, read on the blocking pool.
+async fn look_up(state: &AppState, hash: String) -> Result<Option<Authenticated>, ApiError> {
+    let found = db::read(&state.reads, move |conn| {
+        find_active_token(conn, &hash).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(found.map(|(token, restaurant)| Authenticated { token, restaurant }))
+}
+
+/// Counts a request against its token: its last use (SPEC §6.2), then the rate limit, which is
+/// per token, and which a replay counts like any request.
+fn admit(state: &AppState, token: &TokenInfo) -> Result<(), ApiError> {
+    state.token_use.record(&token.id);
+    state
+        .rate_limit
+        .check(&token.id)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
+}
+
+/// A missed-call report's token. One seen live before is taken from `LiveTokens` without a
+/// lookup, for the claim checks it in its own transaction (`Reporter`); whatever else the
+/// request is answered with, `recheck` first makes sure a revoked token hears `401`.
+pub struct ReportingToken {
+    pub auth: Authenticated,
+    hash: String,
+    /// Read from the database during this request, not remembered from an earlier one.
+    looked_up: bool,
+}
+
+impl FromRequestParts<AppState> for ReportingToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let hash = hash_token(bearer(parts)?);
+        let (auth, looked_up) = match state.live_tokens.get(&hash) {
+            Some((token, restaurant)) => (Authenticated { token, restaurant }, false),
+            None => (fetch(state, &hash).await?, true),
+        };
+        Ok(ReportingToken {
+            auth,
+            hash,
+            looked_up,
         })
-        .await?;
-        let (token, restaurant) = found.ok_or(ApiError::Unauthorized)?;
-        state.token_use.record(&token.id);
-        // After the lookup: the limit is per token, and a replay counts like any request.
-        state
-            .rate_limit
-            .check(&token.id)
-            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-        Ok(Authenticated { token, restaurant })
+    }
+}
+
+/// Looks the token up and remembers it; `401` when it is not live.
+async fn fetch(state: &AppState, hash: &str) -> Result<Authenticated, ApiError> {
+    let auth = look_up(state, hash.to_string())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    state
+        .live_tokens
+        .remember(hash, &(auth.token.clone(), auth.restaurant.clone()));
+    Ok(auth)
+}
+
+impl ReportingToken {
+    /// What the claim checks again in its transaction.
+    pub fn reporter(&self) -> Reporter {
+        let restaurant = &self.auth.restaurant;
+        Reporter {
+            token_id: self.auth.token.id.clone(),
+            country: restaurant.country.clone(),
+            timezone: restaurant.timezone.clone(),
+        }
+    }
+
+    /// Read from the database during this request.
+    pub fn is_fresh(&self) -> bool {
+        self.looked_up
+    }
+
+    /// Counts the request against its token (last use, rate limit).
+    pub fn admit(&self, state: &AppState) -> Result<(), ApiError> {
+        admit(state, &self.auth.token)
+    }
+
+    /// The claim found the token revoked: it is forgotten, and the request refused.
+    pub fn revoked(&self, state: &AppState) -> ApiError {
+        state.live_tokens.forget(&self.hash);
+        ApiError::Unauthorized
+    }
+
+    /// The claim found the restaurant changed: the token and its restaurant are read again.
+    pub async fn refresh(&mut self, state: &AppState) -> Result<(), ApiError> {
+        state.live_tokens.forget(&self.hash);
+        self.auth = fetch(state, &self.hash).await?;
+        self.looked_up = true;
+        Ok(())
+    }
+
+    /// Before a request with a remembered token is answered with an error: the token is read
+    /// again, as a lookup at the request's arrival would have read it. `Err(401)` if it was
+    /// revoked; `Ok(true)` if its restaurant's country or zone changed (the report is to be read
+    /// again with them); `Ok(false)` otherwise, and for a token already read in this request.
+    pub async fn recheck(&mut self, state: &AppState) -> Result<bool, ApiError> {
+        if self.looked_up {
+            return Ok(false);
+        }
+        let before = self.reporter();
+        self.refresh(state).await.map_err(|e| match e {
+            ApiError::Unauthorized => self.revoked(state),
+            e => e,
+        })?;
+        let now = self.reporter();
+        Ok(now.country != before.country || now.timezone != before.timezone)
     }
 }
 

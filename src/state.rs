@@ -25,6 +25,8 @@ pub struct AppState {
     pub vault: Arc<crate::vault::Vault>,
     /// When each partner token was last recorded as used (SPEC §6.2).
     pub token_use: Arc<crate::db::token_use::TokenUse>,
+    /// Partner tokens found live, for missed-call reports (`auth::ReportingToken`).
+    pub live_tokens: Arc<crate::db::tokens::LiveTokens>,
 }
 
 /// What a room's handlers reach (the console, the webhooks, operations): the shared handles

@@ -215,6 +215,7 @@ impl App {
             metrics,
             rate_limit,
             token_use: Arc::clone(&token_use),
+            live_tokens: Arc::default(),
             vault: storage.vault,
         };
         let rooms = Rooms {

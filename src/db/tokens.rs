@@ -1,5 +1,8 @@
 //! The `partner_tokens` table: SHA-256 hashes of restaurant-scoped bearer tokens.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use rusqlite::{Connection, Row, params};
 
 use super::optional;
@@ -94,6 +97,51 @@ pub fn find_token_by_hash(
         ))?
         .query_row([token_hash], from_row),
     )
+}
+
+/// Whether the token `id` is live and still belongs to `restaurant_id`: what a claim checks in
+/// its own transaction when the request was admitted by a token remembered in `LiveTokens`.
+pub fn is_live(conn: &Connection, id: &str, restaurant_id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM partner_tokens
+                        WHERE id = ?1 AND restaurant_id = ?2 AND revoked_at IS NULL)",
+    )?
+    .query_row([id, restaurant_id], |row| row.get(0))
+}
+
+/// Tokens (by hash) that were found live, with their restaurant as it read then: a missed-call
+/// report admitted by one needs no lookup on the blocking pool before its claim, and its claim
+/// checks in its own transaction that the token is still live and the restaurant unchanged. A
+/// revoked or changed entry is forgotten when a claim finds it so.
+#[derive(Default)]
+pub struct LiveTokens(Mutex<HashMap<String, (TokenInfo, Restaurant)>>);
+
+/// Tokens remembered at most; past it the memory starts over (a box serves tens of restaurants).
+const LIVE_TOKENS_MAX: usize = 4096;
+
+impl LiveTokens {
+    pub fn get(&self, token_hash: &str) -> Option<(TokenInfo, Restaurant)> {
+        self.lock().get(token_hash).cloned()
+    }
+
+    pub fn remember(&self, token_hash: &str, found: &(TokenInfo, Restaurant)) {
+        let mut live = self.lock();
+        if live.len() >= LIVE_TOKENS_MAX {
+            live.clear();
+        }
+        live.insert(token_hash.to_string(), found.clone());
+    }
+
+    pub fn forget(&self, token_hash: &str) {
+        self.lock().remove(token_hash);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (TokenInfo, Restaurant)>> {
+        // A panic while holding it leaves a map that is still whole.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// Returns false when no such token exists; revoking twice keeps the first time.

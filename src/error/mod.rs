@@ -326,12 +326,14 @@ impl From<PipelineError> for ApiError {
                     .max(1),
             },
             PipelineError::ExternalCallIdReused => ApiError::ExternalCallIdReused,
-            // The token was valid a moment ago; the restaurant went away in between.
-            // The token was valid a moment ago; the restaurant (and with it the call being
-            // sent) went away in between.
-            PipelineError::RestaurantGone | PipelineError::CallGone { .. } => {
-                ApiError::Unauthorized
-            }
+            // The token was valid a moment ago; it was revoked, or the restaurant (and with it
+            // the call being sent) went away, in between.
+            PipelineError::RestaurantGone
+            | PipelineError::TokenRevoked
+            | PipelineError::CallGone { .. } => ApiError::Unauthorized,
+            // The partner route reads the report again; this is left only when the restaurant
+            // kept changing under it. Nothing was recorded.
+            PipelineError::ReporterChanged => ApiError::ServiceBusy,
             // Only ringback's own retries ask for it; a partner's report never does.
             PipelineError::RetryNotDue { call_id } => {
                 ApiError::Internal(format!("a retry of {call_id} was not due"))

@@ -8,12 +8,13 @@ use rusqlite::Connection;
 
 use super::gates::{self, Gate, GateInput, Guest};
 use super::ledger::{Claimed, claim_call_row};
-use super::{Claim, Decision, PipelineError, Report};
+use super::{Claim, Decision, PipelineError, Report, Reporter};
 use crate::config::MissedCallsConfig;
 use crate::db::calls::{self, CallDecision, CallRow};
 use crate::db::customers::match_or_create_customer;
 use crate::db::reservations::find_upcoming_reservation;
 use crate::db::restaurants::{Restaurant, find_restaurant};
+use crate::db::tokens;
 use crate::domain::{Outcome, TemplateType};
 use crate::links::{booking_link, new_link_token};
 use crate::phone::{Caller, E164};
@@ -26,6 +27,7 @@ pub(super) struct Context {
     pub(super) rules: Arc<MissedCallsConfig>,
     pub(super) public_url: Arc<str>,
     pub(super) vault: Arc<Vault>,
+    pub(super) reporter: Option<Reporter>,
 }
 
 /// Steps 3 to 7 and the claim, as one job of the writer.
@@ -38,6 +40,9 @@ pub(super) fn decide(
 ) -> Result<Decision, PipelineError> {
     let rules = &*context.rules;
     let restaurant = find_restaurant(conn, restaurant_id)?.ok_or(PipelineError::RestaurantGone)?;
+    if let Some(reporter) = &context.reporter {
+        check_reporter(conn, &restaurant, reporter)?;
+    }
     // Step 3: idempotency. The insert claims the key.
     let row = match claim_call_row(conn, &restaurant, report)? {
         Claimed::Run(row) => row,
@@ -79,6 +84,22 @@ pub(super) fn decide(
         })),
         _ => Decision::Done(row),
     })
+}
+
+/// The partner's token is live, and the report was read with the restaurant as it is: checked in
+/// the claim's transaction, the token's revocation takes effect as surely as a lookup would.
+fn check_reporter(
+    conn: &Connection,
+    restaurant: &Restaurant,
+    reporter: &Reporter,
+) -> Result<(), PipelineError> {
+    if !tokens::is_live(conn, &reporter.token_id, &restaurant.id)? {
+        return Err(PipelineError::TokenRevoked);
+    }
+    if restaurant.country != reporter.country || restaurant.timezone != reporter.timezone {
+        return Err(PipelineError::ReporterChanged);
+    }
+    Ok(())
 }
 
 /// For an open gate: the link token (a retry keeps the one it had) and the template's variables

@@ -42,6 +42,17 @@ pub struct Report {
     pub retry_of: Option<i64>,
 }
 
+/// Who reports a call through the partner API, as the request was admitted: the token, and the
+/// restaurant's country and zone its caller number and time were read with. The claim checks
+/// both in its own transaction, so that a token remembered from an earlier request is as good
+/// as one looked up now (SPEC §2.1).
+#[derive(Debug, Clone)]
+pub struct Reporter {
+    pub token_id: String,
+    pub country: String,
+    pub timezone: String,
+}
+
 /// The ledger row a report ended with.
 #[derive(Debug, Clone)]
 pub struct Handled {
@@ -73,6 +84,14 @@ pub enum PipelineError {
     ExternalCallIdReused,
     #[error("the restaurant no longer exists")]
     RestaurantGone,
+    /// The reporting token was revoked (or moved) since the request was admitted; nothing was
+    /// claimed.
+    #[error("the token was revoked")]
+    TokenRevoked,
+    /// The restaurant's country or zone changed since the report was read with them; nothing
+    /// was claimed, and the report is to be read again.
+    #[error("the restaurant's country or time zone changed")]
+    ReporterChanged,
     /// ringback's own retry found the call changed since it read it (run, or its retry moved).
     #[error("call {call_id} is not due for a retry any more")]
     RetryNotDue { call_id: String },
@@ -239,19 +258,35 @@ impl Pipeline {
         restaurant_id: &str,
         report: Report,
     ) -> Result<Handled, PipelineError> {
+        self.report_as(restaurant_id, None, report).await
+    }
+
+    /// `report` for a partner's request: the claim first checks that `reporter` still holds.
+    pub async fn report_as(
+        &self,
+        restaurant_id: &str,
+        reporter: Option<Reporter>,
+        report: Report,
+    ) -> Result<Handled, PipelineError> {
         let this = self.clone();
         let rid = restaurant_id.to_string();
         self.in_flight
-            .spawn(async move { this.run(rid, report).await })
+            .spawn(async move { this.run(rid, reporter, report).await })
             .await
             .map_err(|e| DbError::Task(e.to_string()))?
     }
 
-    async fn run(&self, restaurant_id: String, report: Report) -> Result<Handled, PipelineError> {
+    async fn run(
+        &self,
+        restaurant_id: String,
+        reporter: Option<Reporter>,
+        report: Report,
+    ) -> Result<Handled, PipelineError> {
         let context = Context {
             rules: Arc::clone(&self.rules),
             public_url: Arc::clone(&self.public_url),
             vault: Arc::clone(&self.vault),
+            reporter,
         };
         let decision = self
             .writer

@@ -9,13 +9,13 @@ use axum::http::{HeaderMap, StatusCode};
 use super::bodies::MissedCallRequest;
 use super::input::{check_length, parse_object, path_id, read_body, required, string_field};
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, ReportingToken};
 use crate::db::restaurants::Restaurant;
 use crate::db::{self, calls::find_call};
 use crate::domain::{Outcome, Source};
 use crate::error::ApiError;
 use crate::error::responses;
-use crate::missed_call::{Handled, Report};
+use crate::missed_call::{Handled, PipelineError, Report};
 use crate::phone::{Caller, PhoneError};
 use crate::state::AppState;
 use crate::time::{now_ms, parse_instant};
@@ -41,21 +41,75 @@ use crate::views::{CallView, Data, MeView};
 )]
 pub async fn report_missed_call(
     State(state): State<AppState>,
-    auth: Authenticated,
+    mut token: ReportingToken,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Data<CallView>>), ApiError> {
     let received_at = now_ms();
-    let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
-    let report = parse_report(
-        &bytes,
-        &auth.restaurant,
-        state.config.missed_calls.max_future_skew_seconds,
-        received_at,
-    )?;
+    let ran = async {
+        token.admit(&state)?;
+        let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
+        report(&state, &mut token, &bytes, received_at).await
+    }
+    .await;
+    match ran {
+        Ok(handled) => answer(handled),
+        // A revoked token hears 401, whatever else its request got wrong.
+        Err(e) => Err(token.recheck(&state).await.err().unwrap_or(e)),
+    }
+}
 
-    let handled = state.pipeline.report(&auth.restaurant.id, report).await?;
-    answer(handled)
+/// Reads the report with its restaurant and runs it. A token remembered from an earlier request
+/// may carry the restaurant as it was: when the claim finds its country or zone changed, or the
+/// report is refused, the token is read again and, the restaurant changed, the report with it.
+async fn report(
+    state: &AppState,
+    token: &mut ReportingToken,
+    bytes: &[u8],
+    received_at: i64,
+) -> Result<Handled, ApiError> {
+    let skew = state.config.missed_calls.max_future_skew_seconds;
+    loop {
+        let restaurant = &token.auth.restaurant;
+        let ran = match parse_report(bytes, restaurant, skew, received_at) {
+            Ok(report) => state
+                .pipeline
+                .report_as(&restaurant.id, Some(token.reporter()), report)
+                .await
+                .map_err(Refused::Pipeline),
+            Err(e) => Err(Refused::Input(e)),
+        };
+        match ran {
+            Ok(handled) => return Ok(handled),
+            Err(Refused::Pipeline(PipelineError::TokenRevoked)) => return Err(token.revoked(state)),
+            // Read with the restaurant as it now is; a token read afresh is never stale twice
+            // but by a change racing this very request, which is answered as busy.
+            Err(Refused::Pipeline(PipelineError::ReporterChanged)) if !token.is_fresh() => {
+                token.refresh(state).await?;
+            }
+            Err(refused) => {
+                let error = refused.into_api();
+                if !token.recheck(state).await? {
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+/// Why one reading of a report was not stored.
+enum Refused {
+    Input(ApiError),
+    Pipeline(PipelineError),
+}
+
+impl Refused {
+    fn into_api(self) -> ApiError {
+        match self {
+            Refused::Input(e) => e,
+            Refused::Pipeline(e) => e.into(),
+        }
+    }
 }
 
 fn answer(handled: Handled) -> Result<(StatusCode, Json<Data<CallView>>), ApiError> {

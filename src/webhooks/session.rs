@@ -159,8 +159,13 @@ pub fn settlement_of(
         ) => Some((Settlement::Missed, Some(call_id))),
         Err(PipelineError::RestaurantGone) => Some((Settlement::RestaurantRemoved, None)),
         Err(PipelineError::ExternalCallIdReused) => Some((Settlement::SessionReused, None)),
-        // A settle is no retry; should it ever meet this, the session is looked at again.
-        Err(PipelineError::RetryNotDue { .. }) => None,
+        // A settle is no retry and no partner's report; should it ever meet these, the session
+        // is looked at again.
+        Err(
+            PipelineError::RetryNotDue { .. }
+            | PipelineError::TokenRevoked
+            | PipelineError::ReporterChanged,
+        ) => None,
         // Not stored: the session stays due, and is tried again.
         Err(PipelineError::Db(e)) => {
             tracing::warn!(telnyx.session = %session_id, db.error = %e, "a missed call could not be stored yet; trying again");

@@ -101,6 +101,7 @@ mod survival;
 mod telnyx;
 mod telnyx_retries;
 mod tls;
+mod token_checks;
 mod unconfirmed;
 mod webhook_crash;
 mod webhook_faults;
