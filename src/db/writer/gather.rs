@@ -7,8 +7,9 @@ use std::sync::mpsc;
 use super::{Job, MAX_BATCH, WriterStats};
 
 /// When more than one job was waiting (others are on their way), how long the writer waits for
-/// more before it commits, and up to how many. A commit costs about the same for one job as for
-/// thirty: each index's last page is written and synced once either way.
+/// more before it commits; a batch already of `LINGER_UNTIL` jobs does not wait. A commit costs
+/// about the same for one job as for thirty: each index's last page is written and synced once
+/// either way.
 const LINGER: std::time::Duration = std::time::Duration::from_micros(250);
 const LINGER_UNTIL: usize = 32;
 
