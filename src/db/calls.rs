@@ -64,12 +64,12 @@ pub struct NewCall<'a> {
     pub external_call_id: Option<&'a str>,
     pub caller_raw: &'a str,
     pub caller_e164: Option<&'a str>,
+    pub occurred_at: i64,
     pub created_at: i64,
     pub source: Source,
 }
 
-/// What the pipeline decided for a call: inserted with a new call's row, or written over the row
-/// of a call run again.
+/// What the pipeline decided for a call, written over its row.
 pub struct CallDecision<'a> {
     pub customer_id: Option<&'a str>,
     pub reservation_id: Option<&'a str>,
@@ -122,47 +122,29 @@ pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<CallRow> {
     })
 }
 
-/// Inserts a new call's ledger row with what was decided for it, in the job that decided it:
-/// one write of the row and its indexes. The writer's transaction holds the database's write
-/// lock from its start, so the `(restaurant, external_call_id)` key the claim found free is
-/// still free; should it not be, the UNIQUE key refuses the insert and the job fails whole.
-pub fn insert_call(
-    conn: &Connection,
-    call: &NewCall<'_>,
-    d: &CallDecision<'_>,
-    now: i64,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
-                            occurred_at, created_at, updated_at, outcome, source,
-                            customer_id, reservation_id, template_type, debited_cents,
-                            link_token, new_customer, attempts, error_code, error_message,
-                            message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                 ?9 = 'DISPATCHING', ?17, ?18, ?19)",
-    )?
-    .execute(params![
-        call.id,
-        call.restaurant_id,
-        call.external_call_id,
-        call.caller_raw,
-        call.caller_e164,
-        d.occurred_at,
-        call.created_at,
-        now,
-        d.outcome,
-        call.source,
-        d.customer_id,
-        d.reservation_id,
-        d.template_type,
-        d.debited_cents,
-        d.link_token,
-        d.new_customer,
-        d.error.map(|e| e.0),
-        d.error.map(|e| e.1),
-        d.sent_with,
-    ])?;
-    Ok(())
+/// Inserts the ledger row. With an `external_call_id`, the UNIQUE key decides: `Ok(None)` means
+/// the key was already taken and nothing was inserted.
+pub fn insert_call(conn: &Connection, call: &NewCall<'_>) -> rusqlite::Result<Option<String>> {
+    // The row starts in DISPATCHING only inside the writer's savepoint; the same job writes its
+    // decided outcome before anyone can read it.
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO calls (id, restaurant_id, external_call_id, caller_raw, caller_e164,
+                            occurred_at, created_at, updated_at, outcome, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 'DISPATCHING', ?8)
+         ON CONFLICT (restaurant_id, external_call_id) DO NOTHING",
+        )?
+        .execute(params![
+            call.id,
+            call.restaurant_id,
+            call.external_call_id,
+            call.caller_raw,
+            call.caller_e164,
+            call.occurred_at,
+            call.created_at,
+            call.source,
+        ])?;
+    Ok((inserted == 1).then(|| call.id.to_string()))
 }
 
 pub fn find_call_by_external_id(

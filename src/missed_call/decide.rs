@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::gates::{self, Gate, GateInput, Guest};
-use super::ledger::{Claimed, claim_call_row, insert_claimed};
+use super::ledger::{Claimed, claim_call_row};
 use super::{Claim, Decision, PipelineError, Report, Reporter};
 use crate::config::MissedCallsConfig;
 use crate::db::calls::{self, CallDecision, CallRow};
@@ -44,9 +44,8 @@ pub(super) fn decide(
         check_reporter(conn, &restaurant, reporter)?;
     }
     // Step 3: idempotency. The insert claims the key.
-    let (row, stored) = match claim_call_row(conn, &restaurant, report)? {
-        Claimed::New(row) => (row, false),
-        Claimed::Again(row) => (row, true),
+    let row = match claim_call_row(conn, &restaurant, report)? {
+        Claimed::Run(row) => row,
         Claimed::Replay(row) => return Ok(Decision::Replay(row)),
     };
     // Steps 4 to 6: the caller, the customer, the upcoming reservation, the template type.
@@ -76,7 +75,7 @@ pub(super) fn decide(
         link_token,
         sent_with: prepared.as_ref().map(|(_, m)| m.as_str()),
     };
-    let row = write_decision(conn, row, stored, &decided, now)?;
+    let row = write_decision(conn, row, &decided, now)?;
     Ok(match (gate, prepared) {
         (Gate::Open(send), Some((vars, _))) => Decision::Dispatch(Box::new(Claim {
             send: *send,
@@ -155,12 +154,10 @@ fn identify(
     })
 }
 
-/// Stores what was decided: a new call's row inserted with it, or written over the row of a
-/// call run again (`stored`); returns the row as it now reads.
+/// Writes what was decided over the claimed row; returns the row as it now reads.
 fn write_decision(
     conn: &Connection,
     row: CallRow,
-    stored: bool,
     decided: &Decided<'_>,
     now: i64,
 ) -> Result<CallRow, PipelineError> {
@@ -178,25 +175,25 @@ fn write_decision(
     let customer_id = guest.map(|g| g.customer.id.clone());
     let reservation_id = guest.and_then(|g| g.reservation.as_ref().map(|r| r.id.clone()));
     let template_type = guest.map(|g| g.template_type);
-    let decision = CallDecision {
-        customer_id: customer_id.as_deref(),
-        reservation_id: reservation_id.as_deref(),
-        template_type,
-        occurred_at: row.occurred_at,
-        outcome,
-        debited_cents: debited,
-        link_token: link_token.as_deref(),
-        new_customer: guest.is_some_and(|g| g.new_customer),
-        error: error
-            .as_ref()
-            .map(|(code, message)| (*code, message.as_str())),
-        sent_with: decided.sent_with,
-    };
-    if stored {
-        calls::record_decision(conn, &row.id, &decision, now)?;
-    } else {
-        insert_claimed(conn, &row, &decision, now)?;
-    }
+    calls::record_decision(
+        conn,
+        &row.id,
+        &CallDecision {
+            customer_id: customer_id.as_deref(),
+            reservation_id: reservation_id.as_deref(),
+            template_type,
+            occurred_at: row.occurred_at,
+            outcome,
+            debited_cents: debited,
+            link_token: link_token.as_deref(),
+            new_customer: guest.is_some_and(|g| g.new_customer),
+            error: error
+                .as_ref()
+                .map(|(code, message)| (*code, message.as_str())),
+            sent_with: decided.sent_with,
+        },
+        now,
+    )?;
     let (error_code, error_message) = error
         .map(|(code, message)| (code.to_string(), message))
         .unzip();

@@ -5,7 +5,8 @@ use rusqlite::Connection;
 
 use super::reconcile;
 use super::{PipelineError, Report};
-use crate::db::calls::{self, CallDecision, CallRow, NewCall};
+use crate::db::DbError;
+use crate::db::calls::{self, CallRow, NewCall};
 use crate::db::customers::suppress_on_the_line;
 use crate::db::restaurants::{Restaurant, credit_balance};
 use crate::db::statuses;
@@ -17,64 +18,51 @@ use crate::whatsapp::{DispatchResult, STOPPED_MARKETING_CODE};
 
 /// What the claim of step 3 found.
 pub(super) enum Claimed {
-    /// A new call: its row as it will read, inserted with its decision (`insert_claimed`).
-    New(CallRow),
-    /// A FAILED call run again: its stored row, as it will read once the decision is written
-    /// over it.
-    Again(CallRow),
+    /// The row to run the pipeline on (new, or a FAILED one run again), as it will read once
+    /// the decision is written over it.
+    Run(CallRow),
     /// A replay of a call that ended: its row, unchanged.
     Replay(CallRow),
 }
 
-/// Step 3: claims the ledger row. The writer's transaction holds the database's write lock from
-/// its start, so a key found free here stays free until the decision's insert in the same job;
-/// and the UNIQUE key would refuse a second insert all the same.
+/// Step 3: claims the ledger row by inserting it; the UNIQUE key decides, never a read first.
 pub(super) fn claim_call_row(
     conn: &Connection,
     restaurant: &Restaurant,
     report: &Report,
 ) -> Result<Claimed, PipelineError> {
+    let id = new_id("call");
+    let occurred_at = report.occurred_at.unwrap_or(report.received_at);
+    let (caller_raw, caller_e164) = match &report.caller {
+        Caller::Hidden(raw) => (raw.as_str(), None),
+        Caller::Number(n) => (n.as_str(), Some(n.as_str())),
+    };
+    let inserted = calls::insert_call(
+        conn,
+        &NewCall {
+            id: &id,
+            restaurant_id: &restaurant.id,
+            external_call_id: report.external_call_id.as_deref(),
+            caller_raw,
+            caller_e164,
+            occurred_at,
+            created_at: report.received_at,
+            source: report.source,
+        },
+    )?;
+    if inserted.is_some() {
+        let row = new_row(id, restaurant, report, occurred_at);
+        return Ok(Claimed::Run(row));
+    }
+    // Not inserted: only the (restaurant, external_call_id) key can have been taken.
     let existing = report
         .external_call_id
         .as_deref()
         .map(|key| calls::find_call_by_external_id(conn, &restaurant.id, key))
         .transpose()?
-        .flatten();
-    match existing {
-        Some(existing) => claim_again(existing, report),
-        None => {
-            let occurred_at = report.occurred_at.unwrap_or(report.received_at);
-            Ok(Claimed::New(new_row(
-                new_id("call"),
-                restaurant,
-                report,
-                occurred_at,
-            )))
-        }
-    }
-}
-
-/// Inserts a new call's row with what was decided for it.
-pub(super) fn insert_claimed(
-    conn: &Connection,
-    row: &CallRow,
-    decision: &CallDecision<'_>,
-    now: i64,
-) -> rusqlite::Result<()> {
-    calls::insert_call(
-        conn,
-        &NewCall {
-            id: &row.id,
-            restaurant_id: &row.restaurant_id,
-            external_call_id: row.external_call_id.as_deref(),
-            caller_raw: &row.caller_raw,
-            caller_e164: row.caller_e164.as_deref(),
-            created_at: row.created_at,
-            source: row.source,
-        },
-        decision,
-        now,
-    )
+        .flatten()
+        .ok_or_else(|| DbError::Task("the call was neither inserted nor found".into()))?;
+    claim_again(existing, report)
 }
 
 /// A report whose key was claimed before: another caller's is refused, a send in flight or held
@@ -115,7 +103,7 @@ fn claim_again(existing: CallRow, report: &Report) -> Result<Claimed, PipelineEr
             })
         }
         // A retry keeps the stored time unless it states one: the call happened when it did.
-        Outcome::Failed => Ok(Claimed::Again(CallRow {
+        Outcome::Failed => Ok(Claimed::Run(CallRow {
             occurred_at: report.occurred_at.unwrap_or(existing.occurred_at),
             ..existing
         })),
@@ -123,7 +111,7 @@ fn claim_again(existing: CallRow, report: &Report) -> Result<Claimed, PipelineEr
     }
 }
 
-/// A new call's row, as it reads before its decision.
+/// The row a claim inserted, as it reads before the decision is written over it.
 fn new_row(id: String, restaurant: &Restaurant, report: &Report, occurred_at: i64) -> CallRow {
     let (caller_raw, caller_e164) = match &report.caller {
         Caller::Hidden(raw) => (raw.clone(), None),
@@ -321,7 +309,7 @@ mod tests {
     fn a_due_retry_of_the_failure_it_read_runs_the_call_again() {
         let (conn, restaurant) = failed_call(Some(1_000));
         let claimed = claim_call_row(&conn, &restaurant, &retry(1, 1_000));
-        assert!(matches!(claimed, Ok(Claimed::Again(row)) if row.id == "call_1"));
+        assert!(matches!(claimed, Ok(Claimed::Run(row)) if row.id == "call_1"));
     }
 
     #[test]
