@@ -83,6 +83,10 @@ async fn look_up(state: &AppState, hash: String) -> Result<Option<Authenticated>
 /// per token, and which a replay counts like any request.
 fn admit(state: &AppState, token: &TokenInfo) -> Result<(), ApiError> {
     state.token_use.record(&token.id);
+    limit(state, token)
+}
+
+fn limit(state: &AppState, token: &TokenInfo) -> Result<(), ApiError> {
     state
         .rate_limit
         .check(&token.id)
@@ -143,9 +147,15 @@ impl ReportingToken {
         self.looked_up
     }
 
-    /// Counts the request against its token (last use, rate limit).
-    pub fn admit(&self, state: &AppState) -> Result<(), ApiError> {
-        admit(state, &self.auth.token)
+    /// Counts the request against its token's rate limit.
+    pub fn limit(&self, state: &AppState) -> Result<(), ApiError> {
+        limit(state, &self.auth.token)
+    }
+
+    /// Notes the token's use, once the request is known not to be refused as unauthenticated:
+    /// a remembered token may turn out revoked only at the claim (SPEC §6.2).
+    pub fn note_use(&self, state: &AppState) {
+        state.token_use.record(&self.auth.token.id);
     }
 
     /// The claim found the token revoked: it is forgotten, and the request refused.

@@ -47,21 +47,27 @@ pub async fn report_missed_call(
 ) -> Result<(StatusCode, Json<Data<CallView>>), ApiError> {
     let received_at = now_ms();
     let ran = async {
-        token.admit(&state)?;
+        token.limit(&state)?;
         let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
         report(&state, &mut token, &bytes, received_at).await
     }
     .await;
-    match ran {
+    let answered = match ran {
         Ok(handled) => answer(handled),
         // A revoked token hears 401, whatever else its request got wrong.
         Err(e) => Err(token.recheck(&state).await.err().unwrap_or(e)),
+    };
+    // Only a request its token authenticated is its use (SPEC §6.2).
+    if !matches!(answered, Err(ApiError::Unauthorized)) {
+        token.note_use(&state);
     }
+    answered
 }
 
 /// Reads the report with its restaurant and runs it. A token remembered from an earlier request
 /// may carry the restaurant as it was: when the claim finds its country or zone changed, or the
-/// report is refused, the token is read again and, the restaurant changed, the report with it.
+/// report is refused before the pipeline, the token is read again and, the restaurant changed,
+/// the report with it.
 async fn report(
     state: &AppState,
     token: &mut ReportingToken,
@@ -82,16 +88,25 @@ async fn report(
         match ran {
             Ok(handled) => return Ok(handled),
             Err(Refused::Pipeline(PipelineError::TokenRevoked)) => return Err(token.revoked(state)),
-            // Read with the restaurant as it now is; a token read afresh is never stale twice
-            // but by a change racing this very request, which is answered as busy.
+            // The claim refused it before claiming anything: read again with the restaurant as
+            // it now is. A token read afresh is never stale twice but by a change racing this
+            // very request, which is answered as busy: nothing was recorded.
             Err(Refused::Pipeline(PipelineError::ReporterChanged)) if !token.is_fresh() => {
                 token.refresh(state).await?;
             }
-            Err(refused) => {
-                let error = refused.into_api();
+            // Refused before the pipeline: the restaurant may have changed since the token was
+            // remembered (a national number of its new country), so it is read again.
+            Err(Refused::Input(error)) => {
                 if !token.recheck(state).await? {
                     return Err(error);
                 }
+            }
+            // The pipeline's own answer, which may come after a claim and a send: never run
+            // again, only turned into 401 if the token was revoked meanwhile.
+            Err(Refused::Pipeline(error)) => {
+                let error = ApiError::from(error);
+                token.recheck(state).await?;
+                return Err(error);
             }
         }
     }
@@ -101,15 +116,6 @@ async fn report(
 enum Refused {
     Input(ApiError),
     Pipeline(PipelineError),
-}
-
-impl Refused {
-    fn into_api(self) -> ApiError {
-        match self {
-            Refused::Input(e) => e,
-            Refused::Pipeline(e) => e.into(),
-        }
-    }
 }
 
 fn answer(handled: Handled) -> Result<(StatusCode, Json<Data<CallView>>), ApiError> {

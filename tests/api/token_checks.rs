@@ -1,9 +1,12 @@
 //! A missed-call report's token is remembered once seen live, and checked again in the claim's
 //! own transaction (SPEC §2.1): revocation and the restaurant's changes hold from the next report.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::fake_whatsapp::Behaviour;
+use crate::helpers::{TestApp, eventually, spawn_app, spawn_app_with};
 use ringback::db::restaurants::RestaurantChanges;
 
 fn token_id(app: &TestApp) -> String {
@@ -145,4 +148,91 @@ async fn a_restaurant_whose_zone_changed_after_its_token_was_used_reads_the_next
         .expect("the call");
     assert_eq!(occurred_at, 1_796_661_000_000);
     assert_eq!(app.ledger_rows(), 2, "the stale reading stored nothing");
+}
+
+#[tokio::test]
+async fn a_request_refused_because_its_token_was_revoked_is_not_noted_as_the_token_s_use() {
+    let mut app = spawn_app().await;
+    let (status, _) = app
+        .report_json(json!({"caller_phone_number": "+33612345678"}))
+        .await;
+    assert_eq!(status, 201);
+    revoke(&app);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let (status, _) = app
+        .report_json(json!({"caller_phone_number": "+33698765432"}))
+        .await;
+    assert_eq!(status, 401);
+    app.stop().await.expect("stop flushes last use");
+
+    let (used, revoked): (i64, i64) = app
+        .db()
+        .query_row(
+            "SELECT last_used_at, revoked_at FROM partner_tokens WHERE restaurant_id = ?1",
+            [&app.restaurant.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("token");
+    assert!(
+        used < revoked,
+        "last_used_at {used} is after revoked_at {revoked}: a 401 counted as a use"
+    );
+}
+
+/// A report is read again with a changed restaurant only when it was refused before its claim:
+/// one whose send left and whose result waits to be stored is one call, however it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_whose_result_waits_to_be_stored_is_not_run_again_when_its_restaurant_changes_meanwhile()
+ {
+    let app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
+    // Warm the remembered token.
+    let (status, _) = app
+        .report_json(json!({"caller_phone_number": "+33698765432"}))
+        .await;
+    assert_eq!(status, 201);
+    app.whatsapp.set(Behaviour::Hold);
+    let report = app.report_in_background(json!({"caller_phone_number": "+33612345678"}));
+    app.whatsapp.wait_for_requests(2).await;
+    // While the message is on its way, the operator fixes the restaurant's zone.
+    app.update_restaurant(RestaurantChanges {
+        timezone: Some("America/Martinique".into()),
+        ..Default::default()
+    });
+    // And another connection holds the write lock past the writer's busy timeout (5 s).
+    let mut holder = app.db();
+    let lock = holder
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .expect("lock");
+    app.whatsapp.release();
+    tokio::time::sleep(Duration::from_millis(7_000)).await;
+    lock.rollback().expect("unlock");
+
+    let (status, body) = report.await.expect("join");
+    eventually("no row dispatching", || {
+        app.db()
+            .query_row(
+                "SELECT count(*) FROM calls WHERE outcome = 'DISPATCHING'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("n")
+            == 0
+    })
+    .await;
+    let rows: Vec<(String, String)> = {
+        let conn = app.db();
+        let mut stmt = conn
+            .prepare("SELECT id, outcome FROM calls WHERE caller_e164 = '+33612345678'")
+            .expect("q");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    assert_eq!(
+        rows.len(),
+        1,
+        "one report, rows {rows:?}; answer {status} {body}"
+    );
 }
