@@ -1,12 +1,15 @@
 //! Partner bearer tokens: generation, SHA-256 hashing, and the extractor that turns a token into
 //! its restaurant.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use crate::db::restaurants::Restaurant;
+use crate::db::token_use::TokenUse;
 use crate::db::tokens::{TokenInfo, find_active_token};
 use crate::db::{self};
 use crate::error::ApiError;
@@ -101,6 +104,18 @@ pub struct ReportingToken {
     hash: String,
     /// Read from the database during this request, not remembered from an earlier one.
     looked_up: bool,
+    /// Notes the token's use when the request ends (SPEC §6.2), unless it was refused as
+    /// unauthenticated: a remembered token may turn out revoked only at the claim.
+    token_use: Arc<TokenUse>,
+    refused: bool,
+}
+
+impl Drop for ReportingToken {
+    fn drop(&mut self) {
+        if !self.refused {
+            self.token_use.record(&self.auth.token.id);
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for ReportingToken {
@@ -116,6 +131,8 @@ impl FromRequestParts<AppState> for ReportingToken {
             auth,
             hash,
             looked_up,
+            token_use: Arc::clone(&state.token_use),
+            refused: false,
         })
     }
 }
@@ -152,10 +169,9 @@ impl ReportingToken {
         limit(state, &self.auth.token)
     }
 
-    /// Notes the token's use, once the request is known not to be refused as unauthenticated:
-    /// a remembered token may turn out revoked only at the claim (SPEC §6.2).
-    pub fn note_use(&self, state: &AppState) {
-        state.token_use.record(&self.auth.token.id);
+    /// The request is answered 401: it was no use of the token.
+    pub fn refused(&mut self) {
+        self.refused = true;
     }
 
     /// The claim found the token revoked: it is forgotten, and the request refused.

@@ -46,20 +46,21 @@ pub async fn report_missed_call(
     body: Body,
 ) -> Result<(StatusCode, Json<Data<CallView>>), ApiError> {
     let received_at = now_ms();
-    let ran = async {
-        token.limit(&state)?;
-        let bytes = read_body(&headers, body, state.config.server.max_body_bytes).await?;
-        report(&state, &mut token, &bytes, received_at).await
-    }
-    .await;
-    let answered = match ran {
-        Ok(handled) => answer(handled),
+    let read = match token.limit(&state) {
+        Ok(()) => read_body(&headers, body, state.config.server.max_body_bytes).await,
+        Err(e) => Err(e),
+    };
+    let answered = match read {
         // A revoked token hears 401, whatever else its request got wrong.
         Err(e) => Err(token.recheck(&state).await.err().unwrap_or(e)),
+        Ok(bytes) => report(&state, &mut token, &bytes, received_at)
+            .await
+            .and_then(answer),
     };
-    // Only a request its token authenticated is its use (SPEC §6.2).
-    if !matches!(answered, Err(ApiError::Unauthorized)) {
-        token.note_use(&state);
+    // Only a request its token authenticated is its use (SPEC §6.2); `token` notes it when
+    // dropped, also when the client hangs up first.
+    if matches!(answered, Err(ApiError::Unauthorized)) {
+        token.refused();
     }
     answered
 }
@@ -101,13 +102,16 @@ async fn report(
                     return Err(error);
                 }
             }
-            // The pipeline's own answer, which may come after a claim and a send: never run
-            // again, only turned into 401 if the token was revoked meanwhile.
-            Err(Refused::Pipeline(error)) => {
+            // The claim job failed or never ran, so nothing was recorded and the token was not
+            // checked: a revoked one hears 401, as at its arrival.
+            Err(Refused::Pipeline(error @ PipelineError::Db(_))) => {
                 let error = ApiError::from(error);
                 token.recheck(state).await?;
                 return Err(error);
             }
+            // Past the claim's check of the token, which may be after a claim and a send: the
+            // pipeline's answer as it is, never run again.
+            Err(Refused::Pipeline(error)) => return Err(error.into()),
         }
     }
 }

@@ -175,7 +175,7 @@ async fn a_request_refused_because_its_token_was_revoked_is_not_noted_as_the_tok
         )
         .expect("token");
     assert!(
-        used < revoked,
+        used <= revoked,
         "last_used_at {used} is after revoked_at {revoked}: a 401 counted as a use"
     );
 }
@@ -209,6 +209,11 @@ async fn a_report_whose_result_waits_to_be_stored_is_not_run_again_when_its_rest
     lock.rollback().expect("unlock");
 
     let (status, body) = report.await.expect("join");
+    assert_eq!(
+        status, 503,
+        "the send left, its result is not stored yet: {body}"
+    );
+    assert_eq!(body["error"]["code"], "STORAGE_UNAVAILABLE");
     eventually("no row dispatching", || {
         app.db()
             .query_row(
@@ -235,4 +240,36 @@ async fn a_report_whose_result_waits_to_be_stored_is_not_run_again_when_its_rest
         1,
         "one report, rows {rows:?}; answer {status} {body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_while_its_report_is_being_sent_gets_the_pipeline_s_answer_with_its_call_id()
+ {
+    let app = spawn_app().await;
+    let (status, _) = app
+        .report_json(json!({"caller_phone_number": "+33698765432"}))
+        .await;
+    assert_eq!(status, 201);
+    app.whatsapp.set(Behaviour::Hold);
+    let report = app.report_in_background(json!({"caller_phone_number": "+33612345678"}));
+    app.whatsapp.wait_for_requests(2).await;
+
+    // Revoked after the claim checked it: the call was recorded, and its answer says so.
+    revoke(&app);
+    app.whatsapp.fail_with(500, 2);
+    app.whatsapp.release();
+    let (status, body) = report.await.expect("join");
+
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "WHATSAPP_DISPATCH_FAILED");
+    let call_id = body["error"]["details"]["call_id"]
+        .as_str()
+        .expect("the call's id");
+    let outcome: String = app
+        .db()
+        .query_row("SELECT outcome FROM calls WHERE id = ?1", [call_id], |r| {
+            r.get(0)
+        })
+        .expect("the call's row");
+    assert_eq!(outcome, "FAILED");
 }
