@@ -19,6 +19,25 @@ fn token_id(app: &TestApp) -> String {
         .expect("the restaurant's token")
 }
 
+/// When the stored call of this caller happened (Unix ms).
+fn occurred_at(app: &TestApp, caller: &str) -> i64 {
+    app.db()
+        .query_row(
+            "SELECT occurred_at FROM calls WHERE caller_e164 = ?1",
+            [caller],
+            |row| row.get(0),
+        )
+        .expect("the caller's call")
+}
+
+/// Reports a call from `caller`, so that the app remembers the token as live.
+async fn remember_token(app: &TestApp, caller: &str) {
+    let (status, body) = app
+        .report_json(json!({"caller_phone_number": caller}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
 fn revoke(app: &TestApp) {
     ringback::cli::tokens::revoke_token(&app.db(), &token_id(app)).expect("revoke");
 }
@@ -55,10 +74,7 @@ async fn a_token_revoked_after_it_reported_a_call_is_refused_at_its_next_report_
 #[tokio::test]
 async fn a_token_revoked_after_its_first_use_hears_401_whatever_else_its_request_gets_wrong() {
     let app = spawn_app().await;
-    let (status, _) = app
-        .report_json(json!({"caller_phone_number": "+33612345678"}))
-        .await;
-    assert_eq!(status, 201);
+    remember_token(&app, "+33612345678").await;
     revoke(&app);
 
     let bodies: Vec<Value> = vec![
@@ -106,25 +122,14 @@ async fn a_restaurant_whose_country_changed_after_its_token_was_used_reads_the_n
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["caller_phone_number"], "+447911123456");
     // The local time is London's now: 12:30 there is 12:30 UTC in December, not 11:30.
-    let occurred_at: i64 = app
-        .db()
-        .query_row(
-            "SELECT occurred_at FROM calls WHERE caller_e164 = '+447911123456'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("the call");
-    assert_eq!(occurred_at, 1_796_646_600_000);
+    assert_eq!(occurred_at(&app, "+447911123456"), 1_796_646_600_000);
 }
 
 #[tokio::test]
 async fn a_restaurant_whose_zone_changed_after_its_token_was_used_reads_the_next_local_time_in_the_new_zone()
  {
     let app = spawn_app().await;
-    let (status, _) = app
-        .report_json(json!({"caller_phone_number": "+33612345678"}))
-        .await;
-    assert_eq!(status, 201);
+    remember_token(&app, "+33612345678").await;
 
     app.update_restaurant(RestaurantChanges {
         timezone: Some("America/Martinique".into()),
@@ -138,25 +143,14 @@ async fn a_restaurant_whose_zone_changed_after_its_token_was_used_reads_the_next
 
     assert_eq!(status, 201, "{body}");
     // 12:30 in Martinique (UTC−4) is 16:30 UTC; in Paris it would have been 11:30 UTC.
-    let occurred_at: i64 = app
-        .db()
-        .query_row(
-            "SELECT occurred_at FROM calls WHERE caller_e164 = '+33698765432'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("the call");
-    assert_eq!(occurred_at, 1_796_661_000_000);
+    assert_eq!(occurred_at(&app, "+33698765432"), 1_796_661_000_000);
     assert_eq!(app.ledger_rows(), 2, "the stale reading stored nothing");
 }
 
 #[tokio::test]
 async fn a_request_refused_because_its_token_was_revoked_is_not_noted_as_the_token_s_use() {
     let mut app = spawn_app().await;
-    let (status, _) = app
-        .report_json(json!({"caller_phone_number": "+33612345678"}))
-        .await;
-    assert_eq!(status, 201);
+    remember_token(&app, "+33612345678").await;
     revoke(&app);
     tokio::time::sleep(Duration::from_millis(5)).await;
 
@@ -187,10 +181,7 @@ async fn a_report_whose_result_waits_to_be_stored_is_not_run_again_when_its_rest
  {
     let app = spawn_app_with(|c| c.whatsapp.timeout_ms = 30_000).await;
     // Warm the remembered token.
-    let (status, _) = app
-        .report_json(json!({"caller_phone_number": "+33698765432"}))
-        .await;
-    assert_eq!(status, 201);
+    remember_token(&app, "+33698765432").await;
     app.whatsapp.set(Behaviour::Hold);
     let report = app.report_in_background(json!({"caller_phone_number": "+33612345678"}));
     app.whatsapp.wait_for_requests(2).await;
@@ -246,10 +237,7 @@ async fn a_report_whose_result_waits_to_be_stored_is_not_run_again_when_its_rest
 async fn a_token_revoked_while_its_report_is_being_sent_gets_the_pipeline_s_answer_with_its_call_id()
  {
     let app = spawn_app().await;
-    let (status, _) = app
-        .report_json(json!({"caller_phone_number": "+33698765432"}))
-        .await;
-    assert_eq!(status, 201);
+    remember_token(&app, "+33698765432").await;
     app.whatsapp.set(Behaviour::Hold);
     let report = app.report_in_background(json!({"caller_phone_number": "+33612345678"}));
     app.whatsapp.wait_for_requests(2).await;
