@@ -102,8 +102,9 @@ async fn report(
                     return Err(error);
                 }
             }
-            // The claim job failed or never ran, so nothing was recorded and the token was not
-            // checked: a revoked one hears 401, as at its arrival.
+            // The claim job failed or never ran (a full queue, a storage fault), so nothing was
+            // recorded and the token was not checked: a revoked one hears 401, as at its arrival.
+            // (The pipeline's task dying is the one other way here; a bug, answered 500 or 401.)
             Err(Refused::Pipeline(error @ PipelineError::Db(_))) => {
                 let error = ApiError::from(error);
                 token.recheck(state).await?;
