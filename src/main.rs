@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     // bad value is reported as a JSON event.
     let log = config.log.clone();
     let is_server = cli.command.is_server();
-    let log_guard = telemetry::init(&log, is_server);
+    telemetry::init(&log);
     if is_server {
         telemetry::log_panics(&log);
     }
@@ -28,19 +28,13 @@ fn main() -> ExitCode {
         Ok(()) => cli::run(cli.command, config),
         Err(e) => Err(fail(e.to_string())),
     };
-    if let Err(e) = &result
-        && is_server
-        && log.format == LogFormat::Json
-    {
-        // A server's last word goes where its log goes, in the log's format.
-        telemetry::fatal(&e.message);
-        drop(log_guard);
-        return code(e);
-    }
-    // Every log line is out before the last word printed to stderr directly.
-    drop(log_guard);
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A server's last word goes where its log goes, in the log's format.
+        Err(e) if is_server && log.format == LogFormat::Json => {
+            telemetry::fatal(&e.message);
+            code(&e)
+        }
         Err(e) => exit(e),
     }
 }
