@@ -6,11 +6,13 @@
 //! to repeat just the first two measurements while tuning, `-- --only-listing` for just the
 //! reservation pages, `-- --only-console` for just the console at a million calls,
 //! `-- --only-webhooks` for just a burst of signed webhooks beside partner reports,
-//! `-- --only-replication` for just the throughput with Litestream replicating beside without). It prints
+//! `-- --only-replication` for just the throughput with Litestream replicating beside without;
+//! `-- --clients N` runs the throughput phase with N clients instead of 32). It prints
 //! each figure and whether its target is met; it never fails on a target.
 
 mod baseline;
 mod console;
+mod cost;
 mod drive;
 mod listing;
 // Where the Litestream binary is, as the failover tests find it.
@@ -26,7 +28,7 @@ mod webhooks;
 use std::time::Duration;
 
 use drive::{Target, closed_loop, open_loop};
-use server::{ServerProcess, config};
+use server::{ServerProcess, Usage, config};
 
 struct Timing {
     raw: Duration,
@@ -37,6 +39,8 @@ struct Timing {
     /// Reservations seeded for the listing phase.
     listing_rows: usize,
     slow: Duration,
+    /// Concurrent clients of the throughput phase: 32, SPEC §11's figure, unless `--clients N`.
+    clients: usize,
 }
 
 struct Verdicts(Vec<(String, String, bool)>);
@@ -72,6 +76,7 @@ fn main() {
             listing: Duration::from_secs(4),
             listing_rows: 100_000,
             slow: Duration::from_secs(5),
+            clients: clients(),
         }
     } else {
         Timing {
@@ -82,6 +87,7 @@ fn main() {
             listing: Duration::from_secs(10),
             listing_rows: 1_000_000,
             slow: Duration::from_secs(15),
+            clients: clients(),
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -225,22 +231,25 @@ async fn run(t: Timing, only_throughput: bool) {
         &restaurant.token,
         seed::numbers(10_000_000, 400_000),
     );
-    closed_loop(&target, 32, Duration::from_secs(1)).await; // warm-up
-    let before = server.usage();
-    let throughput = closed_loop(&target, 32, t.throughput).await;
+    closed_loop(&target, t.clients, Duration::from_secs(1)).await; // warm-up
+    let (before, load_before) = (server.usage(), Usage::of(std::process::id()));
+    let throughput = closed_loop(&target, t.clients, t.throughput).await;
+    let answered = throughput.latencies.len();
+    let load = Usage::of(std::process::id()).per_request_since(load_before, answered);
     // The checkpoints that copy the phase's WAL into the database come a second or two later;
     // they are part of what the reports wrote.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let cost = server
-        .usage()
-        .per_request_since(before, throughput.latencies.len());
-    println!("\n[throughput] 32 concurrent clients, unique callers, sandbox transport");
+    let cost = server.usage().per_request_since(before, answered);
+    println!(
+        "\n[throughput] {} concurrent clients, unique callers, sandbox transport",
+        t.clients
+    );
     println!("      {}", throughput.summary());
     let ratio = throughput.per_second() / raw;
     println!("      ratio to the raw durable-commit rate: {ratio:.2}");
-    let http_only = http_only_cost(dir.path(), t.throughput).await;
-    print_costs(cost, http_only);
-    add_throughput_verdicts(&mut verdicts, &throughput, raw, cost);
+    let http_only = cost::http_only(dir.path(), t.throughput).await;
+    cost::print(cost, load.0, http_only, raw);
+    cost::add_verdicts(&mut verdicts, &throughput, raw, cost, t.clients);
     if only_throughput {
         server.stop();
         verdicts.print();
@@ -331,64 +340,15 @@ async fn run(t: Timing, only_throughput: bool) {
     verdicts.print();
 }
 
-/// What the HTTP layer alone costs per request under the same load: (CPU µs, bytes written).
-async fn http_only_cost(dir: &std::path::Path, duration: Duration) -> (f64, f64, f64) {
-    let server = ServerProcess::start_baseline(dir);
-    let target = Target::new(&server.base, "-", seed::numbers(90_000_000, 400_000));
-    closed_loop(&target, 32, Duration::from_secs(1)).await; // warm-up
-    let before = server.usage();
-    let stats = closed_loop(&target, 32, duration).await;
-    let (cpu, written) = server
-        .usage()
-        .per_request_since(before, stats.latencies.len());
-    server.stop();
-    (cpu, written, stats.per_second())
-}
-
-fn print_costs(cost: (f64, f64), http_only: (f64, f64, f64)) {
-    println!(
-        "\n[cost] per report over the throughput phase (server process: utime + stime, write_bytes)"
-    );
-    println!(
-        "      ringback:   {:>6.0} µs CPU  {:>7.0} bytes written ({:.1} KiB)",
-        cost.0,
-        cost.1,
-        cost.1 / 1024.0
-    );
-    println!(
-        "      HTTP alone: {:>6.0} µs CPU  {:>7.0} bytes written  (an axum handler parsing the JSON, {:.0} requests/s)",
-        http_only.0, http_only.1, http_only.2
-    );
-}
-
-fn add_throughput_verdicts(
-    verdicts: &mut Verdicts,
-    throughput: &drive::Stats,
-    raw: f64,
-    cost: (f64, f64),
-) {
-    let ratio = throughput.per_second() / raw;
-    verdicts.add(
-        "reports/s ≥ 1.5 × raw commit rate (32 clients)",
-        format!("{ratio:.2} × ({:.0} vs {raw:.0})", throughput.per_second()),
-        ratio >= 1.5 && throughput.errors == 0,
-    );
-    let p99 = throughput.percentile_ms(99.0);
-    verdicts.add(
-        "p99 ≤ 25 ms at saturation (32 clients)",
-        format!("{p99:.2} ms"),
-        p99 <= 25.0,
-    );
-    verdicts.add(
-        "CPU per report ≤ 120 µs",
-        format!("{:.0} µs", cost.0),
-        cost.0 <= 120.0,
-    );
-    verdicts.add(
-        "written per report ≤ 12 KiB",
-        format!("{:.1} KiB ({:.0} bytes)", cost.1 / 1024.0, cost.1),
-        cost.1 <= 12.0 * 1024.0,
-    );
+/// `--clients N`: the throughput phase's concurrent clients; 32 when not given.
+fn clients() -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--clients")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(32)
 }
 
 fn cores() -> usize {

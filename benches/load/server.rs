@@ -109,35 +109,9 @@ impl ServerProcess {
             .unwrap_or(0)
     }
 
-    /// The CPU time the process has used and the bytes it has caused to be written to disk, so
-    /// far (`/proc/PID/stat` utime + stime, `/proc/PID/io` write_bytes).
+    /// What the server process has used so far: see [`Usage::of`].
     pub fn usage(&self) -> Usage {
-        let pid = self.child.id();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // The fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or("", |(_, rest)| rest)
-            .split_whitespace()
-            .collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name and state.
-        let cpu_ticks = ticks(11) + ticks(12);
-        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
-        let write_bytes = io
-            .lines()
-            .find_map(|l| l.strip_prefix("write_bytes:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        Usage {
-            cpu: Duration::from_secs_f64(cpu_ticks as f64 / CLOCK_TICKS_PER_SECOND),
-            write_bytes,
-        }
+        Usage::of(self.child.id())
     }
 
     /// SIGTERM and wait: a clean stop, as an operator would do it.
@@ -165,6 +139,36 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// The CPU time a process has used and the bytes it has caused to be written to disk, so
+    /// far (`/proc/PID/stat` utime + stime, `/proc/PID/io` write_bytes).
+    pub fn of(pid: u32) -> Usage {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name and state.
+        let cpu_ticks = ticks(11) + ticks(12);
+        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+        let write_bytes = io
+            .lines()
+            .find_map(|l| l.strip_prefix("write_bytes:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        Usage {
+            cpu: Duration::from_secs_f64(cpu_ticks as f64 / CLOCK_TICKS_PER_SECOND),
+            write_bytes,
+        }
+    }
+
     /// What was used between `before` and `self`, per one of `count` requests: CPU µs and bytes.
     pub fn per_request_since(&self, before: Usage, count: usize) -> (f64, f64) {
         let count = count.max(1) as f64;
